@@ -1,0 +1,24 @@
+"""URL configuration."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from incidents import views as incident_views
+
+urlpatterns = [
+    path("", incident_views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("health/live", incident_views.health_live, name="health-live"),
+    path("incidents/", include("incidents.urls")),
+    path("comms/", include("comms.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "incidents.views.permission_denied"
+handler404 = "incidents.views.page_not_found"

@@ -1,0 +1,45 @@
+"""Who may see and do what. Views call these before they call a service."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from incidents.models import RESPONSE_TEAM_ROLES, Incident, Role, User
+
+
+def is_response_team(user: User) -> bool:
+    return user.is_authenticated and user.has_role(*RESPONSE_TEAM_ROLES)
+
+
+def can_view_incident(user: User, incident: Incident) -> bool:
+    return (
+        user.is_authenticated
+        and user.district_id == incident.district_id
+        and is_response_team(user)
+    )
+
+
+def require_role(user: User, *roles: str) -> None:
+    """Refuse with a plain message unless the user holds one of ``roles``."""
+    if not user.has_role(*roles):
+        names = " or ".join(Role(r).label for r in roles)
+        raise PermissionDenied(f"This page is for the {names}. Your account does not hold that role.")
+
+
+def incident_for(user: User, incident_id: int) -> Incident:
+    """Load an incident the user may see on the response team's pages.
+
+    Another district's incident is reported as not found, so its existence is not disclosed.
+    """
+    incident = (
+        Incident.objects.select_related("district", "owner").filter(pk=incident_id).first()
+    )
+    if incident is None or incident.district_id != user.district_id:
+        raise Http404("No incident with that number in your district.")
+    if not is_response_team(user):
+        raise PermissionDenied(
+            "Incident pages are for the response team. Your role has its own page: "
+            "use the link in the menu."
+        )
+    return incident

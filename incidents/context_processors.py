@@ -1,0 +1,32 @@
+"""The menu: one link for each page the signed-in person's roles give them."""
+
+from django.urls import reverse
+
+from incidents.models import RESPONSE_TEAM_ROLES, Role
+
+# (role that grants the link, label, url name), in menu order.
+ROLE_PAGES: list[tuple[frozenset[str], str, str]] = [
+    (RESPONSE_TEAM_ROLES, "Incidents", "incidents:list"),
+    (frozenset({Role.COMMUNICATIONS}), "Communications", "comms:dashboard"),
+    (frozenset({Role.ACADEMICS}), "Academics", "incidents:academics"),
+    (frozenset({Role.LEGAL}), "Legal", "comms:legal"),
+    (frozenset({Role.PRINCIPAL}), "School guidance", "incidents:guidance"),
+    (frozenset({Role.BOARD_LIAISON}), "Board briefing", "incidents:briefing"),
+]
+
+
+def pages_for(user) -> list[tuple[str, str]]:
+    if not user.is_authenticated:
+        return []
+    return [(label, reverse(name)) for roles, label, name in ROLE_PAGES if user.has_role(*roles)]
+
+
+def navigation(request):
+    user = request.user
+    if not user.is_authenticated:
+        return {}
+    return {
+        "nav_pages": pages_for(user),
+        "current_district": user.district,
+        "role_labels": [Role(r).label for r in Role.values if r in user.roles],
+    }

@@ -1,0 +1,19 @@
+"""Domain errors raised by services; views turn them into plain messages."""
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the change. The message is shown to the user."""
+
+    status_code = 400
+
+
+class Refused(DomainError):
+    """The person asking may not make this change."""
+
+    status_code = 403
+
+
+class Invalid(DomainError):
+    """The change is allowed in principle, but the values given break a rule."""
+
+    status_code = 422

@@ -1,0 +1,148 @@
+"""Load demo districts, people and incidents. Safe to run again: it changes nothing twice."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from incidents import services
+from incidents.models import District, Incident, Role, RoleGrant, School, System, User
+
+DEMO_PASSWORD = "console-demo"
+
+SYSTEMS = [
+    ("Student information system", System.Category.SIS),
+    ("Learning platform", System.Category.LMS),
+    ("Single sign-on", System.Category.IDENTITY),
+    ("Wi-Fi and network", System.Category.NETWORK),
+    ("Phone system", System.Category.PHONES),
+    ("Bus routing", System.Category.TRANSPORT),
+    ("Payroll", System.Category.PAYROLL),
+    ("Family messaging", System.Category.MESSAGING),
+]
+
+# slug, name, time zone, schools, people: (username, first, last, roles, schools led)
+DISTRICTS = [
+    (
+        "riverbend",
+        "Riverbend Unified School District",
+        "America/Chicago",
+        ["Riverbend High School", "Cedar Middle School", "Maple Elementary",
+         "Oak Hollow Elementary", "Northside Early Learning Center"],
+        [
+            ("rb-cio", "Dana", "Whitfield", [Role.CIO], []),
+            ("rb-comms", "Marcus", "Bell", [Role.COMMUNICATIONS], []),
+            ("rb-academics", "Priya", "Raman", [Role.ACADEMICS], []),
+            ("rb-legal", "Helen", "Ortiz", [Role.LEGAL], []),
+            ("rb-tech", "Sam", "Kowalski", [Role.TECHNICAL], []),
+            ("rb-board", "Gloria", "Tran", [Role.BOARD_LIAISON], []),
+            ("rb-principal", "Andre", "Foster", [Role.PRINCIPAL],
+             ["Riverbend High School", "Cedar Middle School"]),
+            ("rb-principal2", "Lucy", "Nguyen", [Role.PRINCIPAL], ["Maple Elementary"]),
+        ],
+    ),
+    (
+        "lakeshore",
+        "Lakeshore Public Schools",
+        "America/New_York",
+        ["Lakeshore High School", "Harbor Middle School", "Pinewood Elementary",
+         "Bayview Elementary"],
+        [
+            ("ls-cio", "Kenneth", "Abbott", [Role.CIO], []),
+            ("ls-comms", "Rosa", "Delgado", [Role.COMMUNICATIONS], []),
+            ("ls-academics", "Omar", "Haddad", [Role.ACADEMICS], []),
+            ("ls-legal", "Julia", "Brandt", [Role.LEGAL], []),
+            ("ls-tech", "Wei", "Chen", [Role.TECHNICAL], []),
+            ("ls-board", "Frank", "Morales", [Role.BOARD_LIAISON], []),
+            ("ls-principal", "Tasha", "Greene", [Role.PRINCIPAL], ["Harbor Middle School"]),
+        ],
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Load two demo districts with one user per role (password: %s)." % DEMO_PASSWORD
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Load demo data even with DEBUG off. Never do this on a district's console.",
+        )
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "Refusing to load demo users with DEBUG off: they share a public password. "
+                "Use --force only on a throwaway console."
+            )
+        with transaction.atomic():
+            for slug, name, zone, school_names, people in DISTRICTS:
+                self._district(slug, name, zone, school_names, people)
+            self._incidents()
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Password for every demo user: {DEMO_PASSWORD}"))
+
+    def _district(self, slug, name, zone, school_names, people) -> None:
+        district, _ = District.objects.update_or_create(
+            slug=slug, defaults={"name": name, "time_zone": zone}
+        )
+        schools = {
+            n: School.objects.get_or_create(district=district, name=n)[0] for n in school_names
+        }
+        for system_name, category in SYSTEMS:
+            System.objects.get_or_create(
+                district=district, name=system_name, defaults={"category": category}
+            )
+        for username, first, last, roles, led in people:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={"first_name": first, "last_name": last, "district": district,
+                          "email": f"{username}@example.org"},
+            )
+            if created or not user.check_password(DEMO_PASSWORD):
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            for role in roles:
+                RoleGrant.objects.get_or_create(user=user, role=role)
+            user.schools.add(*[schools[n] for n in led])
+
+    def _incidents(self) -> None:
+        title = "Tabletop: student information system down on report-card day"
+        if not Incident.objects.filter(title=title).exists():
+            cio = User.objects.get(username="rb-cio")
+            incident = services.incident_open(
+                by=cio,
+                title=title,
+                kind=Incident.Kind.SIS,
+                severity=Incident.Severity.HIGH,
+                systems=System.objects.filter(district=cio.district, category="sis"),
+                all_schools=True,
+                impacts=[Incident.Impact.INSTRUCTION, Incident.Impact.OPERATIONS],
+                is_exercise=True,
+                time_scale=60,
+            )
+            for function, username in [
+                (Role.COMMUNICATIONS, "rb-comms"),
+                (Role.ACADEMICS, "rb-academics"),
+                (Role.TECHNICAL, "rb-tech"),
+            ]:
+                services.incident_role_assign(
+                    incident=incident,
+                    function=function,
+                    user=User.objects.get(username=username),
+                    by=cio,
+                )
+        title = "Phones down at Harbor Middle School"
+        if not Incident.objects.filter(title=title).exists():
+            cio = User.objects.get(username="ls-cio")
+            services.incident_open(
+                by=cio,
+                title=title,
+                kind=Incident.Kind.PHONES,
+                severity=Incident.Severity.MODERATE,
+                systems=System.objects.filter(district=cio.district, category="phones"),
+                all_schools=False,
+                schools=School.objects.filter(district=cio.district, name="Harbor Middle School"),
+                impacts=[Incident.Impact.SAFETY, Incident.Impact.OPERATIONS],
+            )

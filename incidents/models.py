@@ -1,0 +1,296 @@
+"""Districts, people and their roles, incidents, role assignments and the timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from incidents import phases
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(
+            f"“{value}” is not an IANA time zone name; use a name such as America/Chicago."
+        )
+
+
+class District(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+class School(models.Model):
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="schools")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "name"], name="school_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class System(models.Model):
+    """One entry of the district's catalog of systems an incident can affect."""
+
+    class Category(models.TextChoices):
+        SIS = "sis", "Student information"
+        LMS = "lms", "Learning platform"
+        IDENTITY = "identity", "Identity and sign-in"
+        NETWORK = "network", "Network"
+        PHONES = "phones", "Phones"
+        TRANSPORT = "transport", "Transportation"
+        PAYROLL = "payroll", "Payroll and finance"
+        SAFETY = "safety", "Safety systems"
+        MESSAGING = "messaging", "Family messaging"
+        OTHER = "other", "Other"
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="systems")
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "name"], name="system_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    """The roles a person can hold in a district. A person may hold several."""
+
+    CIO = "cio", "CIO"
+    COMMUNICATIONS = "communications", "Communications lead"
+    ACADEMICS = "academics", "Academic lead"
+    LEGAL = "legal", "Legal counsel"
+    TECHNICAL = "technical", "Technical lead"
+    BOARD_LIAISON = "board_liaison", "Board liaison"
+    PRINCIPAL = "principal", "Principal"
+
+
+# The functions the owner assigns for one incident; each is filled by someone who holds the
+# district role of the same name.
+INCIDENT_FUNCTIONS: tuple[Role, ...] = (
+    Role.COMMUNICATIONS,
+    Role.ACADEMICS,
+    Role.LEGAL,
+    Role.BOARD_LIAISON,
+    Role.TECHNICAL,
+)
+
+RESPONSE_TEAM_ROLES = frozenset(
+    {Role.CIO, Role.COMMUNICATIONS, Role.ACADEMICS, Role.LEGAL, Role.TECHNICAL}
+)
+
+
+class User(AbstractUser):
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, null=True, blank=True, related_name="people"
+    )
+    schools = models.ManyToManyField(
+        School, blank=True, related_name="principals", help_text="Schools a principal leads."
+    )
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The district roles this person holds, read once per request."""
+        cached = getattr(self, "_roles_cache", None)
+        if cached is None:
+            cached = frozenset(self.role_grants.values_list("role", flat=True))
+            self._roles_cache = cached
+        return cached
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+class RoleGrant(models.Model):
+    """A district role held by a person, in the person's district."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_grants")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="rolegrant_unique_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()}"
+
+
+class Incident(models.Model):
+    class Kind(models.TextChoices):
+        SIS = "sis", "Student information system (SIS)"
+        LMS = "lms", "Learning platform (LMS)"
+        IDENTITY = "identity", "Identity and single sign-on"
+        NETWORK = "network", "Network"
+        PHONES = "phones", "Phones"
+        CYBER = "cyber", "Ransomware or cyber attack"
+        OTHER = "other", "Other"
+
+    class Severity(models.IntegerChoices):
+        CRITICAL = 1, "1 – Critical: instruction or safety stopped across the district"
+        HIGH = 2, "2 – High: several schools or a core service disrupted"
+        MODERATE = 3, "3 – Moderate: one school or a workaround exists"
+        LOW = 4, "4 – Low: inconvenience, little visible impact"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        RECOVERY = "recovery", "Recovery"
+        CLOSED = "closed", "Closed"
+
+    class Impact(models.TextChoices):
+        INSTRUCTION = "instruction", "Instruction"
+        SAFETY = "safety", "Safety"
+        OPERATIONS = "operations", "Operations"
+        STUDENT_DATA = "student_data", "Student data"
+
+    MIN_TIME_SCALE = 1
+    MAX_TIME_SCALE = 3600
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="incidents")
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices)
+    systems = models.ManyToManyField(System, blank=True, related_name="incidents")
+    all_schools = models.BooleanField(default=False)
+    schools = models.ManyToManyField(School, blank=True, related_name="incidents")
+    impacts = models.JSONField(default=list, blank=True)
+    is_exercise = models.BooleanField(default=False)
+    time_scale = models.PositiveIntegerField(default=1)
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="owned_incidents")
+    declared_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    # Bumped with every timeline row; live pages compare it to notice a missed change.
+    sequence = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-declared_at"]
+        indexes = [models.Index(fields=["district", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(time_scale__gte=1, time_scale__lte=3600),
+                name="incident_time_scale_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_exercise=True) | models.Q(time_scale=1),
+                name="incident_real_runs_in_real_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def wall_time_at(self, offset: timedelta) -> datetime:
+        """When, on the wall clock, the incident's own clock reaches ``offset``."""
+        return self.declared_at + offset / self.time_scale
+
+    def clock(self, now: datetime | None = None) -> phases.PhaseClock:
+        return phases.phase_clock(
+            declared_at=self.declared_at,
+            now=now or timezone.now(),
+            time_scale=self.time_scale,
+            status=self.status,
+        )
+
+    def impact_labels(self) -> list[str]:
+        return [self.Impact(value).label for value in self.impacts if value in self.Impact]
+
+
+class IncidentRole(models.Model):
+    """Who leads one function (communications, academics, ...) for one incident."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="role_set")
+    function = models.CharField(
+        max_length=20, choices=[(r.value, r.label) for r in INCIDENT_FUNCTIONS]
+    )
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="incident_roles")
+    assigned_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "function"], name="incidentrole_one_per_function"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_function_display()}: {self.user}"
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or remove a timeline row."""
+
+
+class TimelineQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Timeline rows are never changed.")
+
+    def delete(self):
+        raise AppendOnlyError("Timeline rows are never deleted.")
+
+
+class TimelineEntry(models.Model):
+    """One state change of an incident: the audit trail and the source of live updates."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
+    sequence = models.PositiveBigIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=60)
+    summary = models.CharField(max_length=500)
+    payload = models.JSONField(default=dict, blank=True)
+
+    objects = TimelineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["incident", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "sequence"], name="timeline_unique_sequence"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Timeline rows are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Timeline rows are never deleted.")

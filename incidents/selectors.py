@@ -1,0 +1,86 @@
+"""Reads for incident pages, each with a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+
+from incidents.models import (
+    INCIDENT_FUNCTIONS,
+    Incident,
+    IncidentRole,
+    Role,
+    School,
+    TimelineEntry,
+    User,
+)
+
+
+def incidents_for_district(district_id: int) -> QuerySet[Incident]:
+    return (
+        Incident.objects.filter(district_id=district_id)
+        .select_related("owner")
+        .order_by("status", "-declared_at")
+    )
+
+
+def open_incidents_for_district(district_id: int) -> QuerySet[Incident]:
+    return incidents_for_district(district_id).exclude(status=Incident.Status.CLOSED)
+
+
+def incidents_affecting_schools(district_id: int, schools: list[School]) -> list[Incident]:
+    """Open incidents that affect any of ``schools`` (all-school incidents included)."""
+    from django.db.models import Q
+
+    return list(
+        open_incidents_for_district(district_id)
+        .filter(Q(all_schools=True) | Q(schools__in=schools))
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class RoleSlot:
+    function: str
+    label: str
+    assignment: IncidentRole | None
+    candidates: list[User]
+
+
+def role_slots(incident: Incident) -> list[RoleSlot]:
+    """Each assignable function with its current holder and who may hold it."""
+    assignments = {
+        a.function: a for a in IncidentRole.objects.filter(incident=incident).select_related("user")
+    }
+    people = (
+        User.objects.filter(district_id=incident.district_id, is_active=True)
+        .prefetch_related("role_grants")
+        .order_by("last_name", "first_name", "username")
+    )
+    by_role: dict[str, list[User]] = {f: [] for f in INCIDENT_FUNCTIONS}
+    for person in people:
+        for grant in person.role_grants.all():
+            if grant.role in by_role:
+                by_role[grant.role].append(person)
+    return [
+        RoleSlot(f.value, Role(f).label, assignments.get(f.value), by_role[f.value])
+        for f in INCIDENT_FUNCTIONS
+    ]
+
+
+def timeline_for(incident: Incident, limit: int = 200) -> list[TimelineEntry]:
+    """The newest timeline rows first."""
+    return list(
+        TimelineEntry.objects.filter(incident=incident)
+        .select_related("actor")
+        .order_by("-sequence")[:limit]
+    )
+
+
+def incident_detail(incident_id: int) -> Incident:
+    return (
+        Incident.objects.select_related("district", "owner")
+        .prefetch_related("systems", Prefetch("schools", queryset=School.objects.order_by("name")))
+        .get(pk=incident_id)
+    )

@@ -1,0 +1,163 @@
+"""Writes for incidents. Each service is one transaction that also appends the timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from incidents import live
+from incidents.errors import Invalid, Refused
+from incidents.models import (
+    INCIDENT_FUNCTIONS,
+    Incident,
+    IncidentRole,
+    Role,
+    School,
+    System,
+    TimelineEntry,
+    User,
+)
+
+
+def timeline_append(
+    *,
+    incident: Incident,
+    kind: str,
+    summary: str,
+    actor: User | None = None,
+    payload: dict[str, Any] | None = None,
+) -> TimelineEntry:
+    """Append one timeline row and bump the incident's sequence number.
+
+    Must run inside the caller's transaction. The UPDATE takes the incident's row lock, so
+    concurrent writers to one incident get consecutive sequence numbers in commit order.
+    """
+    Incident.objects.filter(pk=incident.pk).update(sequence=F("sequence") + 1)
+    sequence = Incident.objects.values_list("sequence", flat=True).get(pk=incident.pk)
+    incident.sequence = sequence
+    entry = TimelineEntry.objects.create(
+        incident=incident,
+        sequence=sequence,
+        actor=actor,
+        kind=kind,
+        summary=summary,
+        payload=payload or {},
+    )
+    live.broadcast_on_commit(incident_id=incident.pk, sequence=sequence, kind=kind)
+    return entry
+
+
+@transaction.atomic
+def incident_open(
+    *,
+    by: User,
+    title: str,
+    kind: str,
+    severity: int,
+    systems: Iterable[System] = (),
+    all_schools: bool,
+    schools: Iterable[School] = (),
+    impacts: Iterable[str] = (),
+    is_exercise: bool = False,
+    time_scale: int = 1,
+) -> Incident:
+    """Declare an incident in the opener's district, with the opener as its owner."""
+    if not by.has_role(Role.CIO):
+        raise Refused("Only the district's CIO can open an incident.")
+    district = by.district
+    systems = list(systems)
+    schools = [] if all_schools else list(schools)
+    if any(s.district_id != district.pk for s in [*systems, *schools]):
+        raise Invalid("Systems and schools must belong to your district.")
+    if not all_schools and not schools:
+        raise Invalid("Choose the affected schools, or mark all schools as affected.")
+    if not is_exercise:
+        time_scale = 1
+    if not Incident.MIN_TIME_SCALE <= time_scale <= Incident.MAX_TIME_SCALE:
+        raise Invalid("The exercise clock speed must be between 1 and 3600 times real time.")
+    impacts = sorted(set(impacts))
+    unknown = set(impacts) - set(Incident.Impact.values)
+    if unknown:
+        raise Invalid(f"Unknown impact: {', '.join(sorted(unknown))}.")
+
+    incident = Incident.objects.create(
+        district=district,
+        title=title.strip(),
+        kind=kind,
+        severity=severity,
+        all_schools=all_schools,
+        impacts=impacts,
+        is_exercise=is_exercise,
+        time_scale=time_scale,
+        owner=by,
+        declared_at=timezone.now(),
+    )
+    incident.systems.set(systems)
+    incident.schools.set(schools)
+    timeline_append(
+        incident=incident,
+        kind="incident.opened",
+        actor=by,
+        summary=f"{'Exercise' if is_exercise else 'Incident'} declared by {by}: {incident.title}",
+        payload={
+            "kind": kind,
+            "severity": severity,
+            "systems": [s.pk for s in systems],
+            "all_schools": all_schools,
+            "schools": [s.pk for s in schools],
+            "impacts": impacts,
+            "is_exercise": is_exercise,
+            "time_scale": time_scale,
+        },
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_role_assign(
+    *, incident: Incident, function: str, user: User | None, by: User
+) -> IncidentRole | None:
+    """Name who leads ``function`` for this incident, or clear it when ``user`` is None."""
+    if by.pk != incident.owner_id:
+        raise Refused("Only the incident owner can assign roles.")
+    if function not in INCIDENT_FUNCTIONS:
+        raise Invalid("Choose one of: communications, academics, legal, board liaison, technical.")
+    label = Role(function).label
+    if user is not None and (
+        user.district_id != incident.district_id or not user.has_role(function)
+    ):
+        raise Invalid(f"{user} does not hold the {label} role in this district.")
+
+    current = (
+        IncidentRole.objects.select_for_update().filter(incident=incident, function=function)
+    ).first()
+    if (current.user_id if current else None) == (user.pk if user else None):
+        return current
+
+    if user is None:
+        current.delete()
+        assignment = None
+        summary = f"{label} unassigned (was {current.user})"
+    elif current is None:
+        assignment = IncidentRole.objects.create(
+            incident=incident, function=function, user=user, assigned_by=by
+        )
+        summary = f"{label}: {user}"
+    else:
+        previous = current.user
+        current.user, current.assigned_by, current.assigned_at = user, by, timezone.now()
+        current.save(update_fields=["user", "assigned_by", "assigned_at"])
+        assignment = current
+        summary = f"{label}: {user} (was {previous})"
+    timeline_append(
+        incident=incident,
+        kind="role.assigned" if user else "role.unassigned",
+        actor=by,
+        summary=summary,
+        payload={"function": function, "user": user.pk if user else None},
+    )
+    return assignment

@@ -1,0 +1,53 @@
+"""Template helpers for showing times: absolute in the district's zone, and relative."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+from incidents.phases import format_duration
+
+register = template.Library()
+
+
+@register.simple_tag
+def local_time(value: datetime | None) -> str:
+    """An absolute time in the active (district) zone, machine-readable in UTC."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    return format_html(
+        '<time datetime="{}">{}</time>',
+        value.isoformat(),
+        local.strftime("%a %-d %b, %-I:%M %p %Z"),
+    )
+
+
+@register.simple_tag
+def relative_time(value: datetime | None, now: datetime) -> str:
+    """'in 3 h 05 min' or '12 min ago', kept current in the page by console.js."""
+    if value is None:
+        return ""
+    delta = value - now
+    text = f"in {format_duration(delta)}" if delta > timedelta(0) else f"{format_duration(delta)} ago"
+    return format_html('<span class="relative" data-relative="{}">{}</span>', value.isoformat(), text)
+
+
+@register.simple_tag
+def elapsed_time(since: datetime, now: datetime, scale: int = 1) -> str:
+    """Time on an incident's own clock since ``since``, ticking in the page at ``scale``."""
+    elapsed = max(now - since, timedelta(0)) * scale
+    return format_html(
+        '<span class="elapsed" data-since="{}" data-scale="{}">{}</span>',
+        since.isoformat(),
+        scale,
+        format_duration(elapsed),
+    )
+
+
+@register.filter
+def duration(value: timedelta) -> str:
+    return format_duration(value)

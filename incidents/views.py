@@ -1,0 +1,205 @@
+"""Incident pages. Each view loads, checks access, calls one service and renders."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from incidents import selectors, services
+from incidents.access import incident_for, require_role
+from incidents.errors import DomainError
+from incidents.forms import IncidentOpenForm, RoleAssignForm
+from incidents.models import RESPONSE_TEAM_ROLES, Role
+
+# Where each role lands after signing in, in order of precedence for people with several.
+HOME_BY_ROLE: list[tuple[str, str]] = [
+    (Role.CIO, "incidents:list"),
+    (Role.COMMUNICATIONS, "comms:dashboard"),
+    (Role.LEGAL, "comms:legal"),
+    (Role.ACADEMICS, "incidents:academics"),
+    (Role.TECHNICAL, "incidents:list"),
+    (Role.BOARD_LIAISON, "incidents:briefing"),
+    (Role.PRINCIPAL, "incidents:guidance"),
+]
+
+PANELS = ("clock", "roles", "timeline")
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    for role, url_name in HOME_BY_ROLE:
+        if request.user.has_role(role) and request.user.district_id:
+            return redirect(url_name)
+    raise PermissionDenied(
+        "Your account has no role in a district yet. Ask your district's CIO to add you."
+    )
+
+
+def _district_member(request: HttpRequest, *roles: str) -> None:
+    if request.user.district_id is None:
+        raise PermissionDenied("Your account is not part of a district.")
+    require_role(request.user, *roles)
+
+
+@login_required
+@require_GET
+def incident_list(request: HttpRequest) -> HttpResponse:
+    _district_member(request, *RESPONSE_TEAM_ROLES)
+    incidents = selectors.incidents_for_district(request.user.district_id)
+    return render(
+        request,
+        "incidents/incident_list.html",
+        {
+            "incidents": incidents,
+            "can_open": request.user.has_role(Role.CIO),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_new(request: HttpRequest) -> HttpResponse:
+    _district_member(request, Role.CIO)
+    district = request.user.district
+    form = IncidentOpenForm(request.POST or None, district=district)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                incident = services.incident_open(by=request.user, **form.service_kwargs())
+            except DomainError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, "Incident declared. The phase clock has started.")
+                return redirect("incidents:detail", incident_id=incident.pk)
+        status = 422
+    return render(request, "incidents/incident_new.html", {"form": form}, status=status)
+
+
+def _detail_context(request: HttpRequest, incident_id: int) -> dict:
+    incident = incident_for(request.user, incident_id)
+    incident = selectors.incident_detail(incident.pk)
+    now = timezone.now()
+    return {
+        "incident": incident,
+        "clock": incident.clock(now),
+        "now": now,
+        "slots": selectors.role_slots(incident),
+        "timeline": selectors.timeline_for(incident),
+        "can_assign": request.user.pk == incident.owner_id,
+    }
+
+
+@login_required
+@require_GET
+def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
+    return render(request, "incidents/incident_detail.html", _detail_context(request, incident_id))
+
+
+@login_required
+@require_GET
+def incident_panel(request: HttpRequest, incident_id: int, panel: str) -> HttpResponse:
+    """One panel of the incident page, re-fetched by the page when the incident changes."""
+    if panel not in PANELS:
+        raise Http404("No such panel.")
+    return render(
+        request,
+        f"incidents/incident_detail.html#{panel}",
+        _detail_context(request, incident_id),
+    )
+
+
+@login_required
+@require_POST
+def incident_role_assign(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = incident_for(request.user, incident_id)
+    form = RoleAssignForm(request.POST, district=incident.district)
+    error = None
+    if not form.is_valid():
+        error = " ".join(m for errors in form.errors.values() for m in errors)
+    else:
+        try:
+            services.incident_role_assign(
+                incident=incident,
+                function=form.cleaned_data["function"],
+                user=form.cleaned_data["user"],
+                by=request.user,
+            )
+        except DomainError as exc:
+            if exc.status_code == 403:
+                raise PermissionDenied(str(exc)) from exc
+            error = str(exc)
+    if request.htmx:
+        context = _detail_context(request, incident_id)
+        context["role_error"] = error
+        return render(
+            request,
+            "incidents/incident_detail.html#roles",
+            context,
+            status=422 if error else 200,
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, "Role assignment saved.")
+    return redirect("incidents:detail", incident_id=incident_id)
+
+
+def render_open_incidents(request: HttpRequest, role: str, template: str, **extra) -> HttpResponse:
+    _district_member(request, role)
+    incidents = list(selectors.open_incidents_for_district(request.user.district_id))
+    now = timezone.now()
+    rows = [(incident, incident.clock(now)) for incident in incidents]
+    return render(request, template, {"rows": rows, "now": now, **extra})
+
+
+@login_required
+@require_GET
+def academics_dashboard(request: HttpRequest) -> HttpResponse:
+    return render_open_incidents(request, Role.ACADEMICS, "incidents/academics.html")
+
+
+@login_required
+@require_GET
+def board_briefing(request: HttpRequest) -> HttpResponse:
+    return render_open_incidents(request, Role.BOARD_LIAISON, "incidents/briefing.html")
+
+
+@login_required
+@require_GET
+def school_guidance(request: HttpRequest) -> HttpResponse:
+    _district_member(request, Role.PRINCIPAL)
+    schools = list(request.user.schools.order_by("name"))
+    incidents = selectors.incidents_affecting_schools(request.user.district_id, schools)
+    now = timezone.now()
+    return render(
+        request,
+        "incidents/guidance.html",
+        {
+            "schools": schools,
+            "rows": [(incident, incident.clock(now)) for incident in incidents],
+            "now": now,
+        },
+    )
+
+
+def health_live(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    message = str(exception) if exception and str(exception) else "You do not have access here."
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # The URL resolver's own 404 carries a dict of the patterns tried: never show that.
+    args = getattr(exception, "args", ())
+    message = args[0] if args and isinstance(args[0], str) else "There is no page here."
+    return render(request, "404.html", {"message": message}, status=404)
