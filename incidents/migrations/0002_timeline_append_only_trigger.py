@@ -25,14 +25,19 @@ DROP FUNCTION IF EXISTS incidents_timeline_append_only();
 """
 
 
-def forwards(apps, schema_editor):
+def _run(schema_editor, sql: str) -> None:
+    # A plain cursor: no parameters, so the '%' in the PL/pgSQL message is left alone.
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(sql)
+
+
+def forwards(apps, schema_editor):
+    _run(schema_editor, CREATE)
 
 
 def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+    _run(schema_editor, DROP)
 
 
 class Migration(migrations.Migration):

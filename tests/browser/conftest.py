@@ -1,0 +1,130 @@
+"""Browser fixtures: Debian's chromium driven by Playwright against pytest-django's live server.
+
+The live server speaks WSGI only, so the incident page's websocket never connects; every page
+must still work without it, which is what these tests check.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+from incidents import services
+from incidents.models import Incident, User
+from tests.conftest import DistrictSetup, make_district
+from tests.factories import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Sub-resources every page needs; a 4xx/5xx or a failed load for one of these fails the test.
+ASSET_TYPES = frozenset({"stylesheet", "script", "image", "font"})
+
+
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    """One Playwright driver for the browser tests, stopped when the last of them finishes.
+
+    Package scope rather than session scope on purpose: while the sync driver runs, an asyncio
+    loop is "running" in the main thread. Left running for the rest of the session it would
+    break every later test that uses async_to_sync or an event loop (the consumer tests), and
+    Django would refuse their database access as async-unsafe.
+    """
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"The browser tests need Debian's chromium at {CHROMIUM}; it is missing. "
+            "Install it with `make browser` (apt-get install chromium). "
+            "Do not run `playwright install`: the tests use the system browser.",
+            pytrace=False,
+        )
+    # Django refuses ORM calls from a thread with a running event loop; the sync driver keeps
+    # one running in the main thread, where fixtures create and flush rows. Safe because no
+    # coroutine of ours touches the database: the loop only carries Playwright's messages.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    driver = sync_playwright().start()
+    try:
+        yield driver
+    finally:
+        driver.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server) -> Iterator[Page]:
+    """A fresh context (no cookies) per test, with broken assets and script errors recorded."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    problems: list[str] = []
+
+    def on_response(response) -> None:
+        if response.request.resource_type in ASSET_TYPES and response.status >= 400:
+            problems.append(f"{response.status} {response.url}")
+
+    def on_request_failed(request) -> None:
+        if request.resource_type in ASSET_TYPES:
+            problems.append(f"failed {request.url}: {request.failure}")
+
+    tab.on("response", on_response)
+    tab.on("requestfailed", on_request_failed)
+    tab.on("pageerror", lambda error: problems.append(f"script error on {tab.url}: {error}"))
+    yield tab
+    context.close()
+    assert not problems, "Page assets or scripts failed:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def district(transactional_db) -> DistrictSetup:
+    """Riverbend, in America/Chicago, with one person in every role (see tests/conftest.py)."""
+    return make_district("riverbend", "America/Chicago")
+
+
+@pytest.fixture
+def sign_in(page: Page) -> Callable[[User], None]:
+    """Sign in through the login form and wait until the console has redirected away from it."""
+
+    def _sign_in(user: User) -> None:
+        page.goto("/accounts/login/")
+        page.get_by_label("User name").fill(user.username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+    return _sign_in
+
+
+@pytest.fixture
+def open_incident(district: DistrictSetup) -> Incident:
+    """A real incident declared just now by the CIO, affecting every school."""
+    return services.incident_open(
+        by=district.cio,
+        title="SIS unavailable at all schools",
+        kind=Incident.Kind.SIS,
+        severity=Incident.Severity.HIGH,
+        systems=district.systems[:1],
+        all_schools=True,
+        impacts=[Incident.Impact.INSTRUCTION],
+    )

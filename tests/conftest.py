@@ -1,0 +1,76 @@
+"""Shared fixtures: one district with a person in every role, and a second district."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from incidents.models import District, Role, School, System, User
+from tests.factories import DistrictFactory, SchoolFactory, SystemFactory, UserFactory
+
+
+@dataclass
+class DistrictSetup:
+    district: District
+    schools: list[School]
+    systems: list[System]
+    cio: User
+    comms: User
+    academics: User
+    legal: User
+    technical: User
+    board: User
+    principal: User
+
+    def by_role(self, role: str) -> User:
+        return {
+            Role.CIO: self.cio,
+            Role.COMMUNICATIONS: self.comms,
+            Role.ACADEMICS: self.academics,
+            Role.LEGAL: self.legal,
+            Role.TECHNICAL: self.technical,
+            Role.BOARD_LIAISON: self.board,
+            Role.PRINCIPAL: self.principal,
+        }[role]
+
+
+def make_district(prefix: str, time_zone: str) -> DistrictSetup:
+    district = DistrictFactory(name=f"{prefix.title()} District", slug=prefix, time_zone=time_zone)
+    schools = [SchoolFactory(district=district, name=f"{prefix.title()} School {i}") for i in (1, 2, 3)]
+    systems = [
+        SystemFactory(district=district, name=f"{prefix.title()} SIS", category="sis"),
+        SystemFactory(district=district, name=f"{prefix.title()} LMS", category="lms"),
+    ]
+
+    def person(role: str, **extra) -> User:
+        return UserFactory(username=f"{prefix}-{role}", district=district, roles=[role], **extra)
+
+    return DistrictSetup(
+        district=district,
+        schools=schools,
+        systems=systems,
+        cio=person(Role.CIO),
+        comms=person(Role.COMMUNICATIONS),
+        academics=person(Role.ACADEMICS),
+        legal=person(Role.LEGAL),
+        technical=person(Role.TECHNICAL),
+        board=person(Role.BOARD_LIAISON),
+        principal=person(Role.PRINCIPAL, schools=schools[:2]),
+    )
+
+
+@pytest.fixture
+def riverbend(db) -> DistrictSetup:
+    return make_district("riverbend", "America/Chicago")
+
+
+@pytest.fixture
+def lakeshore(db) -> DistrictSetup:
+    return make_district("lakeshore", "America/New_York")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hashing every test user's password with PBKDF2 costs a second per district."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
