@@ -24,9 +24,9 @@ if DEBUG:
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
-    if len(SECRET_KEY) < 32:
+    if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set to a random value of at least 32 characters when DEBUG is off."
+            "SECRET_KEY must be set to a random value of at least 50 characters when DEBUG is off."
         )
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured(
@@ -88,11 +88,7 @@ ASGI_APPLICATION = "incident_console.asgi.application"
 # --- Database --------------------------------------------------------------------------
 EMBEDDED = not (env.str("DATABASE_URL", default="") and env.str("REDIS_URL", default=""))
 
-DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'console.sqlite3'}"
-    )
-}
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'console.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded run has a web thread, a worker thread and a beat thread writing to one
     # file: WAL lets readers proceed during a write, IMMEDIATE takes the write lock at BEGIN
@@ -103,7 +99,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # Under ASGI each request may run on a fresh thread, so persistent connections pile up
+    # unless a pooler sits in front: Django's advice is 0 there.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -177,6 +175,8 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Health probes come from inside the deployment over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^health/"]
 
 LOGGING = {
     "version": 1,

@@ -24,7 +24,9 @@ def require_role(user: User, *roles: str) -> None:
     """Refuse with a plain message unless the user holds one of ``roles``."""
     if not user.has_role(*roles):
         names = " or ".join(Role(r).label for r in roles)
-        raise PermissionDenied(f"This page is for the {names}. Your account does not hold that role.")
+        raise PermissionDenied(
+            f"This page is for the {names}. Your account does not hold that role."
+        )
 
 
 def incident_for(user: User, incident_id: int) -> Incident:
@@ -32,9 +34,7 @@ def incident_for(user: User, incident_id: int) -> Incident:
 
     Another district's incident is reported as not found, so its existence is not disclosed.
     """
-    incident = (
-        Incident.objects.select_related("district", "owner").filter(pk=incident_id).first()
-    )
+    incident = Incident.objects.select_related("district", "owner").filter(pk=incident_id).first()
     if incident is None or incident.district_id != user.district_id:
         raise Http404("No incident with that number in your district.")
     if not is_response_team(user):

@@ -23,18 +23,20 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         user = self.scope["user"]
-        if not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
         incident_id = self.scope["url_route"]["kwargs"]["incident_id"]
-        sequence = await self._visible_sequence(user, incident_id)
+        sequence = None
+        if user.is_authenticated:
+            sequence = await self._visible_sequence(user, incident_id)
+        # Accept before refusing: a close before the handshake reaches the browser as a bare
+        # 403 and code 1006, and the page could not tell "sign in again" from a network drop.
+        await self.accept()
         if sequence is None:
-            await self.close(code=CLOSE_FORBIDDEN)
+            code = CLOSE_FORBIDDEN if user.is_authenticated else CLOSE_UNAUTHENTICATED
+            await self.close(code=code)
             return
         self.joined = [live.incident_group(incident_id, live.TEAM)]
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
-        await self.accept()
         await self.send_json({"type": "hello", "sequence": sequence})
 
     async def disconnect(self, code: int) -> None:

@@ -37,7 +37,9 @@ class DistrictSetup:
 
 def make_district(prefix: str, time_zone: str) -> DistrictSetup:
     district = DistrictFactory(name=f"{prefix.title()} District", slug=prefix, time_zone=time_zone)
-    schools = [SchoolFactory(district=district, name=f"{prefix.title()} School {i}") for i in (1, 2, 3)]
+    schools = [
+        SchoolFactory(district=district, name=f"{prefix.title()} School {i}") for i in (1, 2, 3)
+    ]
     systems = [
         SystemFactory(district=district, name=f"{prefix.title()} SIS", category="sis"),
         SystemFactory(district=district, name=f"{prefix.title()} LMS", category="lms"),

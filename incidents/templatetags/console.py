@@ -32,8 +32,12 @@ def relative_time(value: datetime | None, now: datetime) -> str:
     if value is None:
         return ""
     delta = value - now
-    text = f"in {format_duration(delta)}" if delta > timedelta(0) else f"{format_duration(delta)} ago"
-    return format_html('<span class="relative" data-relative="{}">{}</span>', value.isoformat(), text)
+    text = (
+        f"in {format_duration(delta)}" if delta > timedelta(0) else f"{format_duration(delta)} ago"
+    )
+    return format_html(
+        '<span class="relative" data-relative="{}">{}</span>', value.isoformat(), text
+    )
 
 
 @register.simple_tag

@@ -63,14 +63,17 @@ def test_others_are_refused_and_receive_nothing(riverbend, lakeshore, who):
 
     async def scenario():
         communicator = connect(incident.pk, headers)
-        connected, code = await communicator.connect()
+        await communicator.connect()
+        closing = await communicator.receive_output(timeout=2)
+        nothing_more = await communicator.receive_nothing(timeout=0.2)
         await communicator.disconnect()
-        return connected, code
+        return closing, nothing_more
 
-    connected, code = async_to_sync(scenario)()
+    closing, nothing_more = async_to_sync(scenario)()
 
-    assert not connected
-    assert code == (4401 if who == "anonymous" else 4403)
+    # Accepted, then closed at once with a code the page understands, and nothing sent.
+    assert closing == {"type": "websocket.close", "code": 4401 if who == "anonymous" else 4403}
+    assert nothing_more
 
 
 def test_a_foreign_origin_is_refused(riverbend):

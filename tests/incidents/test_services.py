@@ -85,7 +85,10 @@ def test_owner_assigns_a_role(riverbend):
         incident=incident, function=Role.COMMUNICATIONS, user=riverbend.comms, by=riverbend.cio
     )
 
-    assert IncidentRole.objects.get(incident=incident, function=Role.COMMUNICATIONS).user == riverbend.comms
+    assert (
+        IncidentRole.objects.get(incident=incident, function=Role.COMMUNICATIONS).user
+        == riverbend.comms
+    )
     entry = TimelineEntry.objects.filter(incident=incident).order_by("-sequence").first()
     assert entry.kind == "role.assigned"
     assert entry.payload == {"function": "communications", "user": riverbend.comms.pk}
@@ -94,7 +97,9 @@ def test_owner_assigns_a_role(riverbend):
 
 def test_reassigning_replaces_the_holder_and_names_the_previous(riverbend):
     incident = open_incident(riverbend)
-    other_comms = type(riverbend.comms).objects.create(username="comms-2", district=riverbend.district)
+    other_comms = type(riverbend.comms).objects.create(
+        username="comms-2", district=riverbend.district
+    )
     other_comms.role_grants.create(role=Role.COMMUNICATIONS)
     services.incident_role_assign(
         incident=incident, function=Role.COMMUNICATIONS, user=riverbend.comms, by=riverbend.cio
@@ -128,7 +133,9 @@ def test_clearing_a_role_removes_the_assignment(riverbend):
         incident=incident, function=Role.LEGAL, user=riverbend.legal, by=riverbend.cio
     )
 
-    services.incident_role_assign(incident=incident, function=Role.LEGAL, user=None, by=riverbend.cio)
+    services.incident_role_assign(
+        incident=incident, function=Role.LEGAL, user=None, by=riverbend.cio
+    )
 
     assert not IncidentRole.objects.filter(incident=incident).exists()
     latest = TimelineEntry.objects.filter(incident=incident).order_by("-sequence").first()

@@ -58,8 +58,11 @@ def test_postgresql_refuses_raw_sql_changes(entry, sql):
     if connection.vendor != "postgresql":
         pytest.skip("the database trigger exists on PostgreSQL only; run with DATABASE_URL set")
 
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql)
 
     assert TimelineEntry.objects.get(pk=entry.pk).summary == "First"

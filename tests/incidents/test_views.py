@@ -146,7 +146,9 @@ def test_oversized_title_is_refused(client, riverbend):
 def test_exercise_speed_out_of_range_is_refused(client, riverbend, scale):
     client.force_login(riverbend.cio)
 
-    response = client.post("/incidents/new/", valid_form(riverbend, mode="exercise", time_scale=scale))
+    response = client.post(
+        "/incidents/new/", valid_form(riverbend, mode="exercise", time_scale=scale)
+    )
 
     assert response.status_code == 422
     assert "time_scale" in response.context["form"].errors

@@ -28,8 +28,13 @@ DISTRICTS = [
         "riverbend",
         "Riverbend Unified School District",
         "America/Chicago",
-        ["Riverbend High School", "Cedar Middle School", "Maple Elementary",
-         "Oak Hollow Elementary", "Northside Early Learning Center"],
+        [
+            "Riverbend High School",
+            "Cedar Middle School",
+            "Maple Elementary",
+            "Oak Hollow Elementary",
+            "Northside Early Learning Center",
+        ],
         [
             ("rb-cio", "Dana", "Whitfield", [Role.CIO], []),
             ("rb-comms", "Marcus", "Bell", [Role.COMMUNICATIONS], []),
@@ -37,8 +42,13 @@ DISTRICTS = [
             ("rb-legal", "Helen", "Ortiz", [Role.LEGAL], []),
             ("rb-tech", "Sam", "Kowalski", [Role.TECHNICAL], []),
             ("rb-board", "Gloria", "Tran", [Role.BOARD_LIAISON], []),
-            ("rb-principal", "Andre", "Foster", [Role.PRINCIPAL],
-             ["Riverbend High School", "Cedar Middle School"]),
+            (
+                "rb-principal",
+                "Andre",
+                "Foster",
+                [Role.PRINCIPAL],
+                ["Riverbend High School", "Cedar Middle School"],
+            ),
             ("rb-principal2", "Lucy", "Nguyen", [Role.PRINCIPAL], ["Maple Elementary"]),
         ],
     ),
@@ -46,8 +56,12 @@ DISTRICTS = [
         "lakeshore",
         "Lakeshore Public Schools",
         "America/New_York",
-        ["Lakeshore High School", "Harbor Middle School", "Pinewood Elementary",
-         "Bayview Elementary"],
+        [
+            "Lakeshore High School",
+            "Harbor Middle School",
+            "Pinewood Elementary",
+            "Bayview Elementary",
+        ],
         [
             ("ls-cio", "Kenneth", "Abbott", [Role.CIO], []),
             ("ls-comms", "Rosa", "Delgado", [Role.COMMUNICATIONS], []),
@@ -62,7 +76,7 @@ DISTRICTS = [
 
 
 class Command(BaseCommand):
-    help = "Load two demo districts with one user per role (password: %s)." % DEMO_PASSWORD
+    help = f"Load two demo districts with one user per role (password: {DEMO_PASSWORD})."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -81,7 +95,9 @@ class Command(BaseCommand):
             for slug, name, zone, school_names, people in DISTRICTS:
                 self._district(slug, name, zone, school_names, people)
             self._incidents()
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Password for every demo user: {DEMO_PASSWORD}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready. Password for every demo user: {DEMO_PASSWORD}")
+        )
 
     def _district(self, slug, name, zone, school_names, people) -> None:
         district, _ = District.objects.update_or_create(
@@ -97,8 +113,12 @@ class Command(BaseCommand):
         for username, first, last, roles, led in people:
             user, created = User.objects.get_or_create(
                 username=username,
-                defaults={"first_name": first, "last_name": last, "district": district,
-                          "email": f"{username}@example.org"},
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "district": district,
+                    "email": f"{username}@example.org",
+                },
             )
             if created or not user.check_password(DEMO_PASSWORD):
                 user.set_password(DEMO_PASSWORD)

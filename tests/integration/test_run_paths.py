@@ -1,0 +1,156 @@
+"""The two ways to run: embedded in one process, and web, worker and beat as processes.
+
+Each test starts the real command, waits for the sign-in page to answer and for the timer
+engine's heartbeat to reach the database (which proves beat and a worker both run), then
+stops it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+STARTUP_LIMIT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], bool], what: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + STARTUP_LIMIT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            out = process.stdout.read() if process.stdout else ""
+            pytest.fail(f"the console exited with {process.returncode} before {what}:\n{out}")
+        if condition():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {STARTUP_LIMIT:.0f} s waiting for {what}")
+
+
+def sign_in_page_answers(port: int) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            with urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as response:
+                return response.status == 200 and b"Sign in" in response.read()
+        except (URLError, ConnectionError, TimeoutError):
+            return False
+
+    return check
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update({"DEBUG": "true", "PYTHONUNBUFFERED": "1", **extra})
+    return env
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+
+
+def test_embedded_run_serves_sign_in_and_runs_timers(tmp_path):
+    env = base_env(VAR_DIR=str(tmp_path))
+    manage("migrate", "--noinput", env=env)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_console", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    database = tmp_path / "console.sqlite3"
+
+    def heartbeat_written() -> bool:
+        with sqlite3.connect(database) as db:
+            return db.execute("SELECT count(*) FROM comms_engineheartbeat").fetchone()[0] > 0
+
+    try:
+        wait_for(sign_in_page_answers(port), "the sign-in page answered", process)
+        wait_for(heartbeat_written, "the engine heartbeat was written", process)
+    finally:
+        stop(process)
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")),
+    reason="the separate-process path needs DATABASE_URL and REDIS_URL (set by .ci/run)",
+)
+def test_separate_processes_serve_sign_in_and_run_timers(tmp_path):
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg2
+    from psycopg2 import sql
+
+    url = urlsplit(os.environ["DATABASE_URL"])
+    name = "incident_console_procfile_test"
+    admin = psycopg2.connect(urlunsplit(url._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    database_url = urlunsplit(url._replace(path=f"/{name}"))
+    env = base_env(
+        VAR_DIR=str(tmp_path),
+        DATABASE_URL=database_url,
+        REDIS_URL=os.environ["REDIS_URL"],
+        PATH=f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
+    )
+    manage("migrate", "--noinput", env=env)
+    port = free_port()
+    process = subprocess.Popen(
+        [str(VENV_BIN / "honcho"), "start", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+    def heartbeat_written() -> bool:
+        with psycopg2.connect(database_url) as db, db.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM comms_engineheartbeat")
+            return cursor.fetchone()[0] > 0
+
+    try:
+        wait_for(sign_in_page_answers(port), "the sign-in page answered", process)
+        wait_for(heartbeat_written, "the engine heartbeat was written", process)
+    finally:
+        stop(process)
+        with admin.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+        admin.close()

@@ -1,0 +1,75 @@
+"""Production settings fail loudly; secure cookies and HSTS are on with DEBUG off."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_KEY = "k" * 50
+SHORT_KEY = "k" * 49
+
+
+def load_settings(**env) -> subprocess.CompletedProcess:
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+    }
+    clean.update(env)
+    code = (
+        "import django, json; from django.conf import settings; django.setup(); "
+        "print(json.dumps({k: getattr(settings, k) for k in "
+        "['DEBUG','SESSION_COOKIE_SECURE','CSRF_COOKIE_SECURE','SECURE_HSTS_SECONDS',"
+        "'SECURE_SSL_REDIRECT','SESSION_COOKIE_HTTPONLY']}))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "incident_console.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = load_settings(DEBUG="false", ALLOWED_HOSTS="console.example.org")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_a_short_secret_key():
+    result = load_settings(DEBUG="false", SECRET_KEY=SHORT_KEY, ALLOWED_HOSTS="console.example.org")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = load_settings(DEBUG="false", SECRET_KEY=GOOD_KEY)
+
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS must list" in result.stderr
+
+
+def test_production_turns_on_secure_cookies_and_hsts():
+    result = load_settings(DEBUG="false", SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="console.example.org")
+
+    assert result.returncode == 0, result.stderr
+    assert '"SESSION_COOKIE_SECURE": true' in result.stdout
+    assert '"CSRF_COOKIE_SECURE": true' in result.stdout
+    assert '"SECURE_HSTS_SECONDS": 31536000' in result.stdout
+    assert '"SECURE_SSL_REDIRECT": true' in result.stdout
+
+
+@pytest.mark.parametrize("debug", ["", "false"])
+def test_debug_is_off_unless_asked_for(debug):
+    env = {"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "console.example.org"}
+    if debug:
+        env["DEBUG"] = debug
+
+    result = load_settings(**env)
+
+    assert '"DEBUG": false' in result.stdout
