@@ -1,17 +1,222 @@
-"""Writes for communications and the timer engine."""
+"""Writes for update cadence: clocks per audience, published updates, and their deadlines."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.db import transaction
 from django.utils import timezone
 
-from comms.models import EngineHeartbeat
+from comms.models import (
+    DEFAULT_INTERVALS,
+    MAX_INTERVAL_MINUTES,
+    MIN_INTERVAL_MINUTES,
+    Audience,
+    AudienceClock,
+    CadenceDefault,
+    CadencePhase,
+    Deadline,
+    EngineHeartbeat,
+    PublishedUpdate,
+)
+from incidents.duties import duties_complete_by_trigger
+from incidents.errors import Invalid, Refused
+from incidents.models import DutyTrigger, Incident, IncidentDuty, Role, User
+from incidents.phases import CONTROL_ENDS, TRUST_ENDS
+from incidents.timeline import timeline_append
 
 ENGINE = "timers"
 
+UPDATE_TRIGGERS = {
+    Audience.STAFF: DutyTrigger.UPDATE_STAFF,
+    Audience.FAMILIES: DutyTrigger.UPDATE_FAMILIES,
+    Audience.BOARD: DutyTrigger.UPDATE_BOARD,
+    Audience.MEDIA: DutyTrigger.UPDATE_MEDIA,
+}
+
 
 def engine_heartbeat_record(*, name: str = ENGINE) -> EngineHeartbeat:
-    """Record that beat's schedule reached a worker just now."""
+    """Record that the timer engine completed a sweep just now."""
     heartbeat, _ = EngineHeartbeat.objects.update_or_create(
         name=name, defaults={"beat_at": timezone.now()}
     )
     return heartbeat
+
+
+def interval_minutes(incident: Incident, audience: str, phase: str | None = None) -> int:
+    """Minutes between updates to ``audience`` now, on the incident's clock."""
+    clock = AudienceClock.objects.filter(incident=incident, audience=audience).first()
+    if clock and clock.interval_override_minutes:
+        return clock.interval_override_minutes
+    phase = phase or CadencePhase.of(incident.clock().phase)
+    default = CadenceDefault.objects.filter(
+        district_id=incident.district_id, audience=audience, phase=phase
+    ).first()
+    return default.interval_minutes if default else DEFAULT_INTERVALS[audience][phase]
+
+
+def _schedule(incident: Incident, kind: str, subject: str, due_at: datetime, gen: int = 1) -> None:
+    Deadline.objects.get_or_create(
+        incident=incident,
+        kind=kind,
+        subject=subject,
+        generation=gen,
+        defaults={"due_at": due_at},
+    )
+
+
+def _schedule_clock(incident: Incident, clock: AudienceClock) -> None:
+    """The due-soon reminder and the overdue alarm for the clock's current promise."""
+    due_soon = clock.due_soon_at(incident)
+    if due_soon > timezone.now():
+        _schedule(
+            incident, Deadline.Kind.CADENCE_DUE_SOON, clock.audience, due_soon, clock.generation
+        )
+    _schedule(
+        incident,
+        Deadline.Kind.CADENCE_OVERDUE,
+        clock.audience,
+        clock.next_update_due_at,
+        clock.generation,
+    )
+
+
+def incident_timers_start(*, incident: Incident, duties: list[IncidentDuty]) -> None:
+    """Start every clock of a newly declared incident. Runs in the declaring transaction."""
+    for audience in Audience.values:
+        minutes = interval_minutes(incident, audience, CadencePhase.CONTROL)
+        clock = AudienceClock.objects.create(
+            incident=incident,
+            audience=audience,
+            next_update_due_at=incident.wall_time_at(timedelta(minutes=minutes)),
+        )
+        _schedule_clock(incident, clock)
+    for duty in duties:
+        _schedule(incident, Deadline.Kind.DUTY_DUE, str(duty.pk), duty.due_at(incident))
+    _schedule(incident, Deadline.Kind.PHASE_TRUST, "", incident.wall_time_at(CONTROL_ENDS))
+    _schedule(incident, Deadline.Kind.RECOVERY_DUE, "", incident.wall_time_at(TRUST_ENDS))
+
+
+def _may_speak_for(incident: Incident, by: User) -> bool:
+    return by.pk == incident.owner_id or (
+        by.district_id == incident.district_id and by.has_role(Role.COMMUNICATIONS)
+    )
+
+
+@transaction.atomic
+def update_record(
+    *,
+    incident: Incident,
+    audience: str,
+    summary: str,
+    promised_next_at: datetime,
+    by: User,
+) -> PublishedUpdate:
+    """Record an update published to ``audience`` and restart its clock at the promise made.
+
+    The clock row is locked first, the same order the timer engine uses, so an update
+    recorded just before the overdue alarm fires wins or loses as a whole: the alarm either
+    sees the new generation and is cancelled, or fires before the update exists.
+    """
+    if not _may_speak_for(incident, by):
+        raise Refused("Only the communications lead or the incident owner records updates.")
+    if incident.status == Incident.Status.CLOSED:
+        raise Invalid("This incident is closed; no further updates are recorded for it.")
+    if audience not in Audience.values:
+        raise Invalid("Choose an audience: staff, families, board, or media and public.")
+    summary = summary.strip()
+    if not summary:
+        raise Invalid("Say in a sentence or two what the update told people.")
+    if len(summary) > 2000:
+        raise Invalid("Keep the summary to 2,000 characters or fewer.")
+    now = timezone.now()
+    minutes = interval_minutes(incident, audience)
+    latest = now + incident.wall_span(timedelta(minutes=minutes))
+    if promised_next_at <= now:
+        raise Invalid("The next update time must be in the future.")
+    if promised_next_at > latest + timedelta(seconds=1):
+        raise Invalid(
+            f"The next update can be promised at most {minutes} minutes ahead on this "
+            "incident's clock, the cadence for this audience. Promise an earlier time, or "
+            "change the cadence first."
+        )
+
+    clock = AudienceClock.objects.select_for_update().get(incident=incident, audience=audience)
+    clock.generation += 1
+    clock.last_published_at = now
+    clock.next_update_due_at = promised_next_at
+    clock.save(update_fields=["generation", "last_published_at", "next_update_due_at"])
+    _schedule_clock(incident, clock)
+    update = PublishedUpdate.objects.create(
+        incident=incident,
+        audience=audience,
+        summary=summary,
+        published_at=now,
+        published_by=by,
+        promised_next_at=promised_next_at,
+    )
+    timeline_append(
+        incident=incident,
+        kind="update.published",
+        actor=by,
+        summary=f"Update to {Audience(audience).label.lower()} published; next promised "
+        f"{timezone.localtime(promised_next_at, incident.district.zone):%-I:%M %p %Z}",
+        payload={
+            "audience": audience,
+            "update": update.pk,
+            "promised_next_at": promised_next_at.isoformat(),
+            "generation": clock.generation,
+        },
+    )
+    duties_complete_by_trigger(incident=incident, trigger=UPDATE_TRIGGERS[audience], by=by)
+    return update
+
+
+@transaction.atomic
+def cadence_change(
+    *, incident: Incident, audience: str, interval: int, reason: str, by: User
+) -> AudienceClock:
+    """Set this incident's interval for one audience, with the reason on the timeline.
+
+    A shorter interval can bring the next update forward; a longer one never moves a promise
+    already made in public.
+    """
+    if not _may_speak_for(incident, by):
+        raise Refused("Only the communications lead or the incident owner changes the cadence.")
+    if incident.status == Incident.Status.CLOSED:
+        raise Invalid("This incident is closed; its cadence can no longer change.")
+    if audience not in Audience.values:
+        raise Invalid("Choose an audience: staff, families, board, or media and public.")
+    if not MIN_INTERVAL_MINUTES <= interval <= MAX_INTERVAL_MINUTES:
+        raise Invalid(
+            f"The interval must be between {MIN_INTERVAL_MINUTES} minutes and 7 days "
+            f"({MAX_INTERVAL_MINUTES} minutes)."
+        )
+    reason = reason.strip()
+    if not reason:
+        raise Invalid("Give the reason for the change; it goes on the timeline.")
+    if len(reason) > 500:
+        raise Invalid("Keep the reason to 500 characters or fewer.")
+
+    clock = AudienceClock.objects.select_for_update().get(incident=incident, audience=audience)
+    anchor = clock.last_published_at or incident.declared_at
+    earliest = anchor + incident.wall_span(timedelta(minutes=interval))
+    clock.interval_override_minutes = interval
+    clock.override_reason = reason
+    fields = ["interval_override_minutes", "override_reason"]
+    if earliest < clock.next_update_due_at:
+        clock.next_update_due_at = earliest
+        clock.generation += 1
+        fields += ["next_update_due_at", "generation"]
+    clock.save(update_fields=fields)
+    if "generation" in fields:
+        _schedule_clock(incident, clock)
+    timeline_append(
+        incident=incident,
+        kind="cadence.changed",
+        actor=by,
+        summary=f"Cadence for {Audience(audience).label.lower()} set to every {interval} "
+        f"minutes: {reason}",
+        payload={"audience": audience, "interval_minutes": interval, "reason": reason},
+    )
+    return clock

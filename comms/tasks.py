@@ -1,11 +1,29 @@
-"""Celery tasks for communications and the timer engine."""
+"""Celery tasks. Each takes primary keys, calls one service, and is safe to run twice."""
 
 from celery import shared_task
 
-from comms import services
+from comms import delivery, engine
 
 
 @shared_task(ignore_result=True)
-def engine_heartbeat() -> None:
-    """Stamp the engine heartbeat. Safe to run twice: the row only moves forward in time."""
-    services.engine_heartbeat_record()
+def sweep_deadlines() -> int:
+    """Fire the deadlines that are due. Beat sends this every second; overlapping sweeps
+    skip each other's rows, so a duplicate or a second beat only finds less to do."""
+    return len(engine.sweep().fired)
+
+
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def deliver_notification(notification_id: int) -> str:
+    """Deliver one outbox row. The row is claimed by a conditional UPDATE, so a redelivered
+    or duplicated task finds it already claimed and does nothing."""
+    return delivery.deliver(notification_id=notification_id)
+
+
+@shared_task(ignore_result=True)
+def requeue_notifications() -> int:
+    """Hand undelivered outbox rows back to the workers: due retries, missed hand-offs after
+    a crash between commit and enqueue, and sends whose worker was killed."""
+    ids = delivery.undelivered_due()
+    for pk in ids:
+        deliver_notification.delay(pk)
+    return len(ids)

@@ -15,10 +15,15 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
-    "engine-heartbeat": {
-        "task": "comms.tasks.engine_heartbeat",
-        "schedule": 2.0,
-        # A heartbeat older than its interval says nothing more than a fresh one.
-        "options": {"expires": 10},
+    "sweep-deadlines": {
+        "task": "comms.tasks.sweep_deadlines",
+        "schedule": 1.0,
+        # A sweep that waited longer than this is superseded by the next one.
+        "options": {"expires": 5},
+    },
+    "requeue-notifications": {
+        "task": "comms.tasks.requeue_notifications",
+        "schedule": 15.0,
+        "options": {"expires": 30},
     },
 }

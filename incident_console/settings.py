@@ -145,13 +145,23 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.2} if not REDIS_URL else {}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# A short visibility timeout: delivery tasks take seconds, so a task held by a killed
+# worker comes back within minutes, not the default hour. Timers never ride on it.
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {"visibility_timeout": 300} if REDIS_URL else {"polling_interval": 0.2}
+)
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+
+# --- Text messages --------------------------------------------------------------------
+SMS_PROVIDER = env.str("SMS_PROVIDER", default="comms.delivery.RecordingSmsProvider")
+SMS_RECORD_FILE = env.str("SMS_RECORD_FILE", default="")
 
 # --- Email --------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")

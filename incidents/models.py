@@ -115,6 +115,9 @@ class User(AbstractUser):
     schools = models.ManyToManyField(
         School, blank=True, related_name="principals", help_text="Schools a principal leads."
     )
+    phone = models.CharField(
+        max_length=20, blank=True, help_text="Mobile number for text reminders, e.g. +15555550123."
+    )
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
@@ -190,6 +193,9 @@ class Incident(models.Model):
     owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="owned_incidents")
     declared_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    systems_restored_at = models.DateTimeField(null=True, blank=True)
+    recovery_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
     # Bumped with every timeline row; live pages compare it to notice a missed change.
     sequence = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -214,6 +220,28 @@ class Incident(models.Model):
     def wall_time_at(self, offset: timedelta) -> datetime:
         """When, on the wall clock, the incident's own clock reaches ``offset``."""
         return self.declared_at + offset / self.time_scale
+
+    def wall_span(self, span: timedelta) -> timedelta:
+        """How long ``span`` on the incident's clock lasts on the wall clock."""
+        return span / self.time_scale
+
+    def incident_span(self, wall: timedelta) -> timedelta:
+        """How long ``wall`` wall-clock time lasts on the incident's clock."""
+        return wall * self.time_scale
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.CLOSED
+
+    def recovery_prompt(self, now: datetime) -> str:
+        """Why the owner should consider Recovery now, or an empty string."""
+        if self.status != self.Status.ACTIVE:
+            return ""
+        if self.systems_restored_at:
+            return "The affected systems are marked restored."
+        if self.clock(now).recovery_due:
+            return "72 hours have passed since declaration."
+        return ""
 
     def clock(self, now: datetime | None = None) -> phases.PhaseClock:
         return phases.phase_clock(
@@ -247,6 +275,71 @@ class IncidentRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_function_display()}: {self.user}"
+
+
+class DutyTrigger(models.TextChoices):
+    """What marks a duty done without anyone ticking it."""
+
+    MANUAL = "manual", "Marked done by hand"
+    ROLES_NAMED = "roles_named", "Communications and academic leads named"
+    UPDATE_STAFF = "update_staff", "First update to staff published"
+    UPDATE_FAMILIES = "update_families", "First update to families published"
+    UPDATE_BOARD = "update_board", "First update to the board published"
+    UPDATE_MEDIA = "update_media", "First update to media and the public published"
+
+
+class DutyTemplate(models.Model):
+    """One line of a district's phase checklist, copied into each incident at declaration."""
+
+    MAX_DUE_MINUTES = 30 * 24 * 60
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="duties")
+    title = models.CharField(max_length=200)
+    due_minutes = models.PositiveIntegerField(
+        help_text="Minutes after declaration, on the incident's clock."
+    )
+    trigger = models.CharField(
+        max_length=20, choices=DutyTrigger.choices, default=DutyTrigger.MANUAL
+    )
+
+    class Meta:
+        ordering = ["due_minutes", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class IncidentDuty(models.Model):
+    """A duty of one incident, with its own copy of the district's wording and timing."""
+
+    class State(models.TextChoices):
+        DONE = "done", "Done"
+        DUE = "due", "Due"
+        OVERDUE = "overdue", "Overdue"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="duties")
+    title = models.CharField(max_length=200)
+    due_minutes = models.PositiveIntegerField()
+    trigger = models.CharField(max_length=20, choices=DutyTrigger.choices)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_minutes", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def due_at(self, incident: Incident | None = None) -> datetime:
+        incident = incident or self.incident
+        return incident.wall_time_at(timedelta(minutes=self.due_minutes))
+
+    def state(self, now: datetime, incident: Incident | None = None) -> str:
+        if self.done_at:
+            return self.State.DONE
+        return self.State.OVERDUE if now >= self.due_at(incident) else self.State.DUE
 
 
 class AppendOnlyError(Exception):

@@ -3,52 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from incidents import live
+from comms.services import incident_timers_start
+from incidents.duties import duties_complete_by_trigger, duties_copy
 from incidents.errors import Invalid, Refused
 from incidents.models import (
     INCIDENT_FUNCTIONS,
+    DutyTrigger,
     Incident,
     IncidentRole,
     Role,
     School,
     System,
-    TimelineEntry,
     User,
 )
-
-
-def timeline_append(
-    *,
-    incident: Incident,
-    kind: str,
-    summary: str,
-    actor: User | None = None,
-    payload: dict[str, Any] | None = None,
-) -> TimelineEntry:
-    """Append one timeline row and bump the incident's sequence number.
-
-    Must run inside the caller's transaction. The UPDATE takes the incident's row lock, so
-    concurrent writers to one incident get consecutive sequence numbers in commit order.
-    """
-    Incident.objects.filter(pk=incident.pk).update(sequence=F("sequence") + 1)
-    sequence = Incident.objects.values_list("sequence", flat=True).get(pk=incident.pk)
-    incident.sequence = sequence
-    entry = TimelineEntry.objects.create(
-        incident=incident,
-        sequence=sequence,
-        actor=actor,
-        kind=kind,
-        summary=summary,
-        payload=payload or {},
-    )
-    live.broadcast_on_commit(incident_id=incident.pk, sequence=sequence, kind=kind)
-    return entry
+from incidents.timeline import timeline_append
 
 
 @transaction.atomic
@@ -98,6 +70,7 @@ def incident_open(
     )
     incident.systems.set(systems)
     incident.schools.set(schools)
+    incident_timers_start(incident=incident, duties=duties_copy(incident=incident))
     timeline_append(
         incident=incident,
         kind="incident.opened",
@@ -160,4 +133,60 @@ def incident_role_assign(
         summary=summary,
         payload={"function": function, "user": user.pk if user else None},
     )
+    named = set(IncidentRole.objects.filter(incident=incident).values_list("function", flat=True))
+    if {Role.COMMUNICATIONS, Role.ACADEMICS} <= named:
+        duties_complete_by_trigger(incident=incident, trigger=DutyTrigger.ROLES_NAMED, by=by)
     return assignment
+
+
+def _owner_only(incident: Incident, by: User, action: str) -> Incident:
+    if by.pk != incident.owner_id:
+        raise Refused(f"Only the incident owner can {action}.")
+    return Incident.objects.select_for_update().get(pk=incident.pk)
+
+
+@transaction.atomic
+def incident_mark_restored(*, incident: Incident, by: User) -> Incident:
+    """Record that the affected systems work again; the console then prompts for Recovery."""
+    locked = _owner_only(incident, by, "mark systems restored")
+    if locked.status != Incident.Status.ACTIVE:
+        raise Invalid("Systems can be marked restored only while the incident is active.")
+    if locked.systems_restored_at is None:
+        locked.systems_restored_at = timezone.now()
+        locked.save(update_fields=["systems_restored_at"])
+        timeline_append(
+            incident=locked,
+            kind="incident.restored",
+            actor=by,
+            summary="Affected systems marked restored. Recovery can begin when ready",
+        )
+    return locked
+
+
+@transaction.atomic
+def incident_enter_recovery(*, incident: Incident, by: User) -> Incident:
+    """Move the incident to Recovery, on purpose: the clock never does it by itself."""
+    locked = _owner_only(incident, by, "move the incident to Recovery")
+    if locked.status != Incident.Status.ACTIVE:
+        raise Invalid("Only an active incident can move to Recovery.")
+    locked.status, locked.recovery_at = Incident.Status.RECOVERY, timezone.now()
+    locked.save(update_fields=["status", "recovery_at"])
+    timeline_append(
+        incident=locked,
+        kind="incident.recovery",
+        actor=by,
+        summary="Moved to Recovery: updates turn to calm notes on stability",
+    )
+    return locked
+
+
+@transaction.atomic
+def incident_close(*, incident: Incident, by: User) -> Incident:
+    """Close an incident in Recovery. Its clocks stop and pending deadlines lapse."""
+    locked = _owner_only(incident, by, "close the incident")
+    if locked.status != Incident.Status.RECOVERY:
+        raise Invalid("Move the incident to Recovery before closing it.")
+    locked.status, locked.closed_at = Incident.Status.CLOSED, timezone.now()
+    locked.save(update_fields=["status", "closed_at"])
+    timeline_append(incident=locked, kind="incident.closed", actor=by, summary="Incident closed")
+    return locked

@@ -76,3 +76,24 @@ def lakeshore(db) -> DistrictSetup:
 def fast_password_hashing(settings):
     """Hashing every test user's password with PBKDF2 costs a second per district."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def eager_celery():
+    """Tasks queued in tests run inline instead of piling up in a broker nobody reads."""
+    from incident_console.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def sms_outbox():
+    """The recording SMS fake, emptied before and after the test."""
+    from comms.delivery import RecordingSmsProvider
+
+    RecordingSmsProvider.reset()
+    yield RecordingSmsProvider
+    RecordingSmsProvider.reset()

@@ -2,7 +2,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from incidents.models import AppendOnlyError, TimelineEntry
-from incidents.services import timeline_append
+from incidents.timeline import timeline_append
 from tests.factories import IncidentFactory
 
 

@@ -1,0 +1,268 @@
+"""The timer engine: claims due deadlines and fires each one exactly once.
+
+Every firing is one transaction: lock the deadline (skipping rows another sweep holds),
+re-check that it still applies, mark it fired or cancelled, write the timeline row and the
+outbox rows, and hand delivery to Celery only after commit. Two sweeps running at once,
+or the same sweep delivered twice, find nothing left to fire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models.functions import Now
+from django.utils import timezone
+
+from comms.models import Audience, AudienceClock, Deadline, Notification
+from comms.services import engine_heartbeat_record
+from incidents.models import Incident, IncidentDuty, IncidentRole, Role, User
+from incidents.phases import format_duration
+from incidents.timeline import timeline_append
+
+# A firing later than this is marked late on the timeline (the sweep runs every second).
+LATE_AFTER = timedelta(seconds=5)
+
+
+@dataclass
+class SweepResult:
+    fired: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+
+
+def sweep(*, limit: int = 500) -> SweepResult:
+    """Fire every pending deadline that is due, oldest first, one transaction each."""
+    result = SweepResult()
+    for _ in range(limit):
+        with transaction.atomic():
+            deadline = (
+                Deadline.objects.select_for_update(skip_locked=True)
+                .filter(status=Deadline.Status.PENDING, due_at__lte=timezone.now())
+                .order_by("due_at", "pk")
+                .first()
+            )
+            if deadline is None:
+                break
+            if _fire(deadline):
+                result.fired.append(deadline.pk)
+            else:
+                result.cancelled.append(deadline.pk)
+    engine_heartbeat_record()
+    return result
+
+
+def _settle(deadline: Deadline, status: str) -> None:
+    Deadline.objects.filter(pk=deadline.pk).update(status=status, fired_at=Now())
+
+
+@dataclass(frozen=True)
+class Firing:
+    """What a deadline that still applies says, and to whom."""
+
+    kind: str
+    summary: str
+    recipients: list[User]
+    subject: str
+    body: str
+
+
+def _fire(deadline: Deadline) -> bool:
+    """Fire one locked deadline if it still applies. Returns False when it was cancelled."""
+    incident = Incident.objects.select_related("district", "owner").get(pk=deadline.incident_id)
+    firing = None
+    if incident.status != Incident.Status.CLOSED:
+        firing = HANDLERS[deadline.kind](deadline, incident)
+    if firing is None:
+        _settle(deadline, Deadline.Status.CANCELLED)
+        return False
+    _settle(deadline, Deadline.Status.FIRED)
+    _record(deadline, incident, firing)
+    return True
+
+
+def _late(deadline: Deadline) -> tuple[str, int]:
+    late = timezone.now() - deadline.due_at
+    if late < LATE_AFTER:
+        return "", 0
+    return f" (raised {format_duration(late)} late)", int(late.total_seconds())
+
+
+def _comms_lead(incident: Incident) -> User:
+    role = (
+        IncidentRole.objects.filter(incident=incident, function=Role.COMMUNICATIONS)
+        .select_related("user")
+        .first()
+    )
+    return role.user if role else incident.owner
+
+
+def _record(deadline: Deadline, incident: Incident, firing: Firing) -> None:
+    suffix, late_seconds = _late(deadline)
+    timeline_append(
+        incident=incident,
+        kind=firing.kind,
+        summary=firing.summary + suffix,
+        payload={
+            "deadline": deadline.pk,
+            "subject": deadline.subject,
+            "due_at": deadline.due_at.isoformat(),
+            "late_seconds": late_seconds,
+        },
+    )
+    notify(
+        incident=incident,
+        deadline=deadline,
+        recipients=firing.recipients,
+        subject=firing.subject,
+        body=firing.body,
+    )
+
+
+def notify(
+    *,
+    incident: Incident,
+    deadline: Deadline | None,
+    recipients: list[User],
+    subject: str,
+    body: str,
+) -> list[Notification]:
+    """Queue a message to each recipient on every channel they have, once per key.
+
+    In-app messages are delivered by being saved. Email and text messages wait for a
+    delivery task, handed over after commit; for an exercise they are kept but never sent.
+    """
+    source = f"d{deadline.pk}" if deadline else f"t{incident.sequence}"
+    rows = []
+    for user in {u.pk: u for u in recipients}.values():
+        channels = [Notification.Channel.IN_APP]
+        if user.email:
+            channels.append(Notification.Channel.EMAIL)
+        if user.phone:
+            channels.append(Notification.Channel.SMS)
+        for channel in channels:
+            status = Notification.Status.PENDING
+            if channel == Notification.Channel.IN_APP:
+                status = Notification.Status.SENT
+            elif incident.is_exercise:
+                status = Notification.Status.SUPPRESSED
+            rows.append(
+                Notification(
+                    key=f"{source}:u{user.pk}:{channel}",
+                    incident=incident,
+                    deadline=deadline,
+                    recipient=user,
+                    channel=channel,
+                    subject=subject[:200],
+                    body=body[:2000],
+                    status=status,
+                    sent_at=timezone.now() if status == Notification.Status.SENT else None,
+                )
+            )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    queued = list(
+        Notification.objects.filter(
+            key__in=[r.key for r in rows], status=Notification.Status.PENDING
+        ).values_list("pk", flat=True)
+    )
+    if queued:
+        from comms.tasks import deliver_notification
+
+        transaction.on_commit(lambda: [deliver_notification.delay(pk) for pk in queued])
+    return rows
+
+
+def _local(incident: Incident, moment: datetime) -> str:
+    return f"{timezone.localtime(moment, incident.district.zone):%-I:%M %p %Z}"
+
+
+def _cadence_clock(deadline: Deadline, incident: Incident) -> AudienceClock | None:
+    clock = (
+        AudienceClock.objects.select_for_update()
+        .filter(incident=incident, audience=deadline.subject)
+        .first()
+    )
+    if clock is None or clock.generation != deadline.generation:
+        return None
+    return clock
+
+
+def _cadence_due_soon(deadline: Deadline, incident: Incident) -> Firing | None:
+    clock = _cadence_clock(deadline, incident)
+    if clock is None:
+        return None
+    label = Audience(clock.audience).label
+    when = _local(incident, clock.next_update_due_at)
+    return Firing(
+        kind="cadence.due_soon",
+        summary=f"Update to {label.lower()} due soon: promised for {when}",
+        recipients=[_comms_lead(incident)],
+        subject=f"{label} update due at {when}: {incident.title}",
+        body=f"The next update to {label.lower()} was promised for {when}. Publish it on "
+        "time, even if there is little new to say: a short update keeps the promise.",
+    )
+
+
+def _cadence_overdue(deadline: Deadline, incident: Incident) -> Firing | None:
+    clock = _cadence_clock(deadline, incident)
+    if clock is None:
+        return None
+    label = Audience(clock.audience).label
+    when = _local(incident, clock.next_update_due_at)
+    return Firing(
+        kind="cadence.silence",
+        summary=f"Silence: the update to {label.lower()} promised for {when} has not gone "
+        "out. Escalated to the incident owner",
+        recipients=[_comms_lead(incident), incident.owner],
+        subject=f"Silence: {label.lower()} update overdue: {incident.title}",
+        body=f"The update to {label.lower()} promised for {when} has not been published. "
+        "Every minute of silence is filled by guesses. Publish a short update now.",
+    )
+
+
+def _duty_due(deadline: Deadline, incident: Incident) -> Firing | None:
+    duty = IncidentDuty.objects.select_for_update().filter(pk=int(deadline.subject)).first()
+    if duty is None or duty.done_at is not None:
+        return None
+    return Firing(
+        kind="duty.overdue",
+        summary=f"Duty overdue: {duty.title}",
+        recipients=[incident.owner],
+        subject=f"Overdue: {duty.title}: {incident.title}",
+        body=f"The duty “{duty.title}” was due at {_local(incident, deadline.due_at)}.",
+    )
+
+
+def _phase_trust(deadline: Deadline, incident: Incident) -> Firing | None:
+    if incident.status != Incident.Status.ACTIVE:
+        return None
+    return Firing(
+        kind="phase.trust",
+        summary="Phase 2: Trust began. People now judge whether leadership is steady",
+        recipients=[incident.owner],
+        subject=f"Phase 2: Trust began: {incident.title}",
+        body="24 hours have passed since declaration. Keep updates consistent across "
+        "audiences and review each audience's cadence for this phase.",
+    )
+
+
+def _recovery_due(deadline: Deadline, incident: Incident) -> Firing | None:
+    if incident.status != Incident.Status.ACTIVE:
+        return None
+    return Firing(
+        kind="phase.recovery_due",
+        summary="72 hours reached: the owner is prompted to consider Recovery",
+        recipients=[incident.owner],
+        subject=f"72 hours: consider Recovery: {incident.title}",
+        body="72 hours have passed since declaration. When systems are stable, move the "
+        "incident to Recovery from its page.",
+    )
+
+
+HANDLERS = {
+    Deadline.Kind.CADENCE_DUE_SOON: _cadence_due_soon,
+    Deadline.Kind.CADENCE_OVERDUE: _cadence_overdue,
+    Deadline.Kind.DUTY_DUE: _duty_due,
+    Deadline.Kind.PHASE_TRUST: _phase_trust,
+    Deadline.Kind.RECOVERY_DUE: _recovery_due,
+}

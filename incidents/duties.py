@@ -1,0 +1,82 @@
+"""Phase duties: the checklist each incident copies from its district at declaration."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.errors import Invalid, Refused
+from incidents.models import (
+    District,
+    DutyTemplate,
+    DutyTrigger,
+    Incident,
+    IncidentDuty,
+    User,
+)
+from incidents.timeline import timeline_append
+
+# The checklist a district starts with: (title, minutes after declaration, trigger).
+DEFAULT_DUTIES: list[tuple[str, int, str]] = [
+    ("Name the communications and academic leads", 30, DutyTrigger.ROLES_NAMED),
+    ("First update to staff", 60, DutyTrigger.UPDATE_STAFF),
+    ("First update to families", 120, DutyTrigger.UPDATE_FAMILIES),
+    ("Publish instructional guidance for schools", 180, DutyTrigger.MANUAL),
+    ("Brief the board", 240, DutyTrigger.UPDATE_BOARD),
+    ("Confirm what is known and not yet known with every lead", 720, DutyTrigger.MANUAL),
+    ("Review cadence for Phase 2: Trust", 1440, DutyTrigger.MANUAL),
+]
+
+
+def district_duties(district: District) -> list[DutyTemplate]:
+    """The district's checklist, seeded with the default one the first time it is read."""
+    duties = list(district.duties.all())
+    if not duties:
+        DutyTemplate.objects.bulk_create(
+            DutyTemplate(district=district, title=t, due_minutes=m, trigger=trig)
+            for t, m, trig in DEFAULT_DUTIES
+        )
+        duties = list(district.duties.all())
+    return duties
+
+
+def duties_copy(*, incident: Incident) -> list[IncidentDuty]:
+    """Give a new incident its own copy of the district's checklist."""
+    return IncidentDuty.objects.bulk_create(
+        IncidentDuty(incident=incident, title=d.title, due_minutes=d.due_minutes, trigger=d.trigger)
+        for d in district_duties(incident.district)
+    )
+
+
+def _complete(duty: IncidentDuty, by: User | None, how: str) -> None:
+    duty.done_at, duty.done_by = timezone.now(), by
+    duty.save(update_fields=["done_at", "done_by"])
+    timeline_append(
+        incident=duty.incident,
+        kind="duty.done",
+        actor=by,
+        summary=f"Duty done: {duty.title}{how}",
+        payload={"duty": duty.pk},
+    )
+
+
+@transaction.atomic
+def duty_mark_done(*, duty: IncidentDuty, by: User) -> IncidentDuty:
+    """Tick a duty off by hand. Only the owner ticks duties."""
+    incident = duty.incident
+    if by.pk != incident.owner_id:
+        raise Refused("Only the incident owner marks duties done.")
+    if incident.status == Incident.Status.CLOSED:
+        raise Invalid("This incident is closed; its checklist can no longer change.")
+    duty = IncidentDuty.objects.select_for_update().get(pk=duty.pk)
+    if duty.done_at is None:
+        _complete(duty, by, "")
+    return duty
+
+
+def duties_complete_by_trigger(*, incident: Incident, trigger: str, by: User | None) -> None:
+    """Tick off the open duties that ``trigger`` fulfils. Runs in the caller's transaction."""
+    for duty in IncidentDuty.objects.select_for_update().filter(
+        incident=incident, trigger=trigger, done_at__isnull=True
+    ):
+        _complete(duty, by, " (recorded automatically)")
