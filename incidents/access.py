@@ -23,7 +23,7 @@ def can_view_incident(user: User, incident: Incident) -> bool:
 def require_role(user: User, *roles: str) -> None:
     """Refuse with a plain message unless the user holds one of ``roles``."""
     if not user.has_role(*roles):
-        names = " or ".join(Role(r).label for r in roles)
+        names = " or ".join(Role(r).label for r in Role.values if r in roles)
         raise PermissionDenied(
             f"This page is for the {names}. Your account does not hold that role."
         )

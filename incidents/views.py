@@ -138,12 +138,16 @@ def incident_role_assign(request: HttpRequest, incident_id: int) -> HttpResponse
     if request.htmx:
         context = _detail_context(request, incident_id)
         context["role_error"] = error
-        return render(
+        response = render(
             request,
             "incidents/incident_detail.html#roles",
             context,
             status=422 if error else 200,
         )
+        if not error:
+            # Other panels (the timeline) refresh at once, with or without a websocket.
+            response["HX-Trigger"] = "incident-changed"
+        return response
     if error:
         messages.error(request, error)
     else:

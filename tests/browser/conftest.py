@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from incidents import services
@@ -30,6 +33,8 @@ CHROMIUM_ARGS = [
 ]
 # Sub-resources every page needs; a 4xx/5xx or a failed load for one of these fails the test.
 ASSET_TYPES = frozenset({"stylesheet", "script", "image", "font"})
+
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="package")
@@ -116,10 +121,28 @@ def sign_in(page: Page) -> Callable[[User], None]:
     return _sign_in
 
 
+def _outside_the_event_loop(service: Callable[..., T], /, **kwargs) -> T:
+    """Call a service from a worker thread, where no event loop runs.
+
+    Services push changes with async_to_sync after commit, which refuses to run in the main
+    thread while Playwright's loop is running there (the push would fail and be logged).
+    """
+
+    def call() -> T:
+        try:
+            return service(**kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
+
+
 @pytest.fixture
 def open_incident(district: DistrictSetup) -> Incident:
     """A real incident declared just now by the CIO, affecting every school."""
-    return services.incident_open(
+    return _outside_the_event_loop(
+        services.incident_open,
         by=district.cio,
         title="SIS unavailable at all schools",
         kind=Incident.Kind.SIS,
