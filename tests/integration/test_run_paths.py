@@ -114,7 +114,7 @@ def test_separate_processes_serve_sign_in_and_run_timers(tmp_path):
     from psycopg2 import sql
 
     url = urlsplit(os.environ["DATABASE_URL"])
-    name = "incident_console_procfile_test"
+    name = f"incident_console_procfile_{os.getpid()}"
     admin = psycopg2.connect(urlunsplit(url._replace(path="/postgres")))
     admin.autocommit = True
     with admin.cursor() as cursor:
