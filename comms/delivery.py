@@ -25,8 +25,6 @@ from comms.models import Notification
 
 log = logging.getLogger(__name__)
 
-# A send claimed longer ago than this is taken to have died with its worker.
-STALE_CLAIM = timedelta(minutes=2)
 # A pending row older than this missed its after-commit hand-off.
 MISSED_HANDOFF = timedelta(seconds=30)
 
@@ -126,8 +124,10 @@ def undelivered_due() -> list[int]:
     """Rows whose delivery should be (re)started: retries that are due, hand-offs that were
     missed, and sends whose worker died. A stale send is put back to retry first."""
     now = timezone.now()
+    # A send claimed longer ago than this is taken to have died with its worker.
+    stale_claim = timedelta(seconds=settings.NOTIFICATION_STALE_CLAIM_SECONDS)
     Notification.objects.filter(
-        status=Notification.Status.SENDING, claimed_at__lt=now - STALE_CLAIM
+        status=Notification.Status.SENDING, claimed_at__lt=now - stale_claim
     ).update(status=Notification.Status.RETRY, next_attempt_at=now)
     return list(
         Notification.objects.filter(

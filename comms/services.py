@@ -17,6 +17,7 @@ from comms.models import (
     CadencePhase,
     Deadline,
     EngineHeartbeat,
+    Notification,
     PublishedUpdate,
 )
 from incidents.duties import duties_complete_by_trigger
@@ -220,3 +221,10 @@ def cadence_change(
         payload={"audience": audience, "interval_minutes": interval, "reason": reason},
     )
     return clock
+
+
+def notifications_mark_read(*, user: User, ids: list[int], at: datetime) -> int:
+    """Mark the user's own in-console messages read."""
+    return Notification.objects.filter(recipient=user, pk__in=ids, read_at__isnull=True).update(
+        read_at=at
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
 
 from incidents.models import RESPONSE_TEAM_ROLES, Incident, Role, User
@@ -29,12 +30,16 @@ def require_role(user: User, *roles: str) -> None:
         )
 
 
-def incident_for(user: User, incident_id: int) -> Incident:
+def incident_for(
+    user: User, incident_id: int, queryset: QuerySet[Incident] | None = None
+) -> Incident:
     """Load an incident the user may see on the response team's pages.
 
     Another district's incident is reported as not found, so its existence is not disclosed.
     """
-    incident = Incident.objects.select_related("district", "owner").filter(pk=incident_id).first()
+    if queryset is None:
+        queryset = Incident.objects.select_related("district", "owner")
+    incident = queryset.filter(pk=incident_id).first()
     if incident is None or incident.district_id != user.district_id:
         raise Http404("No incident with that number in your district.")
     if not is_response_team(user):

@@ -1,6 +1,7 @@
 """The menu: one link for each page the signed-in person's roles give them."""
 
 from django.urls import reverse
+from django.utils import timezone
 
 from incidents.models import RESPONSE_TEAM_ROLES, Role
 
@@ -22,11 +23,21 @@ def pages_for(user) -> list[tuple[str, str]]:
 
 
 def navigation(request):
+    """The menu, the unread count, and any silence in the district for the response team.
+
+    Silence is shown on every response-team page: a broken promise to an audience is the
+    one thing nobody on the team may miss.
+    """
+    from comms.selectors import silences_for_district, unread_count
+
     user = request.user
     if not user.is_authenticated:
         return {}
+    team = user.district_id is not None and user.has_role(*RESPONSE_TEAM_ROLES)
     return {
         "nav_pages": pages_for(user),
         "current_district": user.district,
         "role_labels": [Role(r).label for r in Role.values if r in user.roles],
+        "unread_notifications": unread_count(user),
+        "silences": silences_for_district(user.district_id, timezone.now()) if team else [],
     }

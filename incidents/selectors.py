@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 
 from incidents.models import (
     INCIDENT_FUNCTIONS,
     Incident,
+    IncidentDuty,
     IncidentRole,
     Role,
     School,
@@ -69,6 +71,26 @@ def role_slots(incident: Incident) -> list[RoleSlot]:
     ]
 
 
+@dataclass(frozen=True)
+class DutyRow:
+    duty: IncidentDuty
+    state: str
+    state_label: str
+    due_at: datetime
+
+
+def duty_rows(incident: Incident, now: datetime) -> list[DutyRow]:
+    return [
+        DutyRow(
+            d,
+            d.state(now, incident),
+            IncidentDuty.State(d.state(now, incident)).label,
+            d.due_at(incident),
+        )
+        for d in incident.duties.select_related("done_by")
+    ]
+
+
 def timeline_for(incident: Incident, limit: int = 200) -> list[TimelineEntry]:
     """The newest timeline rows first."""
     return list(
@@ -78,9 +100,7 @@ def timeline_for(incident: Incident, limit: int = 200) -> list[TimelineEntry]:
     )
 
 
-def incident_detail(incident_id: int) -> Incident:
-    return (
-        Incident.objects.select_related("district", "owner")
-        .prefetch_related("systems", Prefetch("schools", queryset=School.objects.order_by("name")))
-        .get(pk=incident_id)
+def incident_detail_queryset() -> QuerySet[Incident]:
+    return Incident.objects.select_related("district", "owner").prefetch_related(
+        "systems", Prefetch("schools", queryset=School.objects.order_by("name"))
     )

@@ -13,4 +13,10 @@ urlpatterns = [
     path("<int:incident_id>/", views.incident_detail, name="detail"),
     path("<int:incident_id>/roles/", views.incident_role_assign, name="assign-role"),
     path("<int:incident_id>/panels/<slug:panel>/", views.incident_panel, name="panel"),
+    path("<int:incident_id>/duties/<int:duty_id>/done/", views.duty_done, name="duty-done"),
+    path(
+        "<int:incident_id>/status/<slug:action>/",
+        views.incident_transition,
+        name="transition",
+    ),
 ]

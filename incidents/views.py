@@ -6,15 +6,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents import selectors, services
+from incidents import duties, selectors, services
 from incidents.access import incident_for, require_role
 from incidents.errors import DomainError
 from incidents.forms import IncidentOpenForm, RoleAssignForm
-from incidents.models import RESPONSE_TEAM_ROLES, Role
+from incidents.models import RESPONSE_TEAM_ROLES, IncidentDuty, Role
 
 # Where each role lands after signing in, in order of precedence for people with several.
 HOME_BY_ROLE: list[tuple[str, str]] = [
@@ -27,7 +27,7 @@ HOME_BY_ROLE: list[tuple[str, str]] = [
     (Role.PRINCIPAL, "incidents:guidance"),
 ]
 
-PANELS = ("clock", "roles", "timeline")
+PANELS = ("clock", "roles", "timeline", "cadence", "duties")
 
 
 @login_required
@@ -82,24 +82,51 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     return render(request, "incidents/incident_new.html", {"form": form}, status=status)
 
 
-def _detail_context(request: HttpRequest, incident_id: int) -> dict:
-    incident = incident_for(request.user, incident_id)
-    incident = selectors.incident_detail(incident.pk)
+def incident_page_context(request: HttpRequest, incident_id: int, **forms) -> dict:
+    """Everything the incident page and each of its panels render from."""
+    from comms.forms import CadenceChangeForm, UpdateRecordForm
+    from comms.selectors import clock_rows
+
+    incident = incident_for(request.user, incident_id, selectors.incident_detail_queryset())
     now = timezone.now()
+    is_owner = request.user.pk == incident.owner_id
     return {
         "incident": incident,
         "clock": incident.clock(now),
         "now": now,
         "slots": selectors.role_slots(incident),
         "timeline": selectors.timeline_for(incident),
-        "can_assign": request.user.pk == incident.owner_id,
+        "duties": selectors.duty_rows(incident, now),
+        "cadence": clock_rows(incident, now),
+        "recovery_prompt": incident.recovery_prompt(now),
+        "is_owner": is_owner,
+        "can_assign": is_owner,
+        "can_speak": incident.is_open and (is_owner or request.user.has_role(Role.COMMUNICATIONS)),
+        "update_form": forms.get("update_form") or UpdateRecordForm(incident=incident),
+        "cadence_form": forms.get("cadence_form") or CadenceChangeForm(),
     }
+
+
+def render_panel(
+    request: HttpRequest, incident_id: int, panel: str, *, error: bool = False, **extra
+) -> HttpResponse:
+    """One panel of the incident page. After a change, tell the page's other panels."""
+    context = incident_page_context(request, incident_id, **extra)
+    context.update(extra)
+    response = render(
+        request, f"incidents/incident_detail.html#{panel}", context, status=422 if error else 200
+    )
+    if not error:
+        response["HX-Trigger"] = "incident-changed"
+    return response
 
 
 @login_required
 @require_GET
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
-    return render(request, "incidents/incident_detail.html", _detail_context(request, incident_id))
+    return render(
+        request, "incidents/incident_detail.html", incident_page_context(request, incident_id)
+    )
 
 
 @login_required
@@ -111,7 +138,7 @@ def incident_panel(request: HttpRequest, incident_id: int, panel: str) -> HttpRe
     return render(
         request,
         f"incidents/incident_detail.html#{panel}",
-        _detail_context(request, incident_id),
+        incident_page_context(request, incident_id),
     )
 
 
@@ -135,24 +162,70 @@ def incident_role_assign(request: HttpRequest, incident_id: int) -> HttpResponse
             if exc.status_code == 403:
                 raise PermissionDenied(str(exc)) from exc
             error = str(exc)
+    return respond_to_change(
+        request, incident_id, "roles", error=error, done="Role assignment saved.", role_error=error
+    )
+
+
+def respond_to_change(
+    request: HttpRequest, incident_id: int, panel: str, *, error: str | None, done: str, **extra
+) -> HttpResponse:
+    """htmx: the changed panel, and the other panels told to refresh. Otherwise: back to the
+    incident page with a message, so the page works without JavaScript."""
     if request.htmx:
-        context = _detail_context(request, incident_id)
-        context["role_error"] = error
-        response = render(
-            request,
-            "incidents/incident_detail.html#roles",
-            context,
-            status=422 if error else 200,
-        )
-        if not error:
-            # Other panels (the timeline) refresh at once, with or without a websocket.
-            response["HX-Trigger"] = "incident-changed"
-        return response
+        return render_panel(request, incident_id, panel, error=bool(error), **extra)
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, "Role assignment saved.")
+        messages.success(request, done)
     return redirect("incidents:detail", incident_id=incident_id)
+
+
+def _apply(request: HttpRequest, incident_id: int, panel: str, done: str, change) -> HttpResponse:
+    """Run one service for the incident page; refusals of role become 403s."""
+    incident = incident_for(request.user, incident_id)
+    error = None
+    try:
+        change(incident)
+    except DomainError as exc:
+        if exc.status_code == 403:
+            raise PermissionDenied(str(exc)) from exc
+        error = str(exc)
+    return respond_to_change(
+        request, incident_id, panel, error=error, done=done, **{f"{panel}_error": error}
+    )
+
+
+@login_required
+@require_POST
+def duty_done(request: HttpRequest, incident_id: int, duty_id: int) -> HttpResponse:
+    def change(incident):
+        duty = get_object_or_404(IncidentDuty, pk=duty_id, incident=incident)
+        duties.duty_mark_done(duty=duty, by=request.user)
+
+    return _apply(request, incident_id, "duties", "Duty marked done.", change)
+
+
+TRANSITIONS = {
+    "restored": (services.incident_mark_restored, "Systems marked restored."),
+    "recovery": (services.incident_enter_recovery, "The incident is in Recovery."),
+    "close": (services.incident_close, "The incident is closed."),
+}
+
+
+@login_required
+@require_POST
+def incident_transition(request: HttpRequest, incident_id: int, action: str) -> HttpResponse:
+    if action not in TRANSITIONS:
+        raise Http404("No such action.")
+    service, done = TRANSITIONS[action]
+    return _apply(
+        request,
+        incident_id,
+        "clock",
+        done,
+        lambda incident: service(incident=incident, by=request.user),
+    )
 
 
 def render_open_incidents(request: HttpRequest, role: str, template: str, **extra) -> HttpResponse:

@@ -14,8 +14,38 @@
     return Math.floor(h / 24) + " d " + (h % 24) + " h";
   }
 
+  var STATE_TEXT = { on_track: "On track", due_soon: "Due soon", stopped: "Stopped" };
+
+  // Update clocks change state in the page as time passes; only a change of state is
+  // announced, through the polite status region, never the ticking itself.
+  function tickClocks(now) {
+    var announcer = document.getElementById("clock-announcer");
+    document.querySelectorAll("[data-clock]").forEach(function (row) {
+      var badge = row.querySelector("[data-clock-state]");
+      if (!badge) return;
+      var due = Date.parse(row.dataset.due);
+      var soon = Date.parse(row.dataset.soon);
+      var state = "on_track";
+      if (row.hasAttribute("data-stopped")) state = "stopped";
+      else if (now >= due) state = "overdue";
+      else if (now >= soon) state = "due_soon";
+      var text = state === "overdue"
+        ? "Overdue: silent for " + formatDuration(now - due)
+        : STATE_TEXT[state];
+      var previous = row.dataset.state || badge.className.replace(/.*badge--/, "");
+      badge.className = "badge badge--" + state;
+      if (badge.textContent !== text) badge.textContent = text;
+      if (previous !== state && row.dataset.state && announcer) {
+        announcer.textContent = row.dataset.audience + " update: " +
+          (state === "overdue" ? "overdue. Silence has begun." : STATE_TEXT[state] + ".");
+      }
+      row.dataset.state = state;
+    });
+  }
+
   function tick() {
     var now = Date.now();
+    tickClocks(now);
     document.querySelectorAll("[data-relative]").forEach(function (el) {
       var delta = Date.parse(el.dataset.relative) - now;
       el.textContent = delta > 0 ? "in " + formatDuration(delta) : formatDuration(delta) + " ago";

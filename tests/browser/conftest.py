@@ -90,7 +90,8 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
             problems.append(f"{response.status} {response.url}")
 
     def on_request_failed(request) -> None:
-        if request.resource_type in ASSET_TYPES:
+        # ERR_ABORTED is the browser dropping a load because the page navigated away.
+        if request.resource_type in ASSET_TYPES and "ERR_ABORTED" not in (request.failure or ""):
             problems.append(f"failed {request.url}: {request.failure}")
 
     tab.on("response", on_response)

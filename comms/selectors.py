@@ -1,0 +1,107 @@
+"""Reads for clocks, silences and the in-console inbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import QuerySet
+
+from comms.models import (
+    DEFAULT_INTERVALS,
+    Audience,
+    AudienceClock,
+    CadenceDefault,
+    CadencePhase,
+    ClockState,
+    Notification,
+)
+from incidents.models import Incident, User
+
+
+@dataclass(frozen=True)
+class ClockRow:
+    audience: str
+    label: str
+    state: str
+    state_label: str
+    due_at: datetime
+    due_soon_at: datetime
+    silent_for: timedelta
+    interval_minutes: int
+    overridden: bool
+    override_reason: str
+    last_published_at: datetime | None
+
+
+def _district_intervals(district_id: int, phase: str) -> dict[str, int]:
+    intervals = {a: DEFAULT_INTERVALS[a][phase] for a in Audience.values}
+    for row in CadenceDefault.objects.filter(district_id=district_id, phase=phase):
+        intervals[row.audience] = row.interval_minutes
+    return intervals
+
+
+def clock_rows(incident: Incident, now: datetime) -> list[ClockRow]:
+    """Each audience's clock, in a fixed order, with its state at ``now``."""
+    phase = CadencePhase.of(incident.clock(now).phase)
+    defaults = _district_intervals(incident.district_id, phase)
+    clocks = {c.audience: c for c in AudienceClock.objects.filter(incident=incident)}
+    rows = []
+    for audience in Audience.values:
+        clock = clocks.get(audience)
+        if clock is None:
+            continue
+        state = clock.state(now, incident)
+        rows.append(
+            ClockRow(
+                audience=audience,
+                label=Audience(audience).label,
+                state=state,
+                state_label=ClockState(state).label,
+                due_at=clock.next_update_due_at,
+                due_soon_at=clock.due_soon_at(incident),
+                silent_for=clock.silent_for(now),
+                interval_minutes=clock.interval_override_minutes or defaults[audience],
+                overridden=clock.interval_override_minutes is not None,
+                override_reason=clock.override_reason,
+                last_published_at=clock.last_published_at,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class Silence:
+    incident: Incident
+    audience_label: str
+    since: datetime
+    silent_for: timedelta
+
+
+def silences_for_district(district_id: int, now: datetime) -> list[Silence]:
+    """Every audience of an open incident in the district whose promised update is late."""
+    clocks = (
+        AudienceClock.objects.filter(
+            incident__district_id=district_id,
+            next_update_due_at__lte=now,
+        )
+        .exclude(incident__status=Incident.Status.CLOSED)
+        .select_related("incident")
+        .order_by("next_update_due_at")
+    )
+    return [
+        Silence(c.incident, Audience(c.audience).label, c.next_update_due_at, c.silent_for(now))
+        for c in clocks
+    ]
+
+
+def inbox_for(user: User) -> QuerySet[Notification]:
+    return (
+        Notification.objects.filter(recipient=user, channel=Notification.Channel.IN_APP)
+        .select_related("incident")
+        .order_by("-created_at")
+    )
+
+
+def unread_count(user: User) -> int:
+    return inbox_for(user).filter(read_at__isnull=True).count()
