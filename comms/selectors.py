@@ -105,3 +105,12 @@ def inbox_for(user: User) -> QuerySet[Notification]:
 
 def unread_count(user: User) -> int:
     return inbox_for(user).filter(read_at__isnull=True).count()
+
+
+def district_intervals(district_id: int) -> dict[tuple[str, str], int]:
+    """The district's interval for every audience and phase, defaults filled in."""
+    return {
+        (audience, phase): minutes
+        for phase in CadencePhase.values
+        for audience, minutes in _district_intervals(district_id, phase).items()
+    }

@@ -121,6 +121,7 @@ def update_record(
     """
     if not _may_speak_for(incident, by):
         raise Refused("Only the communications lead or the incident owner records updates.")
+    incident.refresh_from_db(fields=["status"])
     if incident.status == Incident.Status.CLOSED:
         raise Invalid("This incident is closed; no further updates are recorded for it.")
     if audience not in Audience.values:
@@ -184,6 +185,7 @@ def cadence_change(
     """
     if not _may_speak_for(incident, by):
         raise Refused("Only the communications lead or the incident owner changes the cadence.")
+    incident.refresh_from_db(fields=["status"])
     if incident.status == Incident.Status.CLOSED:
         raise Invalid("This incident is closed; its cadence can no longer change.")
     if audience not in Audience.values:
@@ -228,3 +230,26 @@ def notifications_mark_read(*, user: User, ids: list[int], at: datetime) -> int:
     return Notification.objects.filter(recipient=user, pk__in=ids, read_at__isnull=True).update(
         read_at=at
     )
+
+
+@transaction.atomic
+def cadence_defaults_set(*, district, by: User, intervals: dict[tuple[str, str], int]) -> None:
+    """Set the district's default interval per audience and phase, for incidents declared
+    from now on and for phases entered from now on."""
+    if by.district_id != district.pk or not by.has_role(Role.CIO):
+        raise Refused("Only the district's CIO sets the default cadence.")
+    for (audience, phase), minutes in intervals.items():
+        if audience not in Audience.values or phase not in CadencePhase.values:
+            raise Invalid("Unknown audience or phase.")
+        if not MIN_INTERVAL_MINUTES <= minutes <= MAX_INTERVAL_MINUTES:
+            raise Invalid(
+                f"Every interval must be between {MIN_INTERVAL_MINUTES} minutes and 7 days "
+                f"({MAX_INTERVAL_MINUTES} minutes)."
+            )
+    for (audience, phase), minutes in intervals.items():
+        CadenceDefault.objects.update_or_create(
+            district=district,
+            audience=audience,
+            phase=phase,
+            defaults={"interval_minutes": minutes},
+        )

@@ -162,6 +162,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # --- Text messages --------------------------------------------------------------------
 SMS_PROVIDER = env.str("SMS_PROVIDER", default="comms.delivery.RecordingSmsProvider")
 SMS_RECORD_FILE = env.str("SMS_RECORD_FILE", default="")
+# A send claimed longer ago than this is taken to have died with its worker and is retried.
+# Keep it well above the slowest provider call; the timer fault tests shorten it.
+NOTIFICATION_STALE_CLAIM_SECONDS = env.int("NOTIFICATION_STALE_CLAIM_SECONDS", default=120)
 
 # --- Email --------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from incidents import health
 from incidents import views as incident_views
 
 urlpatterns = [
@@ -14,7 +15,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("health/live", incident_views.health_live, name="health-live"),
+    path("health/live", health.health_live, name="health-live"),
+    path("health/ready", health.health_ready, name="health-ready"),
     path("incidents/", include("incidents.urls")),
     path("comms/", include("comms.urls")),
     path("admin/", admin.site.urls),

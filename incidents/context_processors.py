@@ -13,6 +13,7 @@ ROLE_PAGES: list[tuple[frozenset[str], str, str]] = [
     (frozenset({Role.LEGAL}), "Legal", "comms:legal"),
     (frozenset({Role.PRINCIPAL}), "School guidance", "incidents:guidance"),
     (frozenset({Role.BOARD_LIAISON}), "Board briefing", "incidents:briefing"),
+    (frozenset({Role.CIO}), "District setup", "incidents:settings"),
 ]
 
 

@@ -80,3 +80,28 @@ def duties_complete_by_trigger(*, incident: Incident, trigger: str, by: User | N
         incident=incident, trigger=trigger, done_at__isnull=True
     ):
         _complete(duty, by, " (recorded automatically)")
+
+
+@transaction.atomic
+def district_duties_replace(
+    *, district: District, by: User, rows: list[tuple[str, int, str]]
+) -> list[DutyTemplate]:
+    """Replace the district's checklist. Incidents already declared keep their own copy."""
+    from incidents.models import Role
+
+    if by.district_id != district.pk or not by.has_role(Role.CIO):
+        raise Refused("Only the district's CIO edits the phase checklist.")
+    if not rows:
+        raise Invalid("Keep at least one duty: an empty checklist leaves incidents unguided.")
+    for title, minutes, trigger in rows:
+        if not title.strip() or len(title) > 200:
+            raise Invalid("Each duty needs a title of 1 to 200 characters.")
+        if not 1 <= minutes <= DutyTemplate.MAX_DUE_MINUTES:
+            raise Invalid("Each duty is due between 1 minute and 30 days after declaration.")
+        if trigger not in DutyTrigger.values:
+            raise Invalid("Choose how each duty is marked done.")
+    district.duties.all().delete()
+    return DutyTemplate.objects.bulk_create(
+        DutyTemplate(district=district, title=t.strip(), due_minutes=m, trigger=trig)
+        for t, m, trig in rows
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from incidents.models import Incident, Role, User
+from incidents.models import DutyTrigger, Incident, Role, User
 
 
 class IncidentOpenForm(forms.Form):
@@ -96,3 +96,54 @@ class RoleAssignForm(forms.Form):
     def __init__(self, *args, district, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = User.objects.filter(district=district, is_active=True)
+
+
+class DutyRowForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    due_minutes = forms.IntegerField(
+        label="Due (minutes after declaration)", min_value=1, max_value=30 * 24 * 60
+    )
+    trigger = forms.ChoiceField(label="Marked done", choices=DutyTrigger.choices)
+
+
+DutyFormSet = forms.formset_factory(
+    DutyRowForm, extra=1, can_delete=True, max_num=40, validate_max=True
+)
+
+
+class CadenceDefaultsForm(forms.Form):
+    """One number per audience and phase: minutes between updates."""
+
+    def __init__(self, *args, initial_intervals: dict[tuple[str, str], int], **kwargs):
+        from comms.models import (
+            MAX_INTERVAL_MINUTES,
+            MIN_INTERVAL_MINUTES,
+            Audience,
+            CadencePhase,
+        )
+
+        super().__init__(*args, **kwargs)
+        self.grid = []
+        for audience in Audience:
+            row = []
+            for phase in CadencePhase:
+                name = f"{audience.value}__{phase.value}"
+                self.fields[name] = forms.IntegerField(
+                    label=f"{audience.label}, {phase.label}",
+                    min_value=MIN_INTERVAL_MINUTES,
+                    max_value=MAX_INTERVAL_MINUTES,
+                    initial=initial_intervals[(audience.value, phase.value)],
+                    error_messages={
+                        "min_value": "At least 5 minutes.",
+                        "max_value": "At most 7 days (10,080 minutes).",
+                    },
+                )
+                row.append(self[name])
+            self.grid.append((audience.label, row))
+        self.phases = [p.label for p in CadencePhase]
+
+    def intervals(self) -> dict[tuple[str, str], int]:
+        return {
+            tuple(name.split("__")): value  # type: ignore[misc]
+            for name, value in self.cleaned_data.items()
+        }

@@ -7,6 +7,7 @@ app_name = "incidents"
 urlpatterns = [
     path("", views.incident_list, name="list"),
     path("new/", views.incident_new, name="new"),
+    path("settings/", views.district_settings, name="settings"),
     path("academics/", views.academics_dashboard, name="academics"),
     path("guidance/", views.school_guidance, name="guidance"),
     path("briefing/", views.board_briefing, name="briefing"),

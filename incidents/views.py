@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from incidents import duties, selectors, services
 from incidents.access import incident_for, require_role
 from incidents.errors import DomainError
-from incidents.forms import IncidentOpenForm, RoleAssignForm
+from incidents.forms import CadenceDefaultsForm, DutyFormSet, IncidentOpenForm, RoleAssignForm
 from incidents.models import RESPONSE_TEAM_ROLES, IncidentDuty, Role
 
 # Where each role lands after signing in, in order of precedence for people with several.
@@ -266,10 +266,6 @@ def school_guidance(request: HttpRequest) -> HttpResponse:
     )
 
 
-def health_live(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok"})
-
-
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     message = str(exception) if exception and str(exception) else "You do not have access here."
     return render(request, "403.html", {"message": message}, status=403)
@@ -280,3 +276,54 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     args = getattr(exception, "args", ())
     message = args[0] if args and isinstance(args[0], str) else "There is no page here."
     return render(request, "404.html", {"message": message}, status=404)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def district_settings(request: HttpRequest) -> HttpResponse:
+    """The CIO's standing setup: the phase checklist and the default update cadence."""
+    from comms import services as comms_services
+    from comms.selectors import district_intervals
+
+    _district_member(request, Role.CIO)
+    district = request.user.district
+    current = duties.district_duties(district)
+    initial = [
+        {"title": d.title, "due_minutes": d.due_minutes, "trigger": d.trigger} for d in current
+    ]
+    intervals = district_intervals(district.pk)
+    which = request.POST.get("form") if request.method == "POST" else None
+    duty_set = DutyFormSet(request.POST if which == "duties" else None, initial=initial)
+    cadence = CadenceDefaultsForm(
+        request.POST if which == "cadence" else None, initial_intervals=intervals
+    )
+    status = 200
+    if which == "duties":
+        if duty_set.is_valid():
+            rows = [
+                (f.cleaned_data["title"], f.cleaned_data["due_minutes"], f.cleaned_data["trigger"])
+                for f in duty_set.forms
+                if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            ]
+            try:
+                duties.district_duties_replace(district=district, by=request.user, rows=rows)
+            except DomainError as error:
+                duty_set._non_form_errors = duty_set.error_class([str(error)])
+            else:
+                messages.success(request, "Phase checklist saved. New incidents will use it.")
+                return redirect("incidents:settings")
+        status = 422
+    elif which == "cadence":
+        if cadence.is_valid():
+            comms_services.cadence_defaults_set(
+                district=district, by=request.user, intervals=cadence.intervals()
+            )
+            messages.success(request, "Default cadence saved.")
+            return redirect("incidents:settings")
+        status = 422
+    return render(
+        request,
+        "incidents/settings.html",
+        {"duty_set": duty_set, "cadence": cadence},
+        status=status,
+    )

@@ -1,0 +1,364 @@
+"""Recording updates and changing cadence: through services and the incident page."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from comms import services
+from comms.models import AudienceClock, PublishedUpdate
+from incidents import services as incident_services
+from incidents.errors import Invalid, Refused
+from incidents.models import Incident, TimelineEntry
+
+START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def incident(riverbend, clock):
+    return incident_services.incident_open(
+        by=riverbend.cio, title="SIS down", kind="sis", severity=2, all_schools=True
+    )
+
+
+def staff_clock(incident):
+    return AudienceClock.objects.get(incident=incident, audience="staff")
+
+
+def record(incident, by, minutes=30, audience="staff", summary="We are on it."):
+    return services.update_record(
+        incident=incident,
+        audience=audience,
+        summary=summary,
+        promised_next_at=START + timedelta(minutes=minutes),
+        by=by,
+    )
+
+
+def test_recording_an_update_restarts_the_clock_at_the_promise(incident, riverbend):
+    record(incident, riverbend.comms, minutes=45)
+
+    clock = staff_clock(incident)
+    assert clock.next_update_due_at == START + timedelta(minutes=45)
+    assert clock.last_published_at == START
+    assert clock.generation == 2
+    assert TimelineEntry.objects.filter(incident=incident, kind="update.published").exists()
+
+
+def test_recording_the_first_staff_update_ticks_its_duty(incident, riverbend):
+    record(incident, riverbend.comms)
+
+    duty = incident.duties.get(trigger="update_staff")
+    assert duty.done_at == START
+
+
+@pytest.mark.parametrize(
+    ("minutes", "message"),
+    [(0, "in the future"), (-5, "in the future"), (61, "at most 60 minutes")],
+)
+def test_a_promise_in_the_past_or_beyond_the_cadence_is_refused(
+    incident, riverbend, minutes, message
+):
+    with pytest.raises(Invalid, match=message):
+        record(incident, riverbend.comms, minutes=minutes)
+
+    assert staff_clock(incident).generation == 1
+    assert not PublishedUpdate.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["academics", "legal", "technical", "board", "principal"])
+def test_only_comms_or_owner_records_updates(incident, riverbend, role):
+    with pytest.raises(Refused):
+        record(incident, getattr(riverbend, role))
+
+    assert not PublishedUpdate.objects.exists()
+
+
+def test_another_districts_comms_lead_is_refused(incident, lakeshore):
+    with pytest.raises(Refused):
+        record(incident, lakeshore.comms)
+
+
+def test_empty_or_oversized_summary_is_refused(incident, riverbend):
+    with pytest.raises(Invalid, match="Say in a sentence"):
+        record(incident, riverbend.comms, summary="   ")
+    with pytest.raises(Invalid, match="2,000"):
+        record(incident, riverbend.comms, summary="x" * 2001)
+
+
+def test_a_closed_incident_takes_no_updates(incident, riverbend):
+    incident_services.incident_enter_recovery(incident=incident, by=riverbend.cio)
+    incident_services.incident_close(incident=incident, by=riverbend.cio)
+
+    with pytest.raises(Invalid, match="closed"):
+        record(incident, riverbend.comms)
+
+
+def test_shorter_cadence_brings_the_next_update_forward(incident, riverbend):
+    services.cadence_change(
+        incident=incident,
+        audience="staff",
+        interval=20,
+        reason="Report cards today",
+        by=riverbend.comms,
+    )
+
+    clock = staff_clock(incident)
+    assert clock.next_update_due_at == START + timedelta(minutes=20)
+    assert clock.generation == 2
+    entry = TimelineEntry.objects.get(incident=incident, kind="cadence.changed")
+    assert "Report cards today" in entry.summary
+
+
+def test_longer_cadence_never_moves_a_promise_already_made(incident, riverbend):
+    services.cadence_change(
+        incident=incident, audience="staff", interval=600, reason="Overnight", by=riverbend.cio
+    )
+
+    clock = staff_clock(incident)
+    assert clock.next_update_due_at == START + timedelta(minutes=60)
+    assert clock.generation == 1
+    assert clock.interval_override_minutes == 600
+
+
+@pytest.mark.parametrize("interval", [4, 10081])
+def test_cadence_outside_five_minutes_to_seven_days_is_refused(incident, riverbend, interval):
+    with pytest.raises(Invalid, match="between 5 minutes and 7 days"):
+        services.cadence_change(
+            incident=incident, audience="staff", interval=interval, reason="x", by=riverbend.cio
+        )
+
+    assert staff_clock(incident).interval_override_minutes is None
+
+
+def test_cadence_change_needs_a_reason(incident, riverbend):
+    with pytest.raises(Invalid, match="reason"):
+        services.cadence_change(
+            incident=incident, audience="staff", interval=30, reason=" ", by=riverbend.cio
+        )
+
+
+def test_exercise_clock_scales_the_cadence(riverbend, clock):
+    exercise = incident_services.incident_open(
+        by=riverbend.cio,
+        title="Drill",
+        kind="sis",
+        severity=2,
+        all_schools=True,
+        is_exercise=True,
+        time_scale=60,
+    )
+
+    assert staff_clock(exercise).next_update_due_at == START + timedelta(minutes=1)
+    with pytest.raises(Invalid, match="at most 60 minutes"):
+        services.update_record(
+            incident=exercise,
+            audience="staff",
+            summary="x",
+            promised_next_at=START + timedelta(minutes=2),
+            by=riverbend.cio,
+        )
+
+
+# --- Through the page -------------------------------------------------------------------
+
+
+def test_update_form_records_and_returns_the_panel(client, incident, riverbend):
+    client.force_login(riverbend.comms)
+
+    response = client.post(
+        f"/comms/incidents/{incident.pk}/updates/",
+        {"audience": "families", "summary": "Grades are safe.", "next_update_in": "90"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == "incident-changed"
+    assert b'id="panel-cadence"' in response.content
+    clock = AudienceClock.objects.get(incident=incident, audience="families")
+    assert clock.next_update_due_at == START + timedelta(minutes=90)
+
+
+def test_update_form_takes_a_local_time(client, incident, riverbend):
+    client.force_login(riverbend.comms)
+
+    # 08:30 in Chicago (CST, UTC-6) on 2 March is 14:30 UTC.
+    client.post(
+        f"/comms/incidents/{incident.pk}/updates/",
+        {"audience": "staff", "summary": "Update.", "next_update_at": "2026-03-02T08:30"},
+    )
+
+    assert staff_clock(incident).next_update_due_at == START + timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"audience": "staff", "summary": "x"}, b"Promise the next update"),
+        (
+            {
+                "audience": "staff",
+                "summary": "x",
+                "next_update_in": "5",
+                "next_update_at": "2026-03-02T08:30",
+            },
+            b"not both",
+        ),
+        ({"audience": "staff", "summary": "x", "next_update_in": "61"}, b"at most 60 minutes"),
+        (
+            {"audience": "staff", "summary": "x", "next_update_at": "2026-03-02T07:00"},
+            b"in the future",
+        ),
+        ({"audience": "pets", "summary": "x", "next_update_in": "5"}, b"Select a valid choice"),
+        (
+            {"audience": "staff", "summary": "x" * 2001, "next_update_in": "5"},
+            b"at most 2000 characters",
+        ),
+    ],
+)
+def test_bad_update_input_is_refused_with_a_message(client, incident, riverbend, data, message):
+    client.force_login(riverbend.comms)
+
+    response = client.post(
+        f"/comms/incidents/{incident.pk}/updates/", data, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 422
+    assert message in response.content
+    assert "HX-Trigger" not in response
+    assert not PublishedUpdate.objects.exists()
+    assert staff_clock(incident).generation == 1
+
+
+def test_markup_in_a_summary_is_shown_as_text(client, incident, riverbend):
+    client.force_login(riverbend.comms)
+    client.post(
+        f"/comms/incidents/{incident.pk}/updates/",
+        {"audience": "staff", "summary": "<script>alert(1)</script>", "next_update_in": "30"},
+    )
+
+    page = client.get(f"/incidents/{incident.pk}/")
+
+    assert b"<script>alert(1)</script>" not in page.content
+    assert PublishedUpdate.objects.get().summary == "<script>alert(1)</script>"
+
+
+@pytest.mark.parametrize("role", ["academics", "technical"])
+def test_update_form_refuses_other_team_roles(client, incident, riverbend, role):
+    client.force_login(getattr(riverbend, role))
+
+    response = client.post(
+        f"/comms/incidents/{incident.pk}/updates/",
+        {"audience": "staff", "summary": "x", "next_update_in": "30"},
+    )
+
+    assert response.status_code == 403
+    assert not PublishedUpdate.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["principal", "board"])
+def test_update_form_refuses_principal_and_board(client, incident, riverbend, role):
+    client.force_login(getattr(riverbend, role))
+
+    response = client.post(
+        f"/comms/incidents/{incident.pk}/updates/",
+        {"audience": "staff", "summary": "x", "next_update_in": "30"},
+    )
+
+    assert response.status_code == 403
+
+
+def test_update_form_from_another_district_is_not_found(client, incident, lakeshore):
+    client.force_login(lakeshore.comms)
+
+    response = client.post(
+        f"/comms/incidents/{incident.pk}/updates/",
+        {"audience": "staff", "summary": "x", "next_update_in": "30"},
+    )
+
+    assert response.status_code == 404
+
+
+def test_cadence_form_refuses_out_of_range_with_the_range(client, incident, riverbend):
+    client.force_login(riverbend.comms)
+
+    response = client.post(
+        f"/comms/incidents/{incident.pk}/cadence/",
+        {"audience": "staff", "interval": "2", "reason": "fast"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 422
+    assert b"at least 5 minutes" in response.content
+    assert staff_clock(incident).interval_override_minutes is None
+
+
+def test_cadence_form_changes_the_interval(client, incident, riverbend):
+    client.force_login(riverbend.comms)
+
+    response = client.post(
+        f"/comms/incidents/{incident.pk}/cadence/",
+        {"audience": "staff", "interval": "30", "reason": "Testing day"},
+    )
+
+    assert response.status_code == 302
+    assert staff_clock(incident).interval_override_minutes == 30
+
+
+def test_silence_is_shown_on_every_response_dashboard(client, incident, riverbend, clock):
+    clock.move_to(START + timedelta(minutes=75))
+
+    pages = {}
+    for person, url in [
+        (riverbend.cio, "/incidents/"),
+        (riverbend.comms, "/comms/"),
+        (riverbend.legal, "/comms/legal/"),
+        (riverbend.academics, "/incidents/academics/"),
+        (riverbend.cio, f"/incidents/{incident.pk}/"),
+    ]:
+        client.force_login(person)
+        pages[url] = client.get(url).content.decode()
+
+    for url, body in pages.items():
+        assert "Silence: a promised update is late" in body, url
+        assert "staff, silent for 15 min" in body, url
+
+
+def test_silence_is_not_shown_to_principals(client, incident, riverbend, clock):
+    clock.move_to(START + timedelta(minutes=75))
+    client.force_login(riverbend.principal)
+
+    body = client.get("/incidents/guidance/").content.decode()
+
+    assert "Silence" not in body
+
+
+def test_exercise_pages_say_exercise(client, riverbend, clock):
+    exercise = incident_services.incident_open(
+        by=riverbend.cio,
+        title="Drill",
+        kind="sis",
+        severity=2,
+        all_schools=True,
+        is_exercise=True,
+        time_scale=60,
+    )
+    client.force_login(riverbend.cio)
+
+    body = client.get(f"/incidents/{exercise.pk}/").content.decode()
+
+    assert "<strong>EXERCISE</strong>" in body
+    assert "(EXERCISE)" in body
+
+
+def test_incident_close_requires_recovery_first(incident, riverbend):
+    with pytest.raises(Invalid, match="Recovery before closing"):
+        incident_services.incident_close(incident=incident, by=riverbend.cio)
+
+    assert Incident.objects.get(pk=incident.pk).status == "active"
