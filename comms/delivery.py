@@ -21,7 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from comms.models import Notification
+from comms.models import Channel, Dispatch, Notification
 
 log = logging.getLogger(__name__)
 
@@ -66,17 +66,26 @@ def sms_provider() -> SmsProvider:
     return import_string(settings.SMS_PROVIDER)()
 
 
-def _send(notification: Notification) -> str:
+def _send_email(*, to: str, subject: str, body: str, key: str) -> str:
+    message = EmailMessage(
+        subject=subject,
+        body=body,
+        to=[to],
+        headers={"Message-ID": make_msgid(idstring=key.replace(":", "."))},
+    )
+    message.send()
+    return ""
+
+
+def _send_notification(notification: Notification) -> str:
     recipient = notification.recipient
     if notification.channel == Notification.Channel.EMAIL:
-        message = EmailMessage(
+        return _send_email(
+            to=recipient.email,
             subject=notification.subject,
             body=notification.body,
-            to=[recipient.email],
-            headers={"Message-ID": make_msgid(idstring=notification.key.replace(":", "."))},
+            key=notification.key,
         )
-        message.send()
-        return ""
     if notification.channel == Notification.Channel.SMS:
         return sms_provider().send(
             to=recipient.phone,
@@ -86,54 +95,83 @@ def _send(notification: Notification) -> str:
     raise ValueError(f"no adapter for channel {notification.channel}")
 
 
+def _send_dispatch(dispatch: Dispatch) -> str:
+    update = dispatch.update
+    if dispatch.channel == Channel.EMAIL:
+        subject = f"{update.incident.district}: {update.incident.title}"
+        return _send_email(
+            to=dispatch.destination, subject=subject, body=update.summary, key=dispatch.key
+        )
+    if dispatch.channel == Channel.SMS:
+        return sms_provider().send(
+            to=dispatch.destination, body=update.summary, idempotency_key=dispatch.key
+        )
+    raise ValueError(f"no adapter for channel {dispatch.channel}")
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 5 * 2 ** max(attempts - 1, 0)))
 
 
-def deliver(*, notification_id: int) -> str:
-    """Send one outbox row if it is still waiting. Safe to call any number of times."""
+def _deliver(model, pk: int, send, related: list[str]) -> str:
+    """Claim one outbox row by conditional UPDATE, send it, and record the outcome."""
     now = timezone.now()
-    claimed = Notification.objects.filter(
-        pk=notification_id,
-        status__in=[Notification.Status.PENDING, Notification.Status.RETRY],
-        next_attempt_at__lte=now,
-    ).update(status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    waiting = [model.Status.PENDING, model.Status.RETRY]
+    claimed = model.objects.filter(pk=pk, status__in=waiting, next_attempt_at__lte=now).update(
+        status=model.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
     if not claimed:
         return "skipped"
-    notification = Notification.objects.select_related("recipient", "incident").get(
-        pk=notification_id
-    )
+    row = model.objects.select_related(*related).get(pk=pk)
+    sending = model.objects.filter(pk=pk, status=model.Status.SENDING)
     try:
-        _send(notification)
+        send(row)
     except Exception as error:
-        failed = notification.attempts >= Notification.MAX_ATTEMPTS
-        Notification.objects.filter(pk=notification_id, status=Notification.Status.SENDING).update(
-            status=Notification.Status.FAILED if failed else Notification.Status.RETRY,
-            next_attempt_at=timezone.now() + backoff(notification.attempts),
+        failed = row.attempts >= Notification.MAX_ATTEMPTS
+        sending.update(
+            status=model.Status.FAILED if failed else model.Status.RETRY,
+            next_attempt_at=timezone.now() + backoff(row.attempts),
             last_error=str(error)[:500],
         )
-        log.warning("delivery of notification %s failed: %s", notification_id, error)
+        log.warning("delivery of %s %s failed: %s", model.__name__, pk, error)
         return "failed" if failed else "retry"
-    Notification.objects.filter(pk=notification_id, status=Notification.Status.SENDING).update(
-        status=Notification.Status.SENT, sent_at=timezone.now(), last_error=""
-    )
+    sending.update(status=model.Status.SENT, sent_at=timezone.now(), last_error="")
     return "sent"
 
 
-def undelivered_due() -> list[int]:
-    """Rows whose delivery should be (re)started: retries that are due, hand-offs that were
-    missed, and sends whose worker died. A stale send is put back to retry first."""
+def deliver(*, notification_id: int) -> str:
+    """Send one notification if it is still waiting. Safe to call any number of times."""
+    return _deliver(Notification, notification_id, _send_notification, ["recipient", "incident"])
+
+
+def deliver_dispatch(*, dispatch_id: int) -> str:
+    """Send one published update to one destination. Safe to call any number of times."""
+    return _deliver(Dispatch, dispatch_id, _send_dispatch, ["update__incident__district"])
+
+
+def _undelivered(model) -> list[int]:
     now = timezone.now()
     # A send claimed longer ago than this is taken to have died with its worker.
     stale_claim = timedelta(seconds=settings.NOTIFICATION_STALE_CLAIM_SECONDS)
-    Notification.objects.filter(
-        status=Notification.Status.SENDING, claimed_at__lt=now - stale_claim
-    ).update(status=Notification.Status.RETRY, next_attempt_at=now)
+    model.objects.filter(status=model.Status.SENDING, claimed_at__lt=now - stale_claim).update(
+        status=model.Status.RETRY, next_attempt_at=now
+    )
     return list(
-        Notification.objects.filter(
-            Q(status=Notification.Status.RETRY, next_attempt_at__lte=now)
-            | Q(status=Notification.Status.PENDING, created_at__lt=now - MISSED_HANDOFF)
+        model.objects.filter(
+            Q(status=model.Status.RETRY, next_attempt_at__lte=now)
+            | Q(status=model.Status.PENDING, created_at__lt=now - MISSED_HANDOFF)
         )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:1000]
     )
+
+
+def undelivered_due() -> list[int]:
+    """Notifications whose delivery should be (re)started: retries that are due, hand-offs
+    that were missed, and sends whose worker died. A stale send is put back to retry first."""
+    return _undelivered(Notification)
+
+
+def undelivered_dispatches() -> list[int]:
+    """The same, for published updates on their way to distribution lists."""
+    return _undelivered(Dispatch)

@@ -115,21 +115,252 @@ class AudienceClock(models.Model):
         return max(now - self.next_update_due_at, timedelta(0))
 
 
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message"
+    WEB = "web", "Web and status page"
+    VOICE = "voice", "Voice script"
+
+
 class PublishedUpdate(models.Model):
-    """An update that went out to an audience, and the next-update time it promised."""
+    """An update that went out to an audience, and the next-update time it promised.
+
+    Updates published from an approved draft carry the draft, the channel and the full text;
+    ``withdrawn_at`` marks one taken back, which the status page then says in place of it.
+    """
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="updates")
     audience = models.CharField(max_length=20, choices=Audience.choices)
-    summary = models.TextField(max_length=2000)
+    summary = models.TextField(max_length=10000)
+    channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+    draft = models.ForeignKey(
+        "Draft", on_delete=models.PROTECT, null=True, blank=True, related_name="publications"
+    )
+    revision = models.PositiveIntegerField(null=True, blank=True)
+    staff_first_override = models.CharField(max_length=500, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(default=timezone.now)
     published_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     promised_next_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-published_at"]
+        indexes = [models.Index(fields=["channel", "-published_at"], name="update_public_feed")]
 
     def __str__(self) -> str:
         return f"{self.get_audience_display()} update at {self.published_at:%Y-%m-%d %H:%M}"
+
+
+class FactSheetRevision(models.Model):
+    """One version of the incident's single record of facts. Every message starts here."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="fact_sheets")
+    number = models.PositiveIntegerField()
+    known = models.TextField("What we know", max_length=4000, blank=True)
+    unknown = models.TextField("What we do not know yet", max_length=4000, blank=True)
+    doing = models.TextField("What we are doing", max_length=4000, blank=True)
+    should_do = models.TextField("What people should do", max_length=4000, blank=True)
+    next_update = models.CharField("When the next update comes", max_length=300, blank=True)
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    FIELDS = ("known", "unknown", "doing", "should_do", "next_update")
+
+    class Meta:
+        ordering = ["incident", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "number"], name="factsheet_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Fact sheet {self.number} of incident {self.incident_id}"
+
+
+class MessageTemplate(models.Model):
+    """The district's starting text for one kind of incident and one audience.
+
+    Placeholders in braces are filled from the fact sheet: {known}, {unknown}, {doing},
+    {should_do}, {next_update}, {title}, {district}. Editing the text clears the legal
+    pre-review, because legal reviewed the old words.
+    """
+
+    ANY_KIND = "any"
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="templates")
+    kind = models.CharField(max_length=20, default=ANY_KIND)
+    audience = models.CharField(max_length=20, choices=Audience.choices)
+    body = models.TextField(max_length=5000)
+    pre_reviewed_by_legal = models.BooleanField(default=False)
+    reviewed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["audience", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "kind", "audience"], name="template_one_per_kind_audience"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_audience_display()} template ({self.kind})"
+
+
+class CommsPolicy(models.Model):
+    """A district's standing rules for what leaves the building."""
+
+    district = models.OneToOneField(District, on_delete=models.CASCADE, related_name="policy")
+    # Audiences whose every draft goes through legal review.
+    legal_audiences = models.JSONField(default=list, blank=True)
+    # Incidents with student-data impact send every draft through legal review.
+    student_data_needs_legal = models.BooleanField(default=True)
+    # Statutory notice clocks, in days from declaration, for student-data incidents.
+    notice_days = models.JSONField(default=list, blank=True)
+    # Where an approved update is delivered, per audience: distribution list addresses and
+    # phone numbers (a staff or board text list). Families are reached through the district's
+    # mass-notification system, from the copy-ready export.
+    email_lists = models.JSONField(default=dict, blank=True)
+    sms_lists = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"Communications policy of {self.district}"
+
+
+class Draft(models.Model):
+    """A message to one audience on one channel, on its way to approval and publication.
+
+    Approval and legal clearance are bound to one revision number: a later edit makes a new
+    revision, which needs both again.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        LEGAL_REVIEW = "legal_review", "Legal review"
+        APPROVED = "approved", "Approved"
+        PUBLISHED = "published", "Published"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="drafts")
+    audience = models.CharField(max_length=20, choices=Audience.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+    revision = models.PositiveIntegerField(default=1)
+    flagged_for_legal = models.BooleanField(default=False)
+    from_pre_reviewed_template = models.BooleanField(default=False)
+    legal_cleared_revision = models.PositiveIntegerField(null=True, blank=True)
+    approved_revision = models.PositiveIntegerField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    return_note = models.CharField(max_length=1000, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["incident", "state"], name="draft_by_state")]
+
+    def __str__(self) -> str:
+        return f"{self.get_audience_display()} {self.get_channel_display()} draft {self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state not in (self.State.PUBLISHED, self.State.WITHDRAWN)
+
+
+class DraftRevision(models.Model):
+    """One version of a draft's text. Never changed once written."""
+
+    MAX_BODY = 10000
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    body = models.TextField(max_length=MAX_BODY)
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    fact_sheet_number = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["draft", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["draft", "number"], name="draftrevision_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Revision {self.number} of draft {self.draft_id}"
+
+
+class WarningAcknowledgement(models.Model):
+    """A discipline warning on one revision that the drafter read and answered with a note."""
+
+    revision = models.ForeignKey(DraftRevision, on_delete=models.CASCADE, related_name="acks")
+    code = models.CharField(max_length=40)
+    note = models.CharField(max_length=500)
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "code"], name="ack_once_per_warning"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} acknowledged on revision {self.revision_id}"
+
+
+class Dispatch(models.Model):
+    """The outbox for published updates: one text to one destination (a distribution list
+    address or a phone number), delivered at most once, keyed like notifications."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to send"
+        SENDING = "sending", "Sending"
+        RETRY = "retry", "Will retry"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SUPPRESSED = "suppressed", "Not sent: exercise"
+
+    key = models.CharField(max_length=120, unique=True)
+    update = models.ForeignKey(PublishedUpdate, on_delete=models.CASCADE, related_name="dispatches")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    destination = models.CharField(max_length=254)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.destination}"
+
+
+class NoticeClock(models.Model):
+    """A statutory notice deadline for an incident with student-data impact."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notices")
+    days = models.PositiveIntegerField()
+    due_at = models.DateTimeField()
+    given_at = models.DateTimeField(null=True, blank=True)
+    given_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "days"], name="notice_once_per_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.days}-day notice for incident {self.incident_id}"
 
 
 class Deadline(models.Model):

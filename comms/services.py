@@ -129,8 +129,8 @@ def update_record(
     summary = summary.strip()
     if not summary:
         raise Invalid("Say in a sentence or two what the update told people.")
-    if len(summary) > 2000:
-        raise Invalid("Keep the summary to 2,000 characters or fewer.")
+    if len(summary) > 10000:
+        raise Invalid("Keep the update to 10,000 characters or fewer.")
     now = timezone.now()
     minutes = interval_minutes(incident, audience)
     latest = now + incident.wall_span(timedelta(minutes=minutes))

@@ -19,6 +19,12 @@ def deliver_notification(notification_id: int) -> str:
     return delivery.deliver(notification_id=notification_id)
 
 
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def deliver_dispatch(dispatch_id: int) -> str:
+    """Deliver one published update to one destination, claimed like a notification."""
+    return delivery.deliver_dispatch(dispatch_id=dispatch_id)
+
+
 @shared_task(ignore_result=True)
 def requeue_notifications() -> int:
     """Hand undelivered outbox rows back to the workers: due retries, missed hand-offs after
@@ -26,4 +32,7 @@ def requeue_notifications() -> int:
     ids = delivery.undelivered_due()
     for pk in ids:
         deliver_notification.delay(pk)
-    return len(ids)
+    dispatches = delivery.undelivered_dispatches()
+    for pk in dispatches:
+        deliver_dispatch.delay(pk)
+    return len(ids) + len(dispatches)

@@ -17,3 +17,9 @@ class Invalid(DomainError):
     """The change is allowed in principle, but the values given break a rule."""
 
     status_code = 422
+
+
+class Conflict(Invalid):
+    """The thing changed since the person looked at it (a newer revision, another state)."""
+
+    status_code = 409

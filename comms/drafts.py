@@ -1,0 +1,525 @@
+"""The fact sheet, templates and the draft workflow: nothing leaves before approval.
+
+draft -> in review -> (legal review) -> approved -> published, with "returned" back to draft
+and "withdrawn" on the side. Every transition locks the draft row, checks the revision it
+was asked about, and appends a timeline row, so two people acting at once cannot both win.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from comms import services
+from comms.models import (
+    Audience,
+    Channel,
+    CommsPolicy,
+    Dispatch,
+    Draft,
+    DraftRevision,
+    FactSheetRevision,
+    MessageTemplate,
+    NoticeClock,
+    PublishedUpdate,
+    WarningAcknowledgement,
+)
+from incidents.errors import Conflict, Invalid, Refused
+from incidents.models import District, Incident, Role, User
+from incidents.timeline import timeline_append
+
+S = Draft.State
+
+# The starting text when the district has no template for an audience.
+DEFAULT_TEMPLATES = {
+    Audience.STAFF: (
+        "Colleagues,\n\n{known}\n\nWhat we do not know yet: {unknown}\n\n"
+        "What we are doing: {doing}\n\nWhat to do in your classroom or office: {should_do}\n\n"
+        "Next update: {next_update}."
+    ),
+    Audience.FAMILIES: (
+        "Dear families,\n\n{known}\n\nWhat we are doing: {doing}\n\n"
+        "What you can do: {should_do}\n\nWe will send the next update {next_update}."
+    ),
+    Audience.BOARD: (
+        "Board members,\n\nStatus: {known}\n\nNot yet known: {unknown}\n\n"
+        "Actions under way: {doing}\n\nNext briefing: {next_update}."
+    ),
+    Audience.MEDIA: (
+        "{district} is responding to {title}. {known}\n\n{doing}\n\n"
+        "The district will share its next update {next_update}."
+    ),
+}
+
+
+# --- Fact sheet -------------------------------------------------------------------------
+
+
+def _owner_or_comms(incident: Incident, by: User) -> bool:
+    return by.district_id == incident.district_id and (
+        by.pk == incident.owner_id or by.has_role(Role.COMMUNICATIONS)
+    )
+
+
+def fact_sheet_current(incident: Incident) -> FactSheetRevision | None:
+    return FactSheetRevision.objects.filter(incident=incident).order_by("-number").first()
+
+
+@transaction.atomic
+def fact_sheet_revise(
+    *, incident: Incident, by: User, expected_number: int, **fields: str
+) -> FactSheetRevision:
+    """Save a new revision of the fact sheet. Refused if someone saved one in between."""
+    if not _owner_or_comms(incident, by):
+        raise Refused("Only the incident owner and the communications lead edit the fact sheet.")
+    Incident.objects.select_for_update().filter(pk=incident.pk).first()
+    current = fact_sheet_current(incident)
+    number = current.number if current else 0
+    if expected_number != number:
+        raise Conflict(
+            f"Someone saved revision {number} of the fact sheet while you were editing. "
+            "Your text is below: compare it with theirs and save again."
+        )
+    unknown = set(fields) - set(FactSheetRevision.FIELDS)
+    if unknown:
+        raise Invalid(f"Unknown fact sheet fields: {', '.join(sorted(unknown))}.")
+    revision = FactSheetRevision.objects.create(
+        incident=incident,
+        number=number + 1,
+        author=by,
+        **{name: fields.get(name, "").strip() for name in FactSheetRevision.FIELDS},
+    )
+    timeline_append(
+        incident=incident,
+        kind="factsheet.revised",
+        actor=by,
+        summary=f"Fact sheet revised (revision {revision.number})",
+        payload={"revision": revision.number},
+    )
+    return revision
+
+
+# --- Templates --------------------------------------------------------------------------
+
+
+def template_for(district: District, kind: str, audience: str) -> MessageTemplate | None:
+    templates = {
+        t.kind: t
+        for t in MessageTemplate.objects.filter(
+            district=district, audience=audience, kind__in=[kind, MessageTemplate.ANY_KIND]
+        )
+    }
+    return templates.get(kind) or templates.get(MessageTemplate.ANY_KIND)
+
+
+@transaction.atomic
+def template_save(
+    *, district: District, by: User, kind: str, audience: str, body: str
+) -> MessageTemplate:
+    """Write the district's template for a kind of incident and an audience."""
+    if by.district_id != district.pk or not by.has_role(Role.CIO, Role.COMMUNICATIONS):
+        raise Refused("Only the CIO and the communications lead edit message templates.")
+    if kind != MessageTemplate.ANY_KIND and kind not in Incident.Kind.values:
+        raise Invalid("Choose a kind of incident, or “any”.")
+    if audience not in Audience.values:
+        raise Invalid("Choose an audience: staff, families, board, or media and public.")
+    body = body.strip()
+    if not body or len(body) > 5000:
+        raise Invalid("A template needs text, up to 5,000 characters.")
+    template, created = MessageTemplate.objects.select_for_update().get_or_create(
+        district=district, kind=kind, audience=audience, defaults={"body": body}
+    )
+    if not created and template.body != body:
+        # Legal reviewed the old words, not these.
+        template.body, template.pre_reviewed_by_legal, template.reviewed_by = body, False, None
+        template.save()
+    return template
+
+
+@transaction.atomic
+def template_mark_reviewed(*, template: MessageTemplate, by: User) -> MessageTemplate:
+    """Legal counsel marks a template's current text as reviewed ahead of time."""
+    if by.district_id != template.district_id or not by.has_role(Role.LEGAL):
+        raise Refused("Only legal counsel marks a template as pre-reviewed.")
+    template.pre_reviewed_by_legal, template.reviewed_by = True, by
+    template.save(update_fields=["pre_reviewed_by_legal", "reviewed_by", "updated_at"])
+    return template
+
+
+def fill(template_body: str, incident: Incident, facts: FactSheetRevision | None) -> str:
+    """The template with its placeholders filled from the fact sheet."""
+    values = {name: getattr(facts, name, "") or "" for name in FactSheetRevision.FIELDS}
+    values.update(title=incident.title, district=incident.district.name)
+    out = template_body
+    for name, value in values.items():
+        out = out.replace("{" + name + "}", value or f"[{name.replace('_', ' ')}]")
+    return out
+
+
+# --- Drafts -----------------------------------------------------------------------------
+
+
+def policy_for(district: District) -> CommsPolicy:
+    return CommsPolicy.objects.get_or_create(district=district)[0]
+
+
+def needs_legal(draft: Draft, incident: Incident, policy: CommsPolicy) -> bool:
+    """Legal review applies when flagged, or by the district's rules for the audience and for
+    student-data incidents. A template legal reviewed ahead of time covers the audience rule."""
+    if draft.flagged_for_legal:
+        return True
+    if policy.student_data_needs_legal and Incident.Impact.STUDENT_DATA in incident.impacts:
+        return True
+    return draft.audience in policy.legal_audiences and not draft.from_pre_reviewed_template
+
+
+def _may_draft(incident: Incident, by: User) -> bool:
+    return _owner_or_comms(incident, by)
+
+
+def _check_body(body: str) -> str:
+    body = body.replace("\r\n", "\n").strip()
+    if not body:
+        raise Invalid("The message is empty. Write what people need to know.")
+    if len(body) > DraftRevision.MAX_BODY:
+        raise Invalid(
+            f"The message is {len(body):,} characters; the limit is {DraftRevision.MAX_BODY:,}."
+        )
+    return body
+
+
+def _log(draft: Draft, by: User, kind: str, summary: str, **payload) -> None:
+    timeline_append(
+        incident=draft.incident,
+        kind=kind,
+        actor=by,
+        summary=f"{Audience(draft.audience).label} {Channel(draft.channel).label.lower()} "
+        f"draft: {summary}",
+        payload={"draft": draft.pk, "revision": draft.revision, **payload},
+    )
+
+
+@transaction.atomic
+def draft_create(*, incident: Incident, by: User, audience: str, channel: str) -> Draft:
+    """Start a draft from the district's template, filled from the current fact sheet."""
+    if not _may_draft(incident, by):
+        raise Refused("Only the communications lead and the incident owner write drafts.")
+    if incident.status == Incident.Status.CLOSED:
+        raise Invalid("This incident is closed; no new messages are drafted for it.")
+    if audience not in Audience.values or channel not in Channel.values:
+        raise Invalid("Choose an audience and a channel.")
+    template = template_for(incident.district, incident.kind, audience)
+    facts = fact_sheet_current(incident)
+    body = fill(template.body if template else DEFAULT_TEMPLATES[audience], incident, facts)
+    draft = Draft.objects.create(
+        incident=incident,
+        audience=audience,
+        channel=channel,
+        created_by=by,
+        from_pre_reviewed_template=bool(template and template.pre_reviewed_by_legal),
+    )
+    DraftRevision.objects.create(
+        draft=draft, number=1, body=body, author=by, fact_sheet_number=facts and facts.number
+    )
+    _log(draft, by, "draft.created", "started")
+    return draft
+
+
+def _locked(draft: Draft, expected_revision: int | None = None) -> Draft:
+    locked = Draft.objects.select_for_update().select_related("incident__district").get(pk=draft.pk)
+    if expected_revision is not None and expected_revision != locked.revision:
+        raise Conflict(
+            f"This draft changed while you were looking at it: revision {locked.revision} is "
+            f"the latest, you acted on revision {expected_revision}. Read the latest and try "
+            "again."
+        )
+    return locked
+
+
+def _require_state(draft: Draft, *states: str, action: str) -> None:
+    if draft.state not in states:
+        raise Conflict(f"A draft that is {draft.get_state_display().lower()} cannot be {action}.")
+
+
+@transaction.atomic
+def draft_edit(*, draft: Draft, by: User, body: str, expected_revision: int) -> Draft:
+    """Save new text as a new revision. Approval and legal clearance belonged to the old
+    text, so an edited draft goes back to being a draft."""
+    draft = _locked(draft, expected_revision)
+    if not _may_draft(draft.incident, by):
+        raise Refused("Only the communications lead and the incident owner edit drafts.")
+    _require_state(draft, S.DRAFT, S.IN_REVIEW, S.LEGAL_REVIEW, S.APPROVED, action="edited")
+    body = _check_body(body)
+    latest = draft.revisions.order_by("-number").first()
+    if latest and latest.body == body:
+        return draft
+    facts = fact_sheet_current(draft.incident)
+    draft.revision += 1
+    DraftRevision.objects.create(
+        draft=draft,
+        number=draft.revision,
+        body=body,
+        author=by,
+        fact_sheet_number=facts and facts.number,
+    )
+    was = draft.state
+    draft.state = S.DRAFT
+    draft.save(update_fields=["revision", "state", "updated_at"])
+    note = " (its approval no longer applies)" if was == S.APPROVED else ""
+    _log(draft, by, "draft.edited", f"revision {draft.revision} saved{note}")
+    return draft
+
+
+@transaction.atomic
+def draft_flag_legal(*, draft: Draft, by: User, flagged: bool) -> Draft:
+    draft = _locked(draft)
+    if not _may_draft(draft.incident, by):
+        raise Refused("Only the communications lead and the incident owner flag drafts.")
+    _require_state(draft, S.DRAFT, S.IN_REVIEW, action="flagged")
+    if draft.flagged_for_legal != flagged:
+        draft.flagged_for_legal = flagged
+        draft.save(update_fields=["flagged_for_legal", "updated_at"])
+        _log(draft, by, "draft.flagged", "flagged for legal" if flagged else "legal flag removed")
+    return draft
+
+
+@transaction.atomic
+def draft_submit(*, draft: Draft, by: User, expected_revision: int) -> Draft:
+    """Send a draft for review: to legal first when the rules say so."""
+    draft = _locked(draft, expected_revision)
+    if not _may_draft(draft.incident, by):
+        raise Refused("Only the communications lead and the incident owner submit drafts.")
+    _require_state(draft, S.DRAFT, action="submitted")
+    legal = needs_legal(draft, draft.incident, policy_for(draft.incident.district))
+    cleared = draft.legal_cleared_revision == draft.revision
+    draft.state = S.LEGAL_REVIEW if legal and not cleared else S.IN_REVIEW
+    draft.return_note = ""
+    draft.save(update_fields=["state", "return_note", "updated_at"])
+    where = "legal review" if draft.state == S.LEGAL_REVIEW else "review"
+    _log(draft, by, "draft.submitted", f"revision {draft.revision} sent to {where}")
+    return draft
+
+
+@transaction.atomic
+def draft_legal_clear(*, draft: Draft, by: User, expected_revision: int) -> Draft:
+    """Legal counsel clears this revision; it returns to the communications lead's review."""
+    draft = _locked(draft, expected_revision)
+    if by.district_id != draft.incident.district_id or not by.has_role(Role.LEGAL):
+        raise Refused("Only legal counsel clears legal review.")
+    _require_state(draft, S.LEGAL_REVIEW, action="cleared by legal")
+    draft.state, draft.legal_cleared_revision = S.IN_REVIEW, draft.revision
+    draft.save(update_fields=["state", "legal_cleared_revision", "updated_at"])
+    _log(draft, by, "draft.legal_cleared", f"revision {draft.revision} cleared by legal")
+    return draft
+
+
+@transaction.atomic
+def draft_return(*, draft: Draft, by: User, note: str, expected_revision: int) -> Draft:
+    """Send a draft back to its writer with a note: legal from legal review, the
+    communications lead from review."""
+    draft = _locked(draft, expected_revision)
+    note = note.strip()
+    if not note:
+        raise Invalid("Say what needs to change; the note goes back with the draft.")
+    if len(note) > 1000:
+        raise Invalid("Keep the note to 1,000 characters or fewer.")
+    same_district = by.district_id == draft.incident.district_id
+    if draft.state == S.LEGAL_REVIEW:
+        if not (same_district and by.has_role(Role.LEGAL)):
+            raise Refused("Only legal counsel returns a draft from legal review.")
+    elif draft.state == S.IN_REVIEW:
+        if not (same_district and by.has_role(Role.COMMUNICATIONS)):
+            raise Refused("Only the communications lead returns a draft from review.")
+    else:
+        _require_state(draft, S.IN_REVIEW, S.LEGAL_REVIEW, action="returned")
+    by_whom = "legal" if draft.state == S.LEGAL_REVIEW else "review"
+    draft.state, draft.return_note = S.DRAFT, f"{by}: {note}"
+    draft.save(update_fields=["state", "return_note", "updated_at"])
+    _log(draft, by, "draft.returned", f"returned by {by_whom}: {note}", note=note)
+    return draft
+
+
+@transaction.atomic
+def draft_approve(*, draft: Draft, by: User, expected_revision: int) -> Draft:
+    """The communications lead approves exactly this revision."""
+    draft = _locked(draft, expected_revision)
+    if by.district_id != draft.incident.district_id or not by.has_role(Role.COMMUNICATIONS):
+        raise Refused("Only the communications lead approves messages.")
+    _require_state(draft, S.IN_REVIEW, action="approved")
+    legal = needs_legal(draft, draft.incident, policy_for(draft.incident.district))
+    if legal and draft.legal_cleared_revision != draft.revision:
+        raise Invalid("This draft needs legal review of its current text before approval.")
+    draft.state, draft.approved_revision = S.APPROVED, draft.revision
+    draft.approved_by, draft.approved_at = by, timezone.now()
+    draft.save(
+        update_fields=["state", "approved_revision", "approved_by", "approved_at", "updated_at"]
+    )
+    _log(draft, by, "draft.approved", f"revision {draft.revision} approved")
+    return draft
+
+
+def _staff_heard_first(draft: Draft) -> bool:
+    """A family or media update may go out only after staff heard this round first: a staff
+    update published since this audience's previous update (or any, for the first)."""
+    if draft.audience not in (Audience.FAMILIES, Audience.MEDIA):
+        return True
+    updates = PublishedUpdate.objects.filter(incident=draft.incident, withdrawn_at__isnull=True)
+    last_staff = updates.filter(audience=Audience.STAFF).order_by("-published_at").first()
+    if last_staff is None:
+        return False
+    last_same = updates.filter(audience=draft.audience).order_by("-published_at").first()
+    return last_same is None or last_staff.published_at >= last_same.published_at
+
+
+@transaction.atomic
+def draft_publish(
+    *,
+    draft: Draft,
+    by: User,
+    expected_revision: int,
+    promised_next_at: datetime,
+    override_reason: str = "",
+) -> PublishedUpdate:
+    """Publish the approved revision: record it, start the audience's clock at the promised
+    time, and queue delivery. Exercises deliver nothing outside the console."""
+    draft = _locked(draft, expected_revision)
+    incident = draft.incident
+    if by.district_id != incident.district_id or not by.has_role(Role.COMMUNICATIONS):
+        raise Refused("Only the communications lead publishes messages.")
+    _require_state(draft, S.APPROVED, action="published")
+    if draft.approved_revision != draft.revision:
+        raise Invalid("Only the approved revision can be published; approve the latest first.")
+    override_reason = override_reason.strip()[:500]
+    if not _staff_heard_first(draft) and not override_reason:
+        raise Invalid(
+            "Staff hear first: publish the matching staff update before this one, or give the "
+            "reason for going ahead without it."
+        )
+    body = draft.revisions.get(number=draft.revision).body
+    update = services.update_record(
+        incident=incident,
+        audience=draft.audience,
+        summary=body,
+        promised_next_at=promised_next_at,
+        by=by,
+    )
+    update.channel, update.draft, update.revision = draft.channel, draft, draft.revision
+    update.staff_first_override = override_reason if not _staff_heard_first(draft) else ""
+    update.save(update_fields=["channel", "draft", "revision", "staff_first_override"])
+    draft.state = S.PUBLISHED
+    draft.save(update_fields=["state", "updated_at"])
+    override = f"; staff-first overridden: {override_reason}" if update.staff_first_override else ""
+    _log(draft, by, "draft.published", f"revision {draft.revision} published{override}")
+    _dispatch(update, policy_for(incident.district))
+    return update
+
+
+def _dispatch(update: PublishedUpdate, policy: CommsPolicy) -> None:
+    """Queue the update for each destination the district set for the audience."""
+    destinations = {
+        Channel.EMAIL: policy.email_lists.get(update.audience) or [],
+        Channel.SMS: policy.sms_lists.get(update.audience) or [],
+    }.get(update.channel, [])
+    if isinstance(destinations, str):
+        destinations = [destinations]
+    status = Dispatch.Status.SUPPRESSED if update.incident.is_exercise else Dispatch.Status.PENDING
+    rows = Dispatch.objects.bulk_create(
+        [
+            Dispatch(
+                key=f"p{update.pk}:{update.channel}:{dest}"[:120],
+                update=update,
+                channel=update.channel,
+                destination=dest,
+                status=status,
+            )
+            for dest in destinations
+        ]
+    )
+    queued = [row.pk for row in rows if row.status == Dispatch.Status.PENDING]
+    if queued:
+        from comms.tasks import deliver_dispatch
+
+        transaction.on_commit(lambda: [deliver_dispatch.delay(pk) for pk in queued])
+
+
+@transaction.atomic
+def draft_withdraw(*, draft: Draft, by: User, reason: str) -> Draft:
+    """Take a draft out of the workflow, or take back a published update. A withdrawn
+    published update is replaced on the status page by a note that it was withdrawn."""
+    draft = _locked(draft)
+    if by.district_id != draft.incident.district_id or not by.has_role(Role.COMMUNICATIONS):
+        raise Refused("Only the communications lead withdraws messages.")
+    if draft.state == S.WITHDRAWN:
+        raise Invalid("This draft is already withdrawn.")
+    reason = reason.strip()
+    if not reason or len(reason) > 500:
+        raise Invalid("Give the reason for withdrawing, up to 500 characters.")
+    if draft.state == S.PUBLISHED:
+        PublishedUpdate.objects.filter(draft=draft, withdrawn_at__isnull=True).update(
+            withdrawn_at=timezone.now()
+        )
+    draft.state = S.WITHDRAWN
+    draft.save(update_fields=["state", "updated_at"])
+    _log(draft, by, "draft.withdrawn", f"withdrawn: {reason}", reason=reason)
+    return draft
+
+
+@transaction.atomic
+def warning_acknowledge(
+    *, draft: Draft, by: User, code: str, note: str, expected_revision: int
+) -> WarningAcknowledgement:
+    """Record that the writer read a discipline warning on this revision, and why it stands."""
+    draft = _locked(draft, expected_revision)
+    if not _may_draft(draft.incident, by):
+        raise Refused("Only the communications lead and the incident owner answer warnings.")
+    note = note.strip()
+    if not note or len(note) > 500:
+        raise Invalid("Say in a few words why the warning does not apply, up to 500 characters.")
+    revision = draft.revisions.get(number=draft.revision)
+    ack, _ = WarningAcknowledgement.objects.update_or_create(
+        revision=revision, code=code[:40], defaults={"note": note, "by": by}
+    )
+    _log(draft, by, "draft.warning_acknowledged", f"warning “{code}” acknowledged: {note}")
+    return ack
+
+
+# --- Statutory notices ------------------------------------------------------------------
+
+
+def notice_clocks_sync(*, incident: Incident) -> list[NoticeClock]:
+    """Create the district's statutory notice clocks for a student-data incident."""
+    if Incident.Impact.STUDENT_DATA not in incident.impacts:
+        return []
+    policy = policy_for(incident.district)
+    for days in policy.notice_days:
+        NoticeClock.objects.get_or_create(
+            incident=incident,
+            days=int(days),
+            defaults={"due_at": incident.declared_at + timezone.timedelta(days=int(days))},
+        )
+    return list(incident.notices.all())
+
+
+@transaction.atomic
+def notice_mark_given(*, notice: NoticeClock, by: User, note: str) -> NoticeClock:
+    """Legal counsel records that a statutory notice was given."""
+    notice = NoticeClock.objects.select_for_update().select_related("incident").get(pk=notice.pk)
+    if by.district_id != notice.incident.district_id or not by.has_role(Role.LEGAL):
+        raise Refused("Only legal counsel records statutory notices.")
+    if notice.given_at:
+        raise Invalid("This notice is already recorded as given.")
+    note = note.strip()
+    if not note or len(note) > 500:
+        raise Invalid("Say how and to whom notice was given, up to 500 characters.")
+    notice.given_at, notice.given_by, notice.note = timezone.now(), by, note
+    notice.save(update_fields=["given_at", "given_by", "note"])
+    timeline_append(
+        incident=notice.incident,
+        kind="notice.given",
+        actor=by,
+        summary=f"{notice.days}-day statutory notice given: {note}",
+        payload={"notice": notice.pk, "days": notice.days},
+    )
+    return notice
