@@ -7,18 +7,37 @@ from datetime import datetime, timedelta
 from django import forms
 from django.utils import timezone
 
-from comms.models import MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES, Audience
+from comms.models import (
+    MAX_INTERVAL_MINUTES,
+    MIN_INTERVAL_MINUTES,
+    Audience,
+    Channel,
+    DraftRevision,
+    MessageTemplate,
+)
 from incidents.models import Incident
 
 
-class UpdateRecordForm(forms.Form):
+class CadenceChangeForm(forms.Form):
     audience = forms.ChoiceField(choices=Audience.choices)
-    summary = forms.CharField(
-        label="What the update said",
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="A sentence or two, for the timeline. Up to 2,000 characters.",
+    interval = forms.IntegerField(
+        label="Minutes between updates",
+        min_value=MIN_INTERVAL_MINUTES,
+        max_value=MAX_INTERVAL_MINUTES,
+        help_text="From 5 minutes to 7 days (10,080 minutes), on this incident's clock.",
+        error_messages={
+            "min_value": "The interval must be at least 5 minutes.",
+            "max_value": "The interval must be at most 7 days (10,080 minutes).",
+        },
     )
+    reason = forms.CharField(
+        max_length=500, help_text="Why this audience needs a different rhythm. On the timeline."
+    )
+
+
+class PromiseMixin(forms.Form):
+    """The promised next update, in minutes from now or as a local time."""
+
     next_update_in = forms.IntegerField(
         label="Next update promised in (minutes)",
         min_value=1,
@@ -39,15 +58,15 @@ class UpdateRecordForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        minutes, at = data.get("next_update_in"), data.get("next_update_at")
         if self.errors:
             return data
-        if (minutes is None) == (at is None):
+        minutes, at = data.get("next_update_in"), data.get("next_update_at")
+        if minutes is not None and at is not None:
             raise forms.ValidationError(
                 "Give the promised next update either in minutes from now or as a time, not both."
-                if minutes is not None
-                else "Promise the next update: give minutes from now or a time."
             )
+        if minutes is None and at is None:
+            raise forms.ValidationError("Promise the next update: give minutes from now or a time.")
         return data
 
     def promised_next_at(self, now: datetime | None = None) -> datetime:
@@ -55,22 +74,89 @@ class UpdateRecordForm(forms.Form):
         minutes = self.cleaned_data.get("next_update_in")
         if minutes is not None:
             return now + self.incident.wall_span(timedelta(minutes=minutes))
-        # The time field was read in the district's zone (activated by the middleware).
         return self.cleaned_data["next_update_at"]
 
 
-class CadenceChangeForm(forms.Form):
-    audience = forms.ChoiceField(choices=Audience.choices)
-    interval = forms.IntegerField(
-        label="Minutes between updates",
-        min_value=MIN_INTERVAL_MINUTES,
-        max_value=MAX_INTERVAL_MINUTES,
-        help_text="From 5 minutes to 7 days (10,080 minutes), on this incident's clock.",
-        error_messages={
-            "min_value": "The interval must be at least 5 minutes.",
-            "max_value": "The interval must be at most 7 days (10,080 minutes).",
-        },
+class PublishForm(PromiseMixin):
+    expected_revision = forms.IntegerField(widget=forms.HiddenInput)
+    override_reason = forms.CharField(
+        label="Reason to publish before staff have heard (only if staff have not)",
+        max_length=500,
+        required=False,
     )
-    reason = forms.CharField(
-        max_length=500, help_text="Why this audience needs a different rhythm. On the timeline."
+
+
+class FactSheetForm(forms.Form):
+    known = forms.CharField(
+        label="What we know",
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Impact first: who is affected and how. Up to 4,000 characters.",
+    )
+    unknown = forms.CharField(
+        label="What we do not know yet",
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    doing = forms.CharField(
+        label="What we are doing",
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    should_do = forms.CharField(
+        label="What people should do",
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    next_update = forms.CharField(
+        label="When the next update comes",
+        max_length=300,
+        required=False,
+        help_text="As people should read it, e.g. “by 2 pm today”.",
+    )
+    expected_number = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class DraftNewForm(forms.Form):
+    audience = forms.ChoiceField(choices=Audience.choices)
+    channel = forms.ChoiceField(choices=Channel.choices)
+
+
+class DraftEditForm(forms.Form):
+    body = forms.CharField(
+        label="Message",
+        max_length=DraftRevision.MAX_BODY,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text="Plain text. Up to 10,000 characters.",
+    )
+    expected_revision = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label="Note", max_length=1000)
+    expected_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class AcknowledgeForm(forms.Form):
+    code = forms.CharField(max_length=40, widget=forms.HiddenInput)
+    note = forms.CharField(label="Why it stands", max_length=500)
+    expected_revision = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class TemplateForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Kind of incident",
+        choices=[(MessageTemplate.ANY_KIND, "Any kind"), *Incident.Kind.choices],
+    )
+    audience = forms.ChoiceField(choices=Audience.choices)
+    body = forms.CharField(
+        label="Text",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Placeholders filled from the fact sheet: {known} {unknown} {doing} "
+        "{should_do} {next_update} {title} {district}.",
     )

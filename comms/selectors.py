@@ -114,3 +114,95 @@ def district_intervals(district_id: int) -> dict[tuple[str, str], int]:
         for phase in CadencePhase.values
         for audience, minutes in _district_intervals(district_id, phase).items()
     }
+
+
+def drafts_for_incident(incident: Incident):
+    from comms.models import Draft
+
+    return Draft.objects.filter(incident=incident).order_by("state", "-updated_at")
+
+
+def previous_lengths(incident: Incident, audience: str) -> list[int]:
+    """Lengths of the updates this audience has already had, oldest first."""
+    from comms.models import PublishedUpdate
+
+    texts = PublishedUpdate.objects.filter(incident=incident, audience=audience).order_by(
+        "published_at"
+    )
+    return [len(t) for t in texts.values_list("summary", flat=True)]
+
+
+def latest_texts_by_audience(incident: Incident, *, excluding: str) -> dict[str, str]:
+    """For every other audience, the text it will see next or saw last: its newest open
+    draft's current revision, else its newest published update."""
+    from comms.models import Draft, DraftRevision, PublishedUpdate
+
+    texts: dict[str, str] = {}
+    for update in (
+        PublishedUpdate.objects.filter(incident=incident, withdrawn_at__isnull=True)
+        .exclude(audience=excluding)
+        .order_by("published_at")
+    ):
+        texts[update.audience] = update.summary
+    open_drafts = (
+        Draft.objects.filter(
+            incident=incident,
+            state__in=[
+                Draft.State.DRAFT,
+                Draft.State.IN_REVIEW,
+                Draft.State.LEGAL_REVIEW,
+                Draft.State.APPROVED,
+            ],
+        )
+        .exclude(audience=excluding)
+        .order_by("updated_at")
+    )
+    for draft in open_drafts:
+        revision = DraftRevision.objects.filter(draft=draft, number=draft.revision).first()
+        if revision:
+            texts[draft.audience] = revision.body
+    return texts
+
+
+def legal_queue(district_id: int):
+    from comms.models import Draft
+
+    return (
+        Draft.objects.filter(incident__district_id=district_id, state=Draft.State.LEGAL_REVIEW)
+        .select_related("incident")
+        .order_by("updated_at")
+    )
+
+
+def disclosure_log(district_id: int, limit: int = 200):
+    """Every update published in the district, newest first: what was said, to whom, when."""
+    from comms.models import PublishedUpdate
+
+    return (
+        PublishedUpdate.objects.filter(incident__district_id=district_id)
+        .select_related("incident", "published_by")
+        .order_by("-published_at")[:limit]
+    )
+
+
+def notices_open(district_id: int):
+    from comms.models import NoticeClock
+
+    return (
+        NoticeClock.objects.filter(incident__district_id=district_id)
+        .select_related("incident", "given_by")
+        .order_by("given_at", "due_at")
+    )
+
+
+def public_updates(district_id: int, limit: int = 50):
+    """What the public status page shows: updates published to the web channel."""
+    from comms.models import Channel, PublishedUpdate
+
+    return (
+        PublishedUpdate.objects.filter(
+            incident__district_id=district_id, channel=Channel.WEB, incident__is_exercise=False
+        )
+        .select_related("incident")
+        .order_by("-published_at")[:limit]
+    )

@@ -2,31 +2,87 @@
 
 from __future__ import annotations
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from comms import selectors, services
-from comms.forms import CadenceChangeForm, UpdateRecordForm
-from incidents.access import incident_for
+from comms import drafts, selectors, services
+from comms.forms import (
+    AcknowledgeForm,
+    CadenceChangeForm,
+    DraftEditForm,
+    DraftNewForm,
+    FactSheetForm,
+    NoteForm,
+    PublishForm,
+    TemplateForm,
+)
+from comms.models import (
+    CadencePhase,
+    Draft,
+    DraftRevision,
+    FactSheetRevision,
+    MessageTemplate,
+    NoticeClock,
+)
+from incidents.access import incident_for, require_role
 from incidents.errors import DomainError
-from incidents.models import Role
-from incidents.views import render_open_incidents, respond_to_change
+from incidents.models import District, Role
+from incidents.selectors import open_incidents_for_district
+from incidents.views import respond_to_change
+
+
+def _member(request: HttpRequest, role: str) -> None:
+    if request.user.district_id is None:
+        raise PermissionDenied("Your account is not part of a district.")
+    require_role(request.user, role)
 
 
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render_open_incidents(request, Role.COMMUNICATIONS, "comms/dashboard.html")
+    """Per open incident: each audience's clock, and drafts by state with who they wait for."""
+    _member(request, Role.COMMUNICATIONS)
+    now = timezone.now()
+    blocks = [
+        {
+            "incident": incident,
+            "clock": incident.clock(now),
+            "clocks": selectors.clock_rows(incident, now),
+            "drafts": [d for d in selectors.drafts_for_incident(incident) if d.is_open],
+        }
+        for incident in open_incidents_for_district(request.user.district_id).select_related(
+            "district"
+        )
+    ]
+    return render(request, "comms/dashboard.html", {"blocks": blocks, "now": now})
 
 
 @login_required
 @require_GET
 def legal_dashboard(request: HttpRequest) -> HttpResponse:
-    return render_open_incidents(request, Role.LEGAL, "comms/legal.html")
+    """The review queue, statutory notice clocks and the log of every disclosure made."""
+    _member(request, Role.LEGAL)
+    district_id = request.user.district_id
+    now = timezone.now()
+    incidents = open_incidents_for_district(district_id)
+    return render(
+        request,
+        "comms/legal.html",
+        {
+            "rows": [(incident, incident.clock(now)) for incident in incidents],
+            "queue": selectors.legal_queue(district_id),
+            "notices": selectors.notices_open(district_id),
+            "log": selectors.disclosure_log(district_id),
+            "now": now,
+        },
+    )
 
 
 def _submit(request, incident_id: int, form, done: str, form_name: str, call) -> HttpResponse:
@@ -46,24 +102,6 @@ def _submit(request, incident_id: int, form, done: str, form_name: str, call) ->
     return respond_to_change(
         request, incident_id, "cadence", error=error, done=done, cadence_error=error, **extra
     )
-
-
-@login_required
-@require_POST
-def update_record(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = incident_for(request.user, incident_id)
-    form = UpdateRecordForm(request.POST, incident=incident)
-
-    def call(form):
-        services.update_record(
-            incident=incident,
-            audience=form.cleaned_data["audience"],
-            summary=form.cleaned_data["summary"],
-            promised_next_at=form.promised_next_at(),
-            by=request.user,
-        )
-
-    return _submit(request, incident_id, form, "Update recorded.", "update_form", call)
 
 
 @login_required
@@ -94,4 +132,403 @@ def inbox(request: HttpRequest) -> HttpResponse:
         request, "comms/inbox.html", {"notifications": notifications, "unread": set(unread)}
     )
     services.notifications_mark_read(user=request.user, ids=unread, at=timezone.now())
+    return response
+
+
+class RevisionForm(forms.Form):
+    expected_revision = forms.IntegerField(widget=forms.HiddenInput)
+
+
+# --- Access -------------------------------------------------------------------------------
+
+DRAFT_READERS = (Role.CIO, Role.COMMUNICATIONS, Role.LEGAL)
+
+
+def draft_for(user, draft_id: int) -> Draft:
+    """A draft of the user's district, for those who may read outward messages before they
+    go out: the CIO, the communications lead and legal counsel."""
+    draft = (
+        Draft.objects.select_related("incident__district", "incident__owner")
+        .filter(pk=draft_id)
+        .first()
+    )
+    if draft is None or draft.incident.district_id != user.district_id:
+        raise Http404("No draft with that number in your district.")
+    if not user.has_role(*DRAFT_READERS):
+        raise PermissionDenied("Drafts are for the CIO, the communications lead and legal counsel.")
+    return draft
+
+
+# --- Fact sheet ---------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def fact_sheet(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = incident_for(request.user, incident_id)
+    current = drafts.fact_sheet_current(incident)
+    initial = {name: getattr(current, name, "") for name in FactSheetRevision.FIELDS}
+    initial["expected_number"] = current.number if current else 0
+    form = FactSheetForm(request.POST or None, initial=initial)
+    status, error = 200, None
+    if request.method == "POST":
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            expected = data.pop("expected_number")
+            try:
+                drafts.fact_sheet_revise(
+                    incident=incident, by=request.user, expected_number=expected, **data
+                )
+            except DomainError as exc:
+                status, error = _refuse(exc)
+            else:
+                messages.success(request, "Fact sheet saved as a new revision.")
+                return redirect("comms:facts", incident_id=incident.pk)
+        else:
+            status, error = 422, "Nothing was saved. Check the fields marked below."
+    return render(
+        request,
+        "comms/facts.html",
+        {
+            "incident": incident,
+            "form": form,
+            "error": error,
+            "current": current,
+            "history": incident.fact_sheets.select_related("author")[:50],
+            "can_edit": request.user.pk == incident.owner_id
+            or request.user.has_role(Role.COMMUNICATIONS),
+        },
+        status=status,
+    )
+
+
+def _refuse(exc: DomainError) -> tuple[int, str]:
+    if exc.status_code == 403:
+        raise PermissionDenied(str(exc)) from exc
+    return exc.status_code, str(exc)
+
+
+# --- Drafts -------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def draft_new(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = incident_for(request.user, incident_id)
+    form = DraftNewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose an audience and a channel for the new draft.")
+        return redirect("incidents:detail", incident_id=incident.pk)
+    try:
+        draft = drafts.draft_create(incident=incident, by=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        _refuse(exc)
+        messages.error(request, str(exc))
+        return redirect("incidents:detail", incident_id=incident.pk)
+    return redirect("comms:draft", draft_id=draft.pk)
+
+
+def _findings(draft: Draft, body: str) -> list:
+    from comms import discipline
+
+    incident = draft.incident
+    others = {
+        audience: discipline.extract_facts(text)
+        for audience, text in selectors.latest_texts_by_audience(
+            incident, excluding=draft.audience
+        ).items()
+    }
+    return discipline.check(
+        body=body,
+        audience=draft.audience,
+        channel=draft.channel,
+        phase=CadencePhase.of(incident.clock().phase),
+        previous_lengths=selectors.previous_lengths(incident, draft.audience),
+        other_audiences=others,
+    )
+
+
+def _editor(request, draft: Draft, *, status: int = 200, error: str | None = None, **forms):
+    from comms import discipline
+
+    current = draft.revisions.get(number=draft.revision)
+    body = forms["edit_form"]["body"].value() if "edit_form" in forms else current.body
+    findings = _findings(draft, body or "")
+    acks = {a.code: a for a in current.acks.select_related("by")}
+    user = request.user
+    incident = draft.incident
+    is_writer = user.pk == incident.owner_id or user.has_role(Role.COMMUNICATIONS)
+    context = {
+        "draft": draft,
+        "incident": incident,
+        "current": current,
+        "findings": findings,
+        "acks": acks,
+        "segments": discipline.sms_segments(body or "") if draft.channel == "sms" else None,
+        "revisions": draft.revisions.select_related("author"),
+        "error": error,
+        "can_edit": is_writer and draft.is_open,
+        "can_submit": is_writer and draft.state == Draft.State.DRAFT,
+        "is_comms": user.has_role(Role.COMMUNICATIONS),
+        "is_legal": user.has_role(Role.LEGAL),
+        "needs_legal": drafts.needs_legal(draft, incident, drafts.policy_for(incident.district)),
+        "edit_form": forms.get("edit_form")
+        or DraftEditForm(initial={"body": current.body, "expected_revision": draft.revision}),
+        "note_form": forms.get("note_form")
+        or NoteForm(initial={"expected_revision": draft.revision}),
+        "publish_form": forms.get("publish_form")
+        or PublishForm(incident=incident, initial={"expected_revision": draft.revision}),
+        "staff_heard_first": drafts._staff_heard_first(draft),
+    }
+    return render(request, "comms/draft.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def draft_detail(request: HttpRequest, draft_id: int) -> HttpResponse:
+    """The editor: the text, live discipline warnings, history, and the next step."""
+    draft = draft_for(request.user, draft_id)
+    if request.method == "GET":
+        return _editor(request, draft)
+    form = DraftEditForm(request.POST)
+    if not form.is_valid():
+        return _editor(
+            request, draft, status=422, error="Nothing was saved. See below.", edit_form=form
+        )
+    try:
+        drafts.draft_edit(
+            draft=draft,
+            by=request.user,
+            body=form.cleaned_data["body"],
+            expected_revision=form.cleaned_data["expected_revision"],
+        )
+    except DomainError as exc:
+        status, error = _refuse(exc)
+        return _editor(request, draft, status=status, error=error, edit_form=form)
+    messages.success(request, "Saved as a new revision.")
+    return redirect("comms:draft", draft_id=draft.pk)
+
+
+@login_required
+@require_POST
+def draft_check(request: HttpRequest, draft_id: int) -> HttpResponse:
+    """Discipline warnings for the text in the editor, as the writer types."""
+    from comms import discipline
+
+    draft = draft_for(request.user, draft_id)
+    body = request.POST.get("body", "")[: DraftRevision.MAX_BODY]
+    return render(
+        request,
+        "comms/draft.html#warnings",
+        {
+            "draft": draft,
+            "findings": _findings(draft, body),
+            "acks": {},
+            "live": True,
+            "segments": discipline.sms_segments(body) if draft.channel == "sms" else None,
+        },
+    )
+
+
+def _step(request, draft: Draft, form_class, call, done: str, form_name: str) -> HttpResponse:
+    form = form_class(
+        request.POST, **({"incident": draft.incident} if form_class is PublishForm else {})
+    )
+    if not form.is_valid():
+        return _editor(
+            request, draft, status=422, error="Nothing was changed. See below.", **{form_name: form}
+        )
+    try:
+        call(form.cleaned_data, form)
+    except DomainError as exc:
+        status, error = _refuse(exc)
+        draft.refresh_from_db()
+        return _editor(request, draft, status=status, error=error, **{form_name: form})
+    messages.success(request, done)
+    return redirect("comms:draft", draft_id=draft.pk)
+
+
+@login_required
+@require_POST
+def draft_action(request: HttpRequest, draft_id: int, action: str) -> HttpResponse:
+    """One step of the workflow. Each names the revision it acts on."""
+    draft = draft_for(request.user, draft_id)
+    by = request.user
+
+    def revision_of(data):
+        return data.get("expected_revision") or draft.revision
+
+    steps = {
+        "submit": (
+            RevisionForm,
+            lambda d, f: drafts.draft_submit(
+                draft=draft, by=by, expected_revision=d["expected_revision"]
+            ),
+            "Sent for review.",
+        ),
+        "flag": (
+            RevisionForm,
+            lambda d, f: drafts.draft_flag_legal(draft=draft, by=by, flagged=True),
+            "Flagged for legal review.",
+        ),
+        "unflag": (
+            RevisionForm,
+            lambda d, f: drafts.draft_flag_legal(draft=draft, by=by, flagged=False),
+            "Legal flag removed.",
+        ),
+        "clear": (
+            RevisionForm,
+            lambda d, f: drafts.draft_legal_clear(
+                draft=draft, by=by, expected_revision=d["expected_revision"]
+            ),
+            "Cleared by legal.",
+        ),
+        "approve": (
+            RevisionForm,
+            lambda d, f: drafts.draft_approve(
+                draft=draft, by=by, expected_revision=d["expected_revision"]
+            ),
+            "Approved. Only this revision can be published.",
+        ),
+        "return": (
+            NoteForm,
+            lambda d, f: drafts.draft_return(
+                draft=draft, by=by, note=d["note"], expected_revision=revision_of(d)
+            ),
+            "Returned with your note.",
+        ),
+        "withdraw": (
+            NoteForm,
+            lambda d, f: drafts.draft_withdraw(draft=draft, by=by, reason=d["note"]),
+            "Withdrawn.",
+        ),
+        "acknowledge": (
+            AcknowledgeForm,
+            lambda d, f: drafts.warning_acknowledge(
+                draft=draft,
+                by=by,
+                code=d["code"],
+                note=d["note"],
+                expected_revision=d["expected_revision"],
+            ),
+            "Warning acknowledged; your note is kept.",
+        ),
+        "publish": (
+            PublishForm,
+            lambda d, f: drafts.draft_publish(
+                draft=draft,
+                by=by,
+                expected_revision=d["expected_revision"],
+                promised_next_at=f.promised_next_at(),
+                override_reason=d.get("override_reason", ""),
+            ),
+            "Published.",
+        ),
+    }
+    if action not in steps:
+        raise Http404("No such step.")
+    form_class, call, done = steps[action]
+    form_name = {
+        NoteForm: "note_form",
+        PublishForm: "publish_form",
+        AcknowledgeForm: "ack_form",
+    }.get(form_class, "revision_form")
+    return _step(request, draft, form_class, call, done, form_name)
+
+
+@login_required
+@require_GET
+def draft_export(request: HttpRequest, draft_id: int) -> HttpResponse:
+    """The approved text as plain text, ready to paste into the mass-notification system."""
+    draft = draft_for(request.user, draft_id)
+    if draft.state not in (Draft.State.APPROVED, Draft.State.PUBLISHED):
+        raise PermissionDenied("Only approved text can be exported.")
+    body = draft.revisions.get(number=draft.approved_revision or draft.revision).body
+    response = HttpResponse(body + "\n", content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="incident-{draft.incident_id}-{draft.audience}-'
+        f'{draft.channel}-r{draft.revision}.txt"'
+    )
+    return response
+
+
+# --- Templates ----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def templates_page(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.district_id is None or not user.has_role(Role.CIO, Role.COMMUNICATIONS, Role.LEGAL):
+        raise PermissionDenied(
+            "Message templates are for the CIO, the communications lead and legal counsel."
+        )
+    district = user.district
+    form = TemplateForm(request.POST if request.POST.get("form") == "template" else None)
+    status, error = 200, None
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "review":
+                template = get_object_or_404(
+                    MessageTemplate, pk=request.POST.get("template"), district=district
+                )
+                drafts.template_mark_reviewed(template=template, by=user)
+                messages.success(request, "Marked as reviewed by legal.")
+                return redirect("comms:templates")
+            if form.is_valid():
+                drafts.template_save(district=district, by=user, **form.cleaned_data)
+                messages.success(request, "Template saved.")
+                return redirect("comms:templates")
+            status, error = 422, "Nothing was saved. Check the fields marked below."
+        except DomainError as exc:
+            status, error = _refuse(exc)
+    return render(
+        request,
+        "comms/templates.html",
+        {
+            "templates": MessageTemplate.objects.filter(district=district).select_related(
+                "reviewed_by"
+            ),
+            "form": form,
+            "error": error,
+            "can_write": user.has_role(Role.CIO, Role.COMMUNICATIONS),
+            "is_legal": user.has_role(Role.LEGAL),
+        },
+        status=status,
+    )
+
+
+# --- Legal --------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def notice_given(request: HttpRequest, notice_id: int) -> HttpResponse:
+    notice = get_object_or_404(
+        NoticeClock.objects.select_related("incident"),
+        pk=notice_id,
+        incident__district_id=request.user.district_id,
+    )
+    try:
+        drafts.notice_mark_given(notice=notice, by=request.user, note=request.POST.get("note", ""))
+    except DomainError as exc:
+        _refuse(exc)
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Notice recorded as given.")
+    return redirect("comms:legal")
+
+
+# --- Public status page -------------------------------------------------------------------
+
+
+@require_GET
+@cache_control(public=True, max_age=30)
+def status_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The district's published public updates. No sign-in; nothing internal."""
+    district = get_object_or_404(District, slug=slug)
+    updates = list(selectors.public_updates(district.pk))
+    with timezone.override(district.zone):
+        response = render(request, "comms/status.html", {"district": district, "updates": updates})
+    response["Vary"] = "Accept-Encoding"
     return response

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from comms import views as comms_views
 from incidents import health
 from incidents import views as incident_views
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("health/ready", health.health_ready, name="health-ready"),
     path("incidents/", include("incidents.urls")),
     path("comms/", include("comms.urls")),
+    path("status/<slug:slug>/", comms_views.status_page, name="status-page"),
     path("admin/", admin.site.urls),
 ]
 

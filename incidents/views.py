@@ -84,8 +84,8 @@ def incident_new(request: HttpRequest) -> HttpResponse:
 
 def incident_page_context(request: HttpRequest, incident_id: int, **forms) -> dict:
     """Everything the incident page and each of its panels render from."""
-    from comms.forms import CadenceChangeForm, UpdateRecordForm
-    from comms.selectors import clock_rows
+    from comms.forms import CadenceChangeForm, DraftNewForm
+    from comms.selectors import clock_rows, drafts_for_incident
 
     incident = incident_for(request.user, incident_id, selectors.incident_detail_queryset())
     now = timezone.now()
@@ -102,8 +102,10 @@ def incident_page_context(request: HttpRequest, incident_id: int, **forms) -> di
         "is_owner": is_owner,
         "can_assign": is_owner,
         "can_speak": incident.is_open and (is_owner or request.user.has_role(Role.COMMUNICATIONS)),
-        "update_form": forms.get("update_form") or UpdateRecordForm(incident=incident),
         "cadence_form": forms.get("cadence_form") or CadenceChangeForm(),
+        "can_see_drafts": request.user.has_role(Role.CIO, Role.COMMUNICATIONS, Role.LEGAL),
+        "drafts": drafts_for_incident(incident),
+        "draft_form": DraftNewForm(),
     }
 
 

@@ -55,3 +55,8 @@ def elapsed_time(since: datetime, now: datetime, scale: int = 1) -> str:
 @register.filter
 def duration(value: timedelta) -> str:
     return format_duration(value)
+
+
+@register.filter
+def get_item(mapping: dict, key: str):
+    return mapping.get(key)

@@ -113,6 +113,8 @@ def sign_in(page: Page) -> Callable[[User], None]:
     """Sign in through the login form and wait until the console has redirected away from it."""
 
     def _sign_in(user: User) -> None:
+        # A fresh session each time, so one test can act as several people in turn.
+        page.context.clear_cookies()
         page.goto("/accounts/login/")
         page.get_by_label("User name").fill(user.username)
         page.get_by_label("Password").fill(PASSWORD)

@@ -1,0 +1,382 @@
+"""Message discipline checks: plain-language warnings shown live in the message editor.
+
+Pure functions of the draft text (no database), so the editor can run them as the comms lead
+types. Warnings never block. They hold the doctrine: keep the rhythm of updates, impact before
+cause, no guessing at the cause or promising a fix time early, no blame, plain words.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+AUDIENCES = ("staff", "families", "board", "media")
+CHANNELS = ("email", "sms", "web", "voice")
+PHASES = ("control", "trust", "recovery")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One warning: a stable code, a short title, why it matters, and the words that caused it."""
+
+    code: str
+    title: str
+    reason: str
+    excerpt: str = ""
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """How a text message will be split by the phone network."""
+
+    encoding: str
+    characters: int
+    segments: int
+    per_segment: int
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The few facts that must agree across audiences: current status and next update time."""
+
+    status: str | None
+    next_update: str | None
+
+
+def _rx(*alternatives: str) -> re.Pattern[str]:
+    r"""One case-insensitive pattern; \b on both ends so "server" never matches "observer"."""
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b", re.IGNORECASE)
+
+
+# --- SMS encoding (GSM 03.38). é, è, à, ñ, ü and friends ARE in the GSM-7 basic set; á, í, ó,
+# ú, ê, curly quotes, dashes and emoji are not, and any one of them forces UCS-2.
+_GSM_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+# Extension characters are sent as an escape plus the character, so each costs two units.
+_GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
+_GSM = _GSM_BASIC | _GSM_EXTENDED
+
+# --- Phrase lists. Longer alternatives come first so the excerpt shows the whole phrase.
+_SPECULATION = _rx(
+    r"we (?:believe|think|suspect)(?: that)? (?:the )?(?:root )?cause",
+    r"we (?:believe|think)(?: that)? (?:this|it) (?:was|is|may be|might be) (?:caused|due)",
+    r"(?:likely|probably|possibly|apparently|presumably) (?:caused by|due to|the result of)",
+    r"(?:may|might|could) have been (?:caused|triggered)",
+    r"(?:appears|seems|looks) (?:to be|to have been|like it was) (?:caused|due to|triggered)",
+    r"(?:root )?cause (?:appears|seems|is likely|is probably|may be|might be|looks)",
+    r"early (?:signs|indications) (?:point|suggest)|we suspect|suspected|most likely|probably",
+    r"hackers?|(?:a|the) (?:bad|faulty|botched|failed) (?:software )?(?:update|upgrade|patch)",
+)
+_BLAME = _rx(
+    r"(?:the |a )?(?:vendor|provider|contractor|supplier|third[- ]party)(?:['’]s)? "
+    r"(?:fault|error|mistake|failure)",
+    r"(?:the )?(?:vendor|provider|contractor|supplier) (?:failed|did not|didn['’]t|neglected)",
+    r"(?:due to|caused by) (?:the |a |our )?(?:vendor|provider|contractor|supplier|third[- ]party)",
+    r"not our fault|(?:their|its) fault|no fault of (?:our|its) own|we did nothing wrong",
+    r"(?:outside|beyond) (?:of )?our control|(?:we are|we['’]re) not (?:to blame|responsible)",
+    r"legacy (?:systems?|software|equipment|infrastructure)|underfund\w*",
+    r"as we (?:have |had )?(?:long |repeatedly |often )?warned",
+)
+
+_JARGON = _rx(
+    r"SIS|LMS|SSO|single sign-on|authenticat\w*|servers?|databases?|back-?end|outage window",
+    r"root cause|RCA|latency|patch(?:es|ed|ing)?(?! of)|DNS|DDoS|APIs?|VPNs?|firewalls?|TCP",
+    r"endpoints?|IP address(?:es)?|SAML|OAuth|VLANs?|DHCP|routers?|bandwidth|failover|MFA",
+    # "packet" alone is usually homework in a school; only the network sense is jargon.
+    r"(?:data |network )packets?|packet (?:loss|lost|drops?)|dropped packets?",
+)
+
+# --- Restoration promises: a restore word tied to a time, in the future.
+_RESTORE = (
+    r"(?:restored|fixed|resolved|repaired|back up and running|up and running|back online"
+    r"|back to normal|working (?:again|normally)|available again"
+    # Bare "back" only with a time after it: "back in class" and "back in touch" are not fixes.
+    r"|back(?= (?:by|before|soon|shortly|later|today|tomorrow|tonight|on|this|within|in \w+ h)))\b"
+)
+_DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_DEADLINE = (
+    rf"(?:tomorrow|tonight|today|noon|midday|lunch(?:time)?|{_DAY}"
+    r"|(?:the )?end of (?:the )?(?:school )?(?:day|week)|this (?:morning|afternoon|evening)"
+    r"|\d{1,2}(?::\d\d)?(?:\s*[ap]\.?\s?m\b\.?)?)"
+)
+_MODAL = r"(?:will|should|['’]ll|expect(?:s|ed)? (?:\w+ ){0,2}to|going to|plan to|hope to)"
+_NO_UPDATE = r"(?:(?!update)[^.!?\n]){0,40}?"  # stay in the sentence, never across "update"
+_PROMISES = (
+    _rx(
+        rf"{_MODAL} (?:be |have (?:it|them|everything|service) )?(?:fully |completely )?{_RESTORE}"
+        rf"{_NO_UPDATE}\b(?:by|before|within|soon|shortly|later|{_DEADLINE})"
+    ),
+    # "was restored by 9 am" reports a fact; it does not promise one.
+    _rx(rf"(?<!was )(?<!were )(?<!been )(?<!had ){_RESTORE} (?:by|before) {_DEADLINE}"),
+    _rx(rf"(?:by|before) {_DEADLINE},?{_NO_UPDATE}\b{_MODAL} (?:be )?(?:fully )?{_RESTORE}"),
+)
+
+# --- Facts: status words and the next update time.
+_STATUS = re.compile(
+    r"\b(?:(?P<restored>(?:has|have|had|is|are|was|were|now)\s+(?:now\s+|been\s+|fully\s+)*"
+    r"(?:restored|resolved|back online|back up|working again|back to normal)"
+    r"|back online|back up and running|working (?:again|normally)|available again)"
+    r"|(?P<degraded>(?:is|are|remains?|still|running|loading)\s+(?:still\s+|very\s+)?"
+    r"(?:slow|slowly|degraded|intermittent|unreliable)|degraded|intermittent(?:ly)?"
+    r"|partial (?:outage|service)|partially (?:working|available|down)|slower than usual)"
+    r"|(?P<down>(?:is|are|was|were|went|remains?|still|been)\s+(?:still\s+|currently\s+|now\s+)?"
+    r"(?:down|offline|unavailable|not working)|unavailable|not available|outage|not working"
+    r"|(?:cannot|can['’]t|unable to)\s+(?:log\s?in|sign\s+in|access|reach|connect)))\b",
+    re.IGNORECASE,
+)
+# Context in the same sentence before a status word: history ("was down"), negation or a
+# condition ("until it is restored"), and hope ("we expect it back online") are not the status.
+_HISTORY = re.compile(r"^(?:was|were|went)\b|\b(?:was|were|went|had)\s+(?:\w+\s+)?$", re.I)
+_NOT_NOW = re.compile(r"(?:\bnot|n['’]t)\s+(?:\w+\s+)?$|\b(?:until|once|when|if)\b", re.I)
+_HOPED = re.compile(r"\b(?:will|should|expect\w*|hope\w*|plan\w*)\b", re.I)
+_ANCHOR = _rx(r"updat\w*|next|hear from us|in touch|check back|share more|follow up")
+_CLOCK = re.compile(
+    r"\b(?:(?P<noon>noon|midday)|(?P<midnight>midnight)"
+    r"|(?P<h>\d{1,2})(?::(?P<m>[0-5]\d))?\s*(?P<ap>[ap])\.?\s?m\b\.?"
+    r"|(?P<h24>\d{1,2}):(?P<m24>[0-5]\d)"
+    r"|(?:at|by|before|around|until)\s+(?P<hb>\d{1,2})\b(?![:.]\d)(?!\s*(?:%|[ap]\.?\s?m\b))"
+    r"(?!\s*(?:percent|schools?|students?|people|staff|minutes?|hours?|days?|buildings?)\b))",
+    re.IGNORECASE,
+)
+_RELATIVE = _rx(
+    rf"tomorrow|tonight|hourly|{_DAY}|this (?:morning|afternoon|evening)|end of (?:the )?day",
+    r"(?:within|in) (?:the next |an? |one |two |three |four |\d+ )?(?:half )?(?:hour|minute)s?",
+    r"every (?:\d+ |two |three |four |few )?(?:hour|minute)s?",
+)
+_FINAL = _rx(r"(?:final|last) update", r"no (?:further|more) updates")
+
+# Sentence ends, but not the dots inside "3 p.m." or "e.g." (lookbehinds must be fixed width).
+_SENTENCE_END = re.compile(
+    r"(?<![ap]\.m)(?<!\b(?:e\.g|i\.e|Mrs))(?<!\b(?:Mr|Ms|Dr|St))[.!?]+(?=\s|$)|\n+",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[A-Za-z0-9]+(?:['’.:][A-Za-z0-9]+)*")
+_AUDIENCE_NAMES = {"board": "the board", "media": "media and the public"}
+
+
+def sms_segments(text: str) -> SegmentInfo:
+    """Count the SMS parts `text` needs: GSM-7 if every character allows it, else UCS-2.
+
+    One message holds 160 GSM-7 or 70 UCS-2 units, else parts of 153 or 67. An escaped GSM
+    character (€, {, ^ ...) or an emoji is never split across parts, so a part may hold one less.
+    """
+    if all(ch in _GSM for ch in text):
+        encoding, single, multi = "GSM-7", 160, 153
+        units = [2 if ch in _GSM_EXTENDED else 1 for ch in text]
+    else:
+        # UCS-2 counts UTF-16 code units: characters beyond the BMP (most emoji) take two.
+        encoding, single, multi = "UCS-2", 70, 67
+        units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+    total = sum(units)
+    if total <= single:
+        return SegmentInfo(encoding, total, 1, single)
+    segments, used = 1, 0
+    for size in units:
+        if used + size > multi:
+            segments, used = segments + 1, 0
+        used += size
+    return SegmentInfo(encoding, total, segments, multi)
+
+
+def _syllables(word: str) -> int:
+    letters = re.sub(r"[^a-z]", "", word.lower())
+    if not letters:
+        return 1  # a number is read as one beat; close enough for a grade estimate
+    count = len(re.findall(r"[aeiouy]+", letters))
+    # Silent endings: "have", "closed" (but not "table" or "started").
+    silent_e = letters.endswith("e") and not re.search(r"[^aeiouy]le$", letters)
+    if count > 1 and (silent_e or re.search(r"[^aeiouytd]ed$", letters)):
+        count -= 1
+    return max(count, 1)
+
+
+def reading_grade(text: str) -> float:
+    """Flesch-Kincaid grade level of `text`, counting syllables as vowel groups.
+
+    Clamped at 0.0 (also for text without words): a negative grade means nothing to a reader.
+    """
+    sentences = [s for s in _SENTENCE_END.split(text) if _WORD.search(s)]
+    words = _WORD.findall(text)
+    if not words:
+        return 0.0
+    syllables = sum(_syllables(word) for word in words)
+    grade = 0.39 * len(words) / len(sentences) + 11.8 * syllables / len(words) - 15.59
+    return max(grade, 0.0)
+
+
+def _clock(match: re.Match[str]) -> str | None:
+    if match["noon"] or match["midnight"]:
+        return "12:00" if match["noon"] else "00:00"
+    hour = int(match["h"] or match["h24"] or match["hb"])
+    minute = int(match["m"] or match["m24"] or 0)
+    if match["ap"]:  # "13 pm" is no time at all: 99 fails the range check below
+        hour = hour % 12 + (12 if match["ap"].lower() == "p" else 0) if hour <= 12 else 99
+    elif 1 <= hour <= 6:
+        hour += 12  # "at 3" in a school-day update means the afternoon
+    return f"{hour:02d}:{minute:02d}" if hour <= 23 else None
+
+
+def _next_update(text: str) -> tuple[bool, str | None, str]:
+    """(says when, normalised clock time or None, excerpt) for the next-update commitment."""
+    relative = None
+    for sentence in _SENTENCE_END.split(text):
+        if not (anchor := _ANCHOR.search(sentence)):
+            continue
+        # Prefer the first time after "update" ("briefing at 4, next update at 6"), else the last
+        # before it ("at 3 pm we will send the next update").
+        times = [match for match in _CLOCK.finditer(sentence) if _clock(match)]
+        if times:
+            after = [match for match in times if match.start() >= anchor.start()]
+            match = after[0] if after else times[-1]
+            return True, _clock(match), match.group(0).strip()
+        relative = relative or _RELATIVE.search(sentence)
+    return (True, None, relative.group(0)) if relative else (False, None, "")
+
+
+def _status(text: str) -> tuple[str | None, str]:
+    """The current status and its excerpt: the last mention that is neither history
+    ("was down") nor hoped for ("until it is restored")."""
+    found: tuple[str | None, str] = (None, "")
+    for match in _STATUS.finditer(text):
+        # Only the same sentence counts as context for this mention.
+        before = re.split(r"[.!?\n]", text[max(0, match.start() - 30) : match.start()])[-1]
+        kind = match.lastgroup or ""
+        not_now = _HOPED if kind == "restored" else _HISTORY
+        if not any(rx.search(t) for rx in (_NOT_NOW, not_now) for t in (before, match.group(0))):
+            found = (kind, match.group(0))
+    return found
+
+
+def extract_facts(text: str) -> Facts:
+    """Pull the normalised status ("down", "degraded", "restored") and next update time
+    ("HH:MM", 24-hour) out of a message, or None for whichever is not stated."""
+    return Facts(status=_status(text)[0], next_update=_next_update(text)[1])
+
+
+# Fixed title and advice per check, so the wording lives in one place.
+_ADVICE = {
+    "speculation": (
+        "Guessing at the cause",
+        "Early guesses often turn out wrong. Say what people will notice and what you are doing.",
+    ),
+    "restoration_promise": (
+        "Promising a fix time",
+        "A missed fix time becomes the story. Promise the time of the next update instead.",
+    ),
+    "blame": (
+        "Blame or defensive wording",
+        "Blame sounds defensive and makes people ask who is in charge. Say what you are doing.",
+    ),
+    "no_next_update": (
+        "No time for the next update",
+        'People stay calmer knowing when they will hear from you. Add "next update at 2 pm".',
+    ),
+}
+
+
+def _excerpts(patterns: Sequence[re.Pattern[str]], body: str) -> list[str]:
+    """Matched phrases in order, overlapping matches merged into one, exact repeats dropped."""
+    merged: list[list[int]] = []
+    for match in sorted((m for p in patterns for m in p.finditer(body)), key=re.Match.start):
+        if merged and match.start() < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], match.end())
+        else:
+            merged.append(list(match.span()))
+    return list(dict.fromkeys(body[start:end] for start, end in merged))
+
+
+def _phrases(code: str, patterns: Sequence[re.Pattern[str]], body: str) -> list[Finding]:
+    return [Finding(code, *_ADVICE[code], text) for text in _excerpts(patterns, body)]
+
+
+def _jargon(body: str, audience: str) -> list[Finding]:
+    reader = _AUDIENCE_NAMES.get(audience, audience)
+    tip = 'Say what people will notice instead, like "students cannot sign in".'
+    return [
+        Finding("jargon", "Technical word", f'"{term}" may mean nothing to {reader}. {tip}', term)
+        for term in _excerpts([_JARGON], body)
+    ]
+
+
+def _sms(body: str) -> Finding | None:
+    info = sms_segments(body)
+    if info.segments <= 1:
+        return None
+    reason = (
+        f"This text will arrive as {info.segments} separate messages ({info.encoding}, "
+        f"{info.characters} characters, {info.per_segment} per message). Shorten it to one."
+    )
+    odd = list(dict.fromkeys(ch for ch in body if ch not in _GSM))
+    if odd:
+        # One stray curly quote or accent is the usual culprit: name it so it can be replaced.
+        named = ", ".join(f"{ch} ({unicodedata.name(ch, 'unknown').lower()})" for ch in odd[:3])
+        reason += f" UCS-2, which fits far less, is forced by {named}: use plain characters."
+    title = f"Text splits into {info.segments} messages"
+    return Finding("sms_segments", title, reason, odd[0] if len(odd) == 1 else "")
+
+
+def _facts_disagree(body: str, audience: str, others: Mapping[str, Facts]) -> list[Finding]:
+    findings, own = [], {"status": _status(body), "next_update": _next_update(body)[1:]}
+    for field, (mine, excerpt) in own.items():
+        differing = [
+            f'{_AUDIENCE_NAMES.get(name, name)} says "{getattr(facts, field)}"'
+            for name, facts in sorted(others.items())
+            if name != audience and getattr(facts, field) not in (None, mine)
+        ]
+        if mine is not None and differing:
+            reason = (
+                f'This message gives the {field.replace("_", " ")} as "{mine}", but the update '
+                f"for {'; '.join(differing)}. People compare messages: make them match, or "
+                "ignore this if the difference is on purpose."
+            )
+            findings.append(Finding("facts_disagree", "Facts differ by audience", reason, excerpt))
+    return findings
+
+
+def check(
+    *,
+    body: str,
+    audience: str,
+    channel: str,
+    phase: str,
+    previous_lengths: Sequence[int] = (),
+    other_audiences: Mapping[str, Facts] = {},
+) -> list[Finding]:
+    """Return the warnings for one draft in a stable order (empty when clean; also for a blank
+    body). Raises ValueError for an unknown audience, channel or phase: a programming error."""
+    for value, allowed in ((audience, AUDIENCES), (channel, CHANNELS), (phase, PHASES)):
+        if value not in allowed:
+            raise ValueError(f"{value!r} is not one of {allowed}")
+    if not body.strip():
+        return []
+    findings: list[Finding] = []
+    if phase == "control":  # later on, the cause is known and a restore time is a fact
+        findings += _phrases("speculation", [_SPECULATION], body)
+        findings += _phrases("restoration_promise", _PROMISES, body)
+    findings += _phrases("blame", [_BLAME], body)
+    if audience in ("families", "media"):
+        findings += _jargon(body, audience)
+    # Every channel needs it: a short text or voice message still promises a rhythm.
+    if not _next_update(body)[0] and not _FINAL.search(body):
+        findings.append(Finding("no_next_update", *_ADVICE["no_next_update"]))
+    usual = statistics.median(previous_lengths) if len(previous_lengths) >= 2 else 0
+    if usual > 0 and len(body) > 2.5 * usual:
+        reason = (
+            f"This is {len(body) / usual:.1f} times your usual update to this audience (about "
+            f"{usual:.0f} characters). A long catch-up buries what changed; keep it short."
+        )
+        findings.append(Finding("overcorrection", "Much longer than usual", reason))
+    if channel == "sms" and (segments := _sms(body)):
+        findings.append(segments)
+    # Under about 20 words the formula swings wildly on one long word, so skip short texts.
+    long_enough = len(_WORD.findall(body)) >= 20
+    if audience == "families" and long_enough and (grade := round(reading_grade(body), 1)) > 8:
+        reason = f"This reads at about grade {grade:.1f}; aim for 8 or below with shorter "
+        reason += "sentences and everyday words."
+        findings.append(Finding("reading_grade", "Hard to read for families", reason))
+    return findings + _facts_disagree(body, audience, other_audiences)
