@@ -523,3 +523,15 @@ def notice_mark_given(*, notice: NoticeClock, by: User, note: str) -> NoticeCloc
         payload={"notice": notice.pk, "days": notice.days},
     )
     return notice
+
+
+@transaction.atomic
+def policy_set(*, district: District, by: User, **values) -> CommsPolicy:
+    """The CIO sets the district's rules for legal review, notices and delivery lists."""
+    if by.district_id != district.pk or not by.has_role(Role.CIO):
+        raise Refused("Only the district's CIO sets the communications policy.")
+    policy = CommsPolicy.objects.select_for_update().get_or_create(district=district)[0]
+    for name, value in values.items():
+        setattr(policy, name, value)
+    policy.save()
+    return policy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from django import forms
@@ -160,3 +161,87 @@ class TemplateForm(forms.Form):
         help_text="Placeholders filled from the fact sheet: {known} {unknown} {doing} "
         "{should_do} {next_update} {title} {district}.",
     )
+
+
+PHONE = re.compile(r"^\+[1-9]\d{7,14}$")
+
+
+class CommsPolicyForm(forms.Form):
+    legal_audiences = forms.MultipleChoiceField(
+        label="Audiences whose every message goes through legal review",
+        choices=Audience.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    student_data_needs_legal = forms.BooleanField(
+        label="Every message about an incident with student-data impact goes through legal review",
+        required=False,
+    )
+    notice_days = forms.CharField(
+        label="Statutory notice periods (days)",
+        required=False,
+        max_length=100,
+        help_text="For incidents with student-data impact, e.g. “10, 30, 60”.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for audience in Audience:
+            self.fields[f"email_{audience.value}"] = forms.EmailField(
+                label=f"Email list for {audience.label.lower()}",
+                required=False,
+                help_text="Approved email updates to this audience are sent here.",
+            )
+        for audience in (Audience.STAFF, Audience.BOARD):
+            self.fields[f"sms_{audience.value}"] = forms.CharField(
+                label=f"Text numbers for {audience.label.lower()}",
+                required=False,
+                max_length=2000,
+                help_text="International format, separated by commas, e.g. +15555550123.",
+            )
+
+    def clean_notice_days(self) -> list[int]:
+        raw = self.cleaned_data["notice_days"]
+        days = []
+        for part in filter(None, (p.strip() for p in raw.split(","))):
+            if not part.isdigit() or not 1 <= int(part) <= 365:
+                raise forms.ValidationError(
+                    f"“{part}” is not a number of days from 1 to 365. Separate periods with commas."
+                )
+            days.append(int(part))
+        return sorted(set(days))
+
+    def clean(self):
+        data = super().clean()
+        for name in [n for n in self.fields if n.startswith("sms_")]:
+            numbers = [n.strip() for n in (data.get(name) or "").split(",") if n.strip()]
+            bad = [n for n in numbers if not PHONE.match(n)]
+            if bad:
+                self.add_error(
+                    name, f"“{bad[0]}” is not a number in international format, e.g. +15555550123."
+                )
+            data[name] = numbers
+        return data
+
+    def policy_values(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "legal_audiences": data["legal_audiences"],
+            "student_data_needs_legal": data["student_data_needs_legal"],
+            "notice_days": data["notice_days"],
+            "email_lists": {a: data[f"email_{a}"] for a in Audience.values if data[f"email_{a}"]},
+            "sms_lists": {a: data[f"sms_{a}"] for a in ("staff", "board") if data.get(f"sms_{a}")},
+        }
+
+    @classmethod
+    def initial_from(cls, policy) -> dict:
+        initial = {
+            "legal_audiences": policy.legal_audiences,
+            "student_data_needs_legal": policy.student_data_needs_legal,
+            "notice_days": ", ".join(str(d) for d in policy.notice_days),
+        }
+        for audience, address in policy.email_lists.items():
+            initial[f"email_{audience}"] = address
+        for audience, numbers in policy.sms_lists.items():
+            initial[f"sms_{audience}"] = ", ".join(numbers)
+        return initial

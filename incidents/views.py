@@ -284,7 +284,9 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 @require_http_methods(["GET", "POST"])
 def district_settings(request: HttpRequest) -> HttpResponse:
     """The CIO's standing setup: the phase checklist and the default update cadence."""
+    from comms import drafts as comms_drafts
     from comms import services as comms_services
+    from comms.forms import CommsPolicyForm
     from comms.selectors import district_intervals
 
     _district_member(request, Role.CIO)
@@ -298,6 +300,10 @@ def district_settings(request: HttpRequest) -> HttpResponse:
     duty_set = DutyFormSet(request.POST if which == "duties" else None, initial=initial)
     cadence = CadenceDefaultsForm(
         request.POST if which == "cadence" else None, initial_intervals=intervals
+    )
+    policy = CommsPolicyForm(
+        request.POST if which == "policy" else None,
+        initial=CommsPolicyForm.initial_from(comms_drafts.policy_for(district)),
     )
     status = 200
     if which == "duties":
@@ -315,6 +321,12 @@ def district_settings(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Phase checklist saved. New incidents will use it.")
                 return redirect("incidents:settings")
         status = 422
+    elif which == "policy":
+        if policy.is_valid():
+            comms_drafts.policy_set(district=district, by=request.user, **policy.policy_values())
+            messages.success(request, "Communications policy saved.")
+            return redirect("incidents:settings")
+        status = 422
     elif which == "cadence":
         if cadence.is_valid():
             comms_services.cadence_defaults_set(
@@ -326,6 +338,6 @@ def district_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "incidents/settings.html",
-        {"duty_set": duty_set, "cadence": cadence},
+        {"duty_set": duty_set, "cadence": cadence, "policy": policy},
         status=status,
     )

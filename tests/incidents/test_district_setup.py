@@ -131,3 +131,54 @@ def test_district_setup_is_per_district(client, riverbend, lakeshore):
     client.post(URL, cadence_post("45"))
 
     assert not CadenceDefault.objects.filter(district=riverbend.district).exists()
+
+
+def policy_post(**overrides):
+    data = {
+        "form": "policy",
+        "legal_audiences": ["media"],
+        "student_data_needs_legal": "on",
+        "notice_days": "30, 10",
+        "email_staff": "allstaff@example.org",
+        "sms_board": "+15555550101, +15555550102",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_cio_sets_the_communications_policy(client, riverbend):
+    from comms.models import CommsPolicy
+
+    client.force_login(riverbend.cio)
+
+    response = client.post(URL, policy_post())
+
+    assert response.status_code == 302
+    policy = CommsPolicy.objects.get(district=riverbend.district)
+    assert policy.legal_audiences == ["media"]
+    assert policy.notice_days == [10, 30]
+    assert policy.email_lists == {"staff": "allstaff@example.org"}
+    assert policy.sms_lists == {"board": ["+15555550101", "+15555550102"]}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("notice_days", "ten", b"not a number of days"),
+        ("notice_days", "400", b"not a number of days"),
+        ("sms_board", "555-0101", b"international format"),
+        ("email_staff", "not-an-address", b"valid email"),
+    ],
+)
+def test_bad_policy_input_is_refused(client, riverbend, field, value, message):
+    from comms.models import CommsPolicy
+
+    client.force_login(riverbend.cio)
+
+    response = client.post(URL, policy_post(**{field: value}))
+
+    assert response.status_code == 422
+    assert message in response.content
+    assert not CommsPolicy.objects.filter(
+        district=riverbend.district, notice_days=[10, 30]
+    ).exists()

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
+from comms import drafts
+from comms.models import CommsPolicy, Draft, MessageTemplate
 from incidents import services
 from incidents.models import District, Incident, Role, RoleGrant, School, System, User
 
 DEMO_PASSWORD = "console-demo"
+
+TEMPLATES = {
+    "staff": "Colleagues,\n\n{known}\n\nNot known yet: {unknown}\n\nWhat we are doing: "
+    "{doing}\n\nWhat to do: {should_do}\n\nNext update {next_update}.",
+    "families": "Dear families,\n\n{known}\n\nWhat you can do: {should_do}\n\n"
+    "We will send the next update {next_update}.",
+    "board": "Board members,\n\nStatus: {known}\n\nActions: {doing}\n\n"
+    "Next briefing {next_update}.",
+    "media": "{district}: {known} {doing} The next update will be posted {next_update}.",
+}
 
 SYSTEMS = [
     ("Student information system", System.Category.SIS),
@@ -94,6 +109,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             for slug, name, zone, school_names, people in DISTRICTS:
                 self._district(slug, name, zone, school_names, people)
+            self._policies()
             self._incidents()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Password for every demo user: {DEMO_PASSWORD}")
@@ -156,7 +172,7 @@ class Command(BaseCommand):
         title = "Phones down at Harbor Middle School"
         if not Incident.objects.filter(title=title).exists():
             cio = User.objects.get(username="ls-cio")
-            services.incident_open(
+            phones = services.incident_open(
                 by=cio,
                 title=title,
                 kind=Incident.Kind.PHONES,
@@ -165,4 +181,50 @@ class Command(BaseCommand):
                 all_schools=False,
                 schools=School.objects.filter(district=cio.district, name="Harbor Middle School"),
                 impacts=[Incident.Impact.SAFETY, Incident.Impact.OPERATIONS],
+            )
+            self._messages(phones, User.objects.get(username="ls-comms"))
+
+    def _policies(self) -> None:
+        for slug in ("riverbend", "lakeshore"):
+            district = District.objects.get(slug=slug)
+            CommsPolicy.objects.get_or_create(
+                district=district,
+                defaults={
+                    "legal_audiences": ["media"],
+                    "student_data_needs_legal": True,
+                    "notice_days": [30, 60],
+                    "email_lists": {"staff": f"allstaff@{slug}.example.org"},
+                },
+            )
+            for audience, body in TEMPLATES.items():
+                MessageTemplate.objects.get_or_create(
+                    district=district, kind="any", audience=audience, defaults={"body": body}
+                )
+
+    def _messages(self, incident: Incident, comms: User) -> None:
+        """A fact sheet, a published staff email and a public web update."""
+        drafts.fact_sheet_revise(
+            incident=incident,
+            by=comms,
+            expected_number=0,
+            known="Phones at Harbor Middle School cannot make or receive calls.",
+            unknown="When the phone lines will be repaired.",
+            doing="The phone company has a technician on the way.",
+            should_do="Reach the school office by email; in an emergency call 911 as usual.",
+            next_update="by 2 pm",
+        )
+        for audience, channel in [("staff", "email"), ("media", "web")]:
+            draft = drafts.draft_create(
+                incident=incident, by=comms, audience=audience, channel=channel
+            )
+            draft = drafts.draft_submit(draft=draft, by=comms, expected_revision=1)
+            if draft.state == Draft.State.LEGAL_REVIEW:
+                legal = User.objects.get(username="ls-legal")
+                drafts.draft_legal_clear(draft=draft, by=legal, expected_revision=1)
+            drafts.draft_approve(draft=draft, by=comms, expected_revision=1)
+            drafts.draft_publish(
+                draft=draft,
+                by=comms,
+                expected_revision=1,
+                promised_next_at=timezone.now() + timedelta(minutes=55),
             )
