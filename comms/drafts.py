@@ -19,6 +19,7 @@ from comms.models import (
     CommsPolicy,
     Dispatch,
     Draft,
+    Drafter,
     DraftRevision,
     FactSheetRevision,
     MessageTemplate,
@@ -27,7 +28,7 @@ from comms.models import (
     WarningAcknowledgement,
 )
 from incidents.errors import Conflict, Invalid, Refused
-from incidents.models import District, Incident, Role, User
+from incidents.models import RESPONSE_TEAM_ROLES, District, Incident, Role, User
 from incidents.timeline import timeline_append
 
 S = Draft.State
@@ -176,7 +177,60 @@ def needs_legal(draft: Draft, incident: Incident, policy: CommsPolicy) -> bool:
 
 
 def _may_draft(incident: Incident, by: User) -> bool:
-    return _owner_or_comms(incident, by)
+    return _owner_or_comms(incident, by) or (
+        by.district_id == incident.district_id
+        and Drafter.objects.filter(incident=incident, user=by).exists()
+    )
+
+
+def is_drafter(incident: Incident, user: User) -> bool:
+    return Drafter.objects.filter(incident=incident, user=user).exists()
+
+
+def may_draft(incident: Incident, user: User) -> bool:
+    """Whether ``user`` may write, edit and submit drafts for ``incident``."""
+    return _may_draft(incident, user)
+
+
+def may_draft_given(incident: Incident, user: User, drafters: list[Drafter]) -> bool:
+    """``may_draft`` when the incident's drafters are already loaded."""
+    return _owner_or_comms(incident, user) or any(d.user_id == user.pk for d in drafters)
+
+
+@transaction.atomic
+def drafter_name(*, incident: Incident, by: User, user: User) -> Drafter:
+    """The communications lead names someone on the response team to write drafts."""
+    if by.district_id != incident.district_id or not by.has_role(Role.COMMUNICATIONS):
+        raise Refused("Only the communications lead names drafters.")
+    if user.district_id != incident.district_id or not user.has_role(*RESPONSE_TEAM_ROLES):
+        raise Invalid(f"{user} is not on this district's response team.")
+    drafter, created = Drafter.objects.get_or_create(
+        incident=incident, user=user, defaults={"named_by": by}
+    )
+    if created:
+        timeline_append(
+            incident=incident,
+            kind="drafter.named",
+            actor=by,
+            summary=f"{user} named to write drafts",
+            payload={"user": user.pk},
+        )
+    return drafter
+
+
+@transaction.atomic
+def drafter_remove(*, incident: Incident, by: User, user: User) -> None:
+    if by.district_id != incident.district_id or not by.has_role(Role.COMMUNICATIONS):
+        raise Refused("Only the communications lead removes drafters.")
+    deleted, _ = Drafter.objects.filter(incident=incident, user=user).delete()
+    if deleted:
+        timeline_append(
+            incident=incident,
+            kind="drafter.removed",
+            actor=by,
+            summary=f"{user} no longer writes drafts",
+            payload={"user": user.pk},
+        )
 
 
 def _check_body(body: str) -> str:
@@ -205,7 +259,10 @@ def _log(draft: Draft, by: User, kind: str, summary: str, **payload) -> None:
 def draft_create(*, incident: Incident, by: User, audience: str, channel: str) -> Draft:
     """Start a draft from the district's template, filled from the current fact sheet."""
     if not _may_draft(incident, by):
-        raise Refused("Only the communications lead and the incident owner write drafts.")
+        raise Refused(
+            "Only the communications lead, the drafters they name and the incident owner "
+            "write drafts."
+        )
     if incident.status == Incident.Status.CLOSED:
         raise Invalid("This incident is closed; no new messages are drafted for it.")
     if audience not in Audience.values or channel not in Channel.values:
@@ -249,7 +306,10 @@ def draft_edit(*, draft: Draft, by: User, body: str, expected_revision: int) -> 
     text, so an edited draft goes back to being a draft."""
     draft = _locked(draft, expected_revision)
     if not _may_draft(draft.incident, by):
-        raise Refused("Only the communications lead and the incident owner edit drafts.")
+        raise Refused(
+            "Only the communications lead, the drafters they name and the incident owner "
+            "edit drafts."
+        )
     _require_state(draft, S.DRAFT, S.IN_REVIEW, S.LEGAL_REVIEW, S.APPROVED, action="edited")
     body = _check_body(body)
     latest = draft.revisions.order_by("-number").first()
@@ -276,7 +336,10 @@ def draft_edit(*, draft: Draft, by: User, body: str, expected_revision: int) -> 
 def draft_flag_legal(*, draft: Draft, by: User, flagged: bool) -> Draft:
     draft = _locked(draft)
     if not _may_draft(draft.incident, by):
-        raise Refused("Only the communications lead and the incident owner flag drafts.")
+        raise Refused(
+            "Only the communications lead, the drafters they name and the incident owner "
+            "flag drafts."
+        )
     _require_state(draft, S.DRAFT, S.IN_REVIEW, action="flagged")
     if draft.flagged_for_legal != flagged:
         draft.flagged_for_legal = flagged
@@ -290,7 +353,10 @@ def draft_submit(*, draft: Draft, by: User, expected_revision: int) -> Draft:
     """Send a draft for review: to legal first when the rules say so."""
     draft = _locked(draft, expected_revision)
     if not _may_draft(draft.incident, by):
-        raise Refused("Only the communications lead and the incident owner submit drafts.")
+        raise Refused(
+            "Only the communications lead, the drafters they name and the incident owner "
+            "submit drafts."
+        )
     _require_state(draft, S.DRAFT, action="submitted")
     legal = needs_legal(draft, draft.incident, policy_for(draft.incident.district))
     cleared = draft.legal_cleared_revision == draft.revision
@@ -473,7 +539,10 @@ def warning_acknowledge(
     """Record that the writer read a discipline warning on this revision, and why it stands."""
     draft = _locked(draft, expected_revision)
     if not _may_draft(draft.incident, by):
-        raise Refused("Only the communications lead and the incident owner answer warnings.")
+        raise Refused(
+            "Only the communications lead, the drafters they name and the incident owner "
+            "answer warnings."
+        )
     note = note.strip()
     if not note or len(note) > 500:
         raise Invalid("Say in a few words why the warning does not apply, up to 500 characters.")

@@ -228,6 +228,23 @@ class CommsPolicy(models.Model):
         return f"Communications policy of {self.district}"
 
 
+class Drafter(models.Model):
+    """Someone the communications lead named to write drafts for one incident."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="drafters")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    named_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    named_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "user"], name="drafter_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} drafts for incident {self.incident_id}"
+
+
 class Draft(models.Model):
     """A message to one audience on one channel, on its way to approval and publication.
 

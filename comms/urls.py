@@ -11,6 +11,7 @@ urlpatterns = [
     path("incidents/<int:incident_id>/cadence/", views.cadence_change, name="cadence-change"),
     path("incidents/<int:incident_id>/facts/", views.fact_sheet, name="facts"),
     path("incidents/<int:incident_id>/drafts/new/", views.draft_new, name="draft-new"),
+    path("incidents/<int:incident_id>/drafters/", views.drafter_change, name="drafters"),
     path("drafts/<int:draft_id>/", views.draft_detail, name="draft"),
     path("drafts/<int:draft_id>/check/", views.draft_check, name="draft-check"),
     path("drafts/<int:draft_id>/export.txt", views.draft_export, name="draft-export"),

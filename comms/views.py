@@ -33,7 +33,7 @@ from comms.models import (
 )
 from incidents.access import incident_for, require_role
 from incidents.errors import DomainError
-from incidents.models import District, Role
+from incidents.models import District, Role, User
 from incidents.selectors import open_incidents_for_district
 from incidents.views import respond_to_change
 
@@ -146,7 +146,7 @@ DRAFT_READERS = (Role.CIO, Role.COMMUNICATIONS, Role.LEGAL)
 
 def draft_for(user, draft_id: int) -> Draft:
     """A draft of the user's district, for those who may read outward messages before they
-    go out: the CIO, the communications lead and legal counsel."""
+    go out: the CIO, the communications lead, the drafters they name and legal counsel."""
     draft = (
         Draft.objects.select_related("incident__district", "incident__owner")
         .filter(pk=draft_id)
@@ -154,8 +154,11 @@ def draft_for(user, draft_id: int) -> Draft:
     )
     if draft is None or draft.incident.district_id != user.district_id:
         raise Http404("No draft with that number in your district.")
-    if not user.has_role(*DRAFT_READERS):
-        raise PermissionDenied("Drafts are for the CIO, the communications lead and legal counsel.")
+    if not user.has_role(*DRAFT_READERS) and not drafts.is_drafter(draft.incident, user):
+        raise PermissionDenied(
+            "Drafts are for the CIO, the communications lead, the drafters they name and "
+            "legal counsel."
+        )
     return draft
 
 
@@ -257,7 +260,7 @@ def _editor(request, draft: Draft, *, status: int = 200, error: str | None = Non
     acks = {a.code: a for a in current.acks.select_related("by")}
     user = request.user
     incident = draft.incident
-    is_writer = user.pk == incident.owner_id or user.has_role(Role.COMMUNICATIONS)
+    is_writer = drafts.may_draft(incident, user)
     context = {
         "draft": draft,
         "incident": incident,
@@ -532,3 +535,30 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
         response = render(request, "comms/status.html", {"district": district, "updates": updates})
     response["Vary"] = "Accept-Encoding"
     return response
+
+
+@login_required
+@require_POST
+def drafter_change(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """Name or remove a drafter for the incident."""
+    incident = incident_for(request.user, incident_id)
+    person = User.objects.filter(
+        pk=request.POST.get("user") or 0, district_id=incident.district_id
+    ).first()
+    error = None
+    if person is None:
+        error = "Choose a person from your district."
+    else:
+        try:
+            if request.POST.get("remove"):
+                drafts.drafter_remove(incident=incident, by=request.user, user=person)
+            else:
+                drafts.drafter_name(incident=incident, by=request.user, user=person)
+        except DomainError as exc:
+            _refuse(exc)
+            error = str(exc)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, "Drafters updated.")
+    return redirect("incidents:detail", incident_id=incident.pk)

@@ -84,12 +84,15 @@ def incident_new(request: HttpRequest) -> HttpResponse:
 
 def incident_page_context(request: HttpRequest, incident_id: int, **forms) -> dict:
     """Everything the incident page and each of its panels render from."""
+    from comms.drafts import may_draft_given
     from comms.forms import CadenceChangeForm, DraftNewForm
     from comms.selectors import clock_rows, drafts_for_incident
 
     incident = incident_for(request.user, incident_id, selectors.incident_detail_queryset())
     now = timezone.now()
     is_owner = request.user.pk == incident.owner_id
+    drafters = list(incident.drafters.select_related("user"))
+    writer = may_draft_given(incident, request.user, drafters)
     return {
         "incident": incident,
         "clock": incident.clock(now),
@@ -103,7 +106,10 @@ def incident_page_context(request: HttpRequest, incident_id: int, **forms) -> di
         "can_assign": is_owner,
         "can_speak": incident.is_open and (is_owner or request.user.has_role(Role.COMMUNICATIONS)),
         "cadence_form": forms.get("cadence_form") or CadenceChangeForm(),
-        "can_see_drafts": request.user.has_role(Role.CIO, Role.COMMUNICATIONS, Role.LEGAL),
+        "can_see_drafts": writer or request.user.has_role(Role.CIO, Role.LEGAL),
+        "can_draft": writer and incident.is_open,
+        "drafters": drafters,
+        "can_name_drafters": request.user.has_role(Role.COMMUNICATIONS) and incident.is_open,
         "drafts": drafts_for_incident(incident),
         "draft_form": DraftNewForm(),
     }

@@ -390,3 +390,26 @@ def test_comms_dashboard_lists_drafts_waiting(client, draft, riverbend):
 
     assert "waiting for your approval" in body
     assert "Staff:" in body  # the staff clock
+
+
+def test_comms_names_a_drafter_who_then_sees_drafts(client, incident, draft, riverbend):
+    client.force_login(riverbend.comms)
+    client.post(f"/comms/incidents/{incident.pk}/drafters/", {"user": riverbend.technical.pk})
+    client.force_login(riverbend.technical)
+
+    page = client.get(f"/comms/drafts/{draft.pk}/")
+    incident_page = client.get(f"/incidents/{incident.pk}/")
+
+    assert page.status_code == 200
+    assert b"Start a draft" in incident_page.content
+
+
+def test_naming_a_drafter_as_the_wrong_role_is_forbidden(client, incident, riverbend):
+    client.force_login(riverbend.cio)
+
+    response = client.post(
+        f"/comms/incidents/{incident.pk}/drafters/", {"user": riverbend.technical.pk}
+    )
+
+    assert response.status_code == 403
+    assert not incident.drafters.exists()

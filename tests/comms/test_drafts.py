@@ -556,3 +556,36 @@ def test_legal_records_a_notice_once(riverbend):
         drafts.notice_mark_given(notice=notice, by=riverbend.legal, note="again")
     with pytest.raises(Refused):
         drafts.notice_mark_given(notice=incident.notices.get(), by=riverbend.comms, note="x")
+
+
+def test_a_named_drafter_writes_and_submits_but_cannot_approve(incident, riverbend):
+    drafts.drafter_name(incident=incident, by=riverbend.comms, user=riverbend.academics)
+
+    draft = drafts.draft_create(
+        incident=incident, by=riverbend.academics, audience="staff", channel="email"
+    )
+    drafts.draft_submit(draft=draft, by=riverbend.academics, expected_revision=1)
+
+    with pytest.raises(Refused):
+        drafts.draft_approve(draft=draft, by=riverbend.academics, expected_revision=1)
+    assert TimelineEntry.objects.filter(kind="drafter.named").exists()
+
+
+def test_only_the_communications_lead_names_drafters(incident, riverbend):
+    with pytest.raises(Refused):
+        drafts.drafter_name(incident=incident, by=riverbend.cio, user=riverbend.academics)
+
+
+def test_a_drafter_must_be_on_the_response_team(incident, riverbend):
+    with pytest.raises(Invalid, match="response team"):
+        drafts.drafter_name(incident=incident, by=riverbend.comms, user=riverbend.principal)
+
+
+def test_a_removed_drafter_can_no_longer_draft(incident, riverbend):
+    drafts.drafter_name(incident=incident, by=riverbend.comms, user=riverbend.academics)
+    drafts.drafter_remove(incident=incident, by=riverbend.comms, user=riverbend.academics)
+
+    with pytest.raises(Refused):
+        drafts.draft_create(
+            incident=incident, by=riverbend.academics, audience="staff", channel="email"
+        )
