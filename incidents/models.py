@@ -387,3 +387,131 @@ class TimelineEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Timeline rows are never deleted.")
+
+
+class GuidanceVersion(models.Model):
+    """One published version of the classroom guidance for an incident."""
+
+    FIELDS = ("today", "can_wait", "simplify", "ask", "questions")
+    LABELS = {
+        "today": "What classrooms do today",
+        "can_wait": "What can wait",
+        "simplify": "What teachers may simplify",
+        "ask": "Who to ask",
+        "questions": "Questions and answers",
+    }
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="guidance")
+    number = models.PositiveIntegerField()
+    today = models.TextField(max_length=4000)
+    can_wait = models.TextField(max_length=4000, blank=True)
+    simplify = models.TextField(max_length=4000, blank=True)
+    ask = models.CharField(max_length=500, blank=True)
+    questions = models.TextField(max_length=8000, blank=True)
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["incident", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "number"], name="guidance_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Guidance v{self.number} for incident {self.incident_id}"
+
+
+class GuidanceAcknowledgement(models.Model):
+    """A principal confirming their school follows a version of the guidance."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="guidance_acks")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField()
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "school", "version"], name="guidance_ack_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school} acknowledged v{self.version}"
+
+
+class Question(models.Model):
+    """A question sent up from a school, and the academic lead's answer."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="questions")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField(max_length=2000)
+    asked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField(default=timezone.now)
+    answer = models.TextField(max_length=4000, blank=True)
+    answered_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    # The answer goes into the next guidance version as a question-and-answer entry.
+    for_guidance = models.BooleanField(default=False)
+    in_version = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["answered_at", "-asked_at"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Decision(models.Model):
+    """A decision of the response, who made it and why, and whether the board may see it."""
+
+    class Visibility(models.TextChoices):
+        TEAM = "team", "Response team only"
+        GOVERNANCE = "governance", "Board may see it"
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="decisions")
+    text = models.CharField("Decision", max_length=1000)
+    decided_by = models.CharField("Who decided", max_length=200)
+    rationale = models.TextField("Why", max_length=4000)
+    visibility = models.CharField(max_length=20, choices=Visibility.choices)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Review(models.Model):
+    """The private review opened in Recovery: for the response team only, never public."""
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="review")
+    what_happened = models.TextField(max_length=8000, blank=True)
+    why = models.TextField(max_length=8000, blank=True)
+    updated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Review of incident {self.incident_id}"
+
+
+class FollowUp(models.Model):
+    """An action the review decided on, with the person who owns it."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="actions")
+    text = models.CharField(max_length=500)
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    due_on = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["done_at", "due_on", "pk"]
+
+    def __str__(self) -> str:
+        return self.text

@@ -104,3 +104,28 @@ def incident_detail_queryset() -> QuerySet[Incident]:
     return Incident.objects.select_related("district", "owner").prefetch_related(
         "systems", Prefetch("schools", queryset=School.objects.order_by("name"))
     )
+
+
+def scorecard_for(incident: Incident, now: datetime):
+    """The trust scorecard, computed from the incident's timeline."""
+    from incidents import guidance, scorecard
+
+    kinds = [
+        scorecard.UPDATE_PUBLISHED,
+        scorecard.DRAFT_WITHDRAWN,
+        scorecard.UPDATE_CORRECTED,
+        scorecard.GUIDANCE_PUBLISHED,
+        scorecard.GUIDANCE_ACKNOWLEDGED,
+    ]
+    events = [
+        scorecard.Event(at=e.at, kind=e.kind, payload=e.payload)
+        for e in TimelineEntry.objects.filter(incident=incident, kind__in=kinds).only(
+            "at", "kind", "payload"
+        )
+    ]
+    return scorecard.compute(
+        declared_at=incident.declared_at,
+        events=events,
+        now=incident.closed_at or now,
+        school_ids=[s.pk for s in guidance.affected_schools(incident)],
+    )

@@ -112,6 +112,10 @@ def incident_page_context(request: HttpRequest, incident_id: int, **forms) -> di
         "can_name_drafters": request.user.has_role(Role.COMMUNICATIONS) and incident.is_open,
         "drafts": drafts_for_incident(incident),
         "draft_form": DraftNewForm(),
+        "decisions": list(incident.decisions.all()),
+        "scorecard": selectors.scorecard_for(incident, now)
+        if request.user.has_role(Role.CIO)
+        else None,
     }
 
 
@@ -242,36 +246,6 @@ def render_open_incidents(request: HttpRequest, role: str, template: str, **extr
     now = timezone.now()
     rows = [(incident, incident.clock(now)) for incident in incidents]
     return render(request, template, {"rows": rows, "now": now, **extra})
-
-
-@login_required
-@require_GET
-def academics_dashboard(request: HttpRequest) -> HttpResponse:
-    return render_open_incidents(request, Role.ACADEMICS, "incidents/academics.html")
-
-
-@login_required
-@require_GET
-def board_briefing(request: HttpRequest) -> HttpResponse:
-    return render_open_incidents(request, Role.BOARD_LIAISON, "incidents/briefing.html")
-
-
-@login_required
-@require_GET
-def school_guidance(request: HttpRequest) -> HttpResponse:
-    _district_member(request, Role.PRINCIPAL)
-    schools = list(request.user.schools.order_by("name"))
-    incidents = selectors.incidents_affecting_schools(request.user.district_id, schools)
-    now = timezone.now()
-    return render(
-        request,
-        "incidents/guidance.html",
-        {
-            "schools": schools,
-            "rows": [(incident, incident.clock(now)) for incident in incidents],
-            "now": now,
-        },
-    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

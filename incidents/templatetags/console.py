@@ -60,3 +60,17 @@ def duration(value: timedelta) -> str:
 @register.filter
 def get_item(mapping: dict, key: str):
     return mapping.get(key)
+
+
+@register.filter
+def span(value: timedelta | None) -> str:
+    from incidents.scorecard import format_span
+
+    return format_span(value)
+
+
+@register.filter
+def audience_label(value: str) -> str:
+    from comms.models import Audience
+
+    return Audience(value).label if value in Audience.values else value

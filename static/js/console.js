@@ -89,6 +89,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
     tick();
     window.setInterval(tick, 1000);
     var root = document.querySelector("[data-ws-path]");

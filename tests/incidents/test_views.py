@@ -310,7 +310,7 @@ def test_incident_page_query_count_is_fixed(client, riverbend, django_assert_max
     incident.systems.add(*riverbend.systems)
     client.force_login(riverbend.cio)
 
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(21):
         response = client.get(f"/incidents/{incident.pk}/")
 
     assert response.status_code == 200

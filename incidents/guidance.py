@@ -1,0 +1,323 @@
+"""Instructional guidance for schools, acknowledgements, questions, and decisions."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from incidents.errors import Invalid, Refused
+from incidents.models import (
+    Decision,
+    GuidanceAcknowledgement,
+    GuidanceVersion,
+    Incident,
+    Question,
+    Role,
+    School,
+    User,
+)
+from incidents.timeline import timeline_append
+
+# Starting text per kind of incident, for the first version.
+DEFAULT_GUIDANCE = {
+    "today": "Teach the lessons you planned. Take attendance on paper and keep the sheets "
+    "for the office.",
+    "can_wait": "Entering grades, online assignments and anything that needs the affected system.",
+    "simplify": "You may replace online work with paper or discussion, and postpone quizzes "
+    "that need the system.",
+    "ask": "Your principal, who can send questions to the academic lead from this page.",
+}
+KIND_GUIDANCE = {
+    "lms": {"can_wait": "Online assignments, submissions and anything in the learning platform."},
+    "network": {
+        "today": "Plan for no internet in classrooms today. Use printed material and "
+        "offline activities."
+    },
+    "cyber": {
+        "today": "Do not sign in to district systems until told it is safe. Teach "
+        "from printed or offline material."
+    },
+}
+MAX_TEXT = {"today": 4000, "can_wait": 4000, "simplify": 4000, "ask": 500, "questions": 8000}
+
+
+def affected_schools(incident: Incident) -> list[School]:
+    if incident.all_schools:
+        return list(School.objects.filter(district_id=incident.district_id).order_by("name"))
+    return list(incident.schools.order_by("name"))
+
+
+def principals_of(schools: list[School]) -> list[User]:
+    return list(
+        User.objects.filter(
+            schools__in=schools, role_grants__role=Role.PRINCIPAL, is_active=True
+        ).distinct()
+    )
+
+
+def current_version(incident: Incident) -> GuidanceVersion | None:
+    return GuidanceVersion.objects.filter(incident=incident).order_by("-number").first()
+
+
+def starting_text(incident: Incident) -> dict[str, str]:
+    """The next version starts from the current one, or from the template for the kind."""
+    current = current_version(incident)
+    if current:
+        return {name: getattr(current, name) for name in GuidanceVersion.FIELDS}
+    text = {**DEFAULT_GUIDANCE, **KIND_GUIDANCE.get(incident.kind, {})}
+    return {**text, "questions": ""}
+
+
+def _academic_lead(incident: Incident, by: User) -> None:
+    if by.district_id != incident.district_id or not by.has_role(Role.ACADEMICS):
+        raise Refused("Only the academic lead publishes guidance and answers questions.")
+
+
+def _notify(incident: Incident, recipients: list[User], subject: str, body: str) -> None:
+    from comms.engine import notify
+
+    notify(incident=incident, deadline=None, recipients=recipients, subject=subject, body=body)
+
+
+@transaction.atomic
+def guidance_publish(*, incident: Incident, by: User, **fields: str) -> GuidanceVersion:
+    """Publish the next version. Answers marked for the guidance join its questions section,
+    and the principals of the affected schools are told."""
+    _academic_lead(incident, by)
+    if incident.status == Incident.Status.CLOSED:
+        raise Invalid("This incident is closed; its guidance can no longer change.")
+    values = {name: (fields.get(name) or "").strip() for name in GuidanceVersion.FIELDS}
+    if not values["today"]:
+        raise Invalid("Say what classrooms do today: it is the one part every school needs.")
+    for name, limit in MAX_TEXT.items():
+        if len(values[name]) > limit:
+            label = GuidanceVersion.LABELS[name]
+            raise Invalid(f"“{label}” is {len(values[name]):,} characters; the limit is {limit:,}.")
+    Incident.objects.select_for_update().filter(pk=incident.pk).first()
+    current = current_version(incident)
+    number = (current.number if current else 0) + 1
+    answered = list(
+        Question.objects.select_for_update()
+        .filter(incident=incident, for_guidance=True, in_version__isnull=True)
+        .exclude(answer="")
+    )
+    if answered:
+        entries = "\n\n".join(f"Q: {q.text}\nA: {q.answer}" for q in answered)
+        values["questions"] = "\n\n".join(filter(None, [values["questions"], entries]))[:8000]
+        Question.objects.filter(pk__in=[q.pk for q in answered]).update(in_version=number)
+    version = GuidanceVersion.objects.create(incident=incident, number=number, author=by, **values)
+    schools = affected_schools(incident)
+    timeline_append(
+        incident=incident,
+        kind="guidance.published",
+        actor=by,
+        summary=f"Guidance version {number} published for {len(schools)} school(s)",
+        payload={"version": number, "schools": [s.pk for s in schools]},
+    )
+    _notify(
+        incident,
+        principals_of(schools),
+        f"New classroom guidance (version {number}): {incident.title}",
+        "Read it on your guidance page and acknowledge it for your school.",
+    )
+    return version
+
+
+@transaction.atomic
+def guidance_acknowledge(
+    *, incident: Incident, school: School, by: User
+) -> GuidanceAcknowledgement:
+    """A principal confirms their school follows the current version."""
+    if not by.has_role(Role.PRINCIPAL) or not by.schools.filter(pk=school.pk).exists():
+        raise Refused("You can acknowledge guidance only for a school you lead.")
+    if school.pk not in {s.pk for s in affected_schools(incident)}:
+        raise Invalid(f"{school} is not affected by this incident.")
+    current = current_version(incident)
+    if current is None:
+        raise Invalid("No guidance has been published for this incident yet.")
+    ack, created = GuidanceAcknowledgement.objects.get_or_create(
+        incident=incident, school=school, version=current.number, defaults={"by": by}
+    )
+    if created:
+        timeline_append(
+            incident=incident,
+            kind="guidance.acknowledged",
+            actor=by,
+            summary=f"{school} acknowledged guidance version {current.number}",
+            payload={"school": school.pk, "version": current.number},
+        )
+    return ack
+
+
+@transaction.atomic
+def guidance_nudge(*, incident: Incident, by: User) -> list[School]:
+    """Remind the principals of schools not yet on the current version."""
+    _academic_lead(incident, by)
+    current = current_version(incident)
+    if current is None:
+        raise Invalid("Publish guidance before nudging schools to acknowledge it.")
+    done = set(
+        GuidanceAcknowledgement.objects.filter(
+            incident=incident, version=current.number
+        ).values_list("school_id", flat=True)
+    )
+    behind = [s for s in affected_schools(incident) if s.pk not in done]
+    if not behind:
+        raise Invalid("Every affected school is already on the current version.")
+    timeline_append(
+        incident=incident,
+        kind="guidance.nudged",
+        actor=by,
+        summary=f"{len(behind)} school(s) reminded to acknowledge version {current.number}",
+        payload={"version": current.number, "schools": [s.pk for s in behind]},
+    )
+    recipients = principals_of(behind)
+    from comms.engine import notify
+
+    notify(
+        incident=incident,
+        deadline=None,
+        recipients=recipients,
+        subject=f"Please acknowledge guidance version {current.number}: {incident.title}",
+        body="Your school has not yet acknowledged the current classroom guidance.",
+    )
+    return behind
+
+
+@transaction.atomic
+def question_ask(*, incident: Incident, school: School, by: User, text: str) -> Question:
+    if not by.has_role(Role.PRINCIPAL) or not by.schools.filter(pk=school.pk).exists():
+        raise Refused("You can ask questions only for a school you lead.")
+    text = text.strip()
+    if not text or len(text) > 2000:
+        raise Invalid("Write the question in up to 2,000 characters.")
+    question = Question.objects.create(incident=incident, school=school, text=text, asked_by=by)
+    timeline_append(
+        incident=incident,
+        kind="question.asked",
+        actor=by,
+        summary=f"Question from {school}",
+        payload={"question": question.pk, "school": school.pk},
+    )
+    return question
+
+
+@transaction.atomic
+def question_answer(*, question: Question, by: User, answer: str, for_guidance: bool) -> Question:
+    question = Question.objects.select_for_update().select_related("incident").get(pk=question.pk)
+    _academic_lead(question.incident, by)
+    answer = answer.strip()
+    if not answer or len(answer) > 4000:
+        raise Invalid("Write the answer in up to 4,000 characters.")
+    question.answer, question.answered_by, question.answered_at = answer, by, timezone.now()
+    question.for_guidance = for_guidance
+    question.save(update_fields=["answer", "answered_by", "answered_at", "for_guidance"])
+    timeline_append(
+        incident=question.incident,
+        kind="question.answered",
+        actor=by,
+        summary="Question answered" + (" (added to the next guidance)" if for_guidance else ""),
+        payload={"question": question.pk},
+    )
+    _notify(
+        question.incident,
+        [question.asked_by],
+        f"Your question was answered: {question.incident.title}",
+        answer[:500],
+    )
+    return question
+
+
+@transaction.atomic
+def decision_record(
+    *, incident: Incident, by: User, text: str, decided_by: str, rationale: str, visibility: str
+) -> Decision:
+    """The owner records a decision, who made it, why, and whether the board may see it."""
+    if by.pk != incident.owner_id:
+        raise Refused("Only the incident owner records decisions.")
+    text, decided_by, rationale = text.strip(), decided_by.strip(), rationale.strip()
+    if not text or not decided_by or not rationale:
+        raise Invalid("Record the decision, who made it, and why.")
+    if visibility not in Decision.Visibility.values:
+        raise Invalid("Choose whether the board may see this decision.")
+    decision = Decision.objects.create(
+        incident=incident,
+        text=text[:1000],
+        decided_by=decided_by[:200],
+        rationale=rationale[:4000],
+        visibility=visibility,
+        recorded_by=by,
+    )
+    timeline_append(
+        incident=incident,
+        kind="decision.recorded",
+        actor=by,
+        summary=f"Decision: {decision.text}",
+        payload={"decision": decision.pk, "visibility": visibility},
+    )
+    return decision
+
+
+@dataclass(frozen=True)
+class SchoolStatus:
+    school: School
+    version: int | None
+    at: object | None
+    current: bool
+
+
+def school_statuses(incident: Incident, current: GuidanceVersion | None) -> list[SchoolStatus]:
+    """Per affected school: the newest version it acknowledged, and whether it is current."""
+    latest: dict[int, GuidanceAcknowledgement] = {}
+    for ack in GuidanceAcknowledgement.objects.filter(incident=incident).order_by("version"):
+        latest[ack.school_id] = ack
+    rows = []
+    for school in affected_schools(incident):
+        ack = latest.get(school.pk)
+        rows.append(
+            SchoolStatus(
+                school,
+                ack.version if ack else None,
+                ack.at if ack else None,
+                bool(current and ack and ack.version == current.number),
+            )
+        )
+    return rows
+
+
+def changes_since(incident: Incident, version: int | None) -> list[tuple[str, list[str]]]:
+    """What changed, per section, between ``version`` and the current version: the lines
+    added and removed, so a principal reads only what is new."""
+    current = current_version(incident)
+    if current is None or version is None or version >= current.number:
+        return []
+    old = GuidanceVersion.objects.filter(incident=incident, number=version).first()
+    if old is None:
+        return []
+    changes = []
+    for name in GuidanceVersion.FIELDS:
+        before = getattr(old, name).splitlines()
+        after = getattr(current, name).splitlines()
+        lines = [
+            ("Added: " if line[0] == "+" else "Removed: ") + line[1:]
+            for line in difflib.unified_diff(before, after, lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---")) and line[1:].strip()
+        ]
+        if lines:
+            changes.append((GuidanceVersion.LABELS[name], lines))
+    return changes
+
+
+def incidents_for_principal(user: User) -> list[Incident]:
+    schools = list(user.schools.all())
+    return list(
+        Incident.objects.filter(district_id=user.district_id)
+        .exclude(status=Incident.Status.CLOSED)
+        .filter(Q(all_schools=True) | Q(schools__in=schools))
+        .distinct()
+        .order_by("-declared_at")
+    )

@@ -1,0 +1,352 @@
+"""Pages for the rest of the district: academics, principals and the board, plus the
+decision log and the private review of the response team."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from incidents import guidance, recovery, selectors
+from incidents.access import incident_for, require_role
+from incidents.errors import DomainError, Invalid
+from incidents.models import (
+    FollowUp,
+    GuidanceVersion,
+    Incident,
+    Question,
+    Role,
+    School,
+    User,
+)
+
+
+def _member(request: HttpRequest, role: str) -> None:
+    if request.user.district_id is None:
+        raise PermissionDenied("Your account is not part of a district.")
+    require_role(request.user, role)
+
+
+def _refuse(exc: DomainError) -> str:
+    if exc.status_code == 403:
+        raise PermissionDenied(str(exc)) from exc
+    return str(exc)
+
+
+def _done(request: HttpRequest, error: str | None, ok: str, to: str, **kwargs) -> HttpResponse:
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, ok)
+    return redirect(to, **kwargs)
+
+
+# --- Academics ----------------------------------------------------------------------------
+
+
+class GuidanceForm(forms.Form):
+    today = forms.CharField(
+        label=GuidanceVersion.LABELS["today"],
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    can_wait = forms.CharField(
+        label=GuidanceVersion.LABELS["can_wait"],
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    simplify = forms.CharField(
+        label=GuidanceVersion.LABELS["simplify"],
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    ask = forms.CharField(label=GuidanceVersion.LABELS["ask"], max_length=500, required=False)
+    questions = forms.CharField(
+        label=GuidanceVersion.LABELS["questions"],
+        max_length=8000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Answers you marked for the guidance are added to this when you publish.",
+    )
+
+
+@login_required
+@require_GET
+def academics_dashboard(request: HttpRequest) -> HttpResponse:
+    """Per open incident: which version each school acknowledged, and questions to answer."""
+    _member(request, Role.ACADEMICS)
+    now = timezone.now()
+    blocks = []
+    for incident in selectors.open_incidents_for_district(request.user.district_id):
+        current = guidance.current_version(incident)
+        statuses = guidance.school_statuses(incident, current)
+        blocks.append(
+            {
+                "incident": incident,
+                "clock": incident.clock(now),
+                "current": current,
+                "statuses": statuses,
+                "on_current": sum(1 for s in statuses if s.current),
+                "questions": list(
+                    Question.objects.filter(incident=incident).select_related("school", "asked_by")
+                ),
+            }
+        )
+    return render(request, "incidents/academics.html", {"blocks": blocks, "now": now})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def guidance_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = incident_for(request.user, incident_id)
+    require_role(request.user, Role.ACADEMICS)
+    form = GuidanceForm(request.POST or None, initial=guidance.starting_text(incident))
+    status, error = 200, None
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                version = guidance.guidance_publish(
+                    incident=incident, by=request.user, **form.cleaned_data
+                )
+            except DomainError as exc:
+                error, status = _refuse(exc), exc.status_code
+            else:
+                messages.success(
+                    request, f"Version {version.number} published; principals were told."
+                )
+                return redirect("incidents:academics")
+        else:
+            error, status = "Nothing was published. Check the fields marked below.", 422
+    return render(
+        request,
+        "incidents/guidance_edit.html",
+        {
+            "incident": incident,
+            "form": form,
+            "error": error,
+            "history": GuidanceVersion.objects.filter(incident=incident).select_related("author"),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def guidance_nudge(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = incident_for(request.user, incident_id)
+    error = None
+    try:
+        behind = guidance.guidance_nudge(incident=incident, by=request.user)
+    except DomainError as exc:
+        error = _refuse(exc)
+        behind = []
+    return _done(request, error, f"Reminded {len(behind)} school(s).", "incidents:academics")
+
+
+@login_required
+@require_POST
+def question_answer(request: HttpRequest, question_id: int) -> HttpResponse:
+    question = get_object_or_404(
+        Question.objects.select_related("incident"),
+        pk=question_id,
+        incident__district_id=request.user.district_id,
+    )
+    error = None
+    try:
+        guidance.question_answer(
+            question=question,
+            by=request.user,
+            answer=request.POST.get("answer", ""),
+            for_guidance=bool(request.POST.get("for_guidance")),
+        )
+    except DomainError as exc:
+        error = _refuse(exc)
+    return _done(request, error, "Answer sent to the school.", "incidents:academics")
+
+
+# --- Principals ---------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def school_guidance(request: HttpRequest) -> HttpResponse:
+    """One page for a principal: the current guidance for their schools, what changed since
+    they last acknowledged, the acknowledge button, and questions sent up."""
+    _member(request, Role.PRINCIPAL)
+    user = request.user
+    my_schools = list(user.schools.order_by("name"))
+    now = timezone.now()
+    blocks = []
+    for incident in guidance.incidents_for_principal(user):
+        affected = {s.pk for s in guidance.affected_schools(incident)}
+        current = guidance.current_version(incident)
+        statuses = [
+            s
+            for s in guidance.school_statuses(incident, current)
+            if s.school.pk in affected and s.school in my_schools
+        ]
+        seen = min((s.version or 0 for s in statuses), default=0)
+        blocks.append(
+            {
+                "incident": incident,
+                "clock": incident.clock(now),
+                "current": current,
+                "statuses": statuses,
+                "changes": guidance.changes_since(incident, seen or None),
+                "questions": Question.objects.filter(
+                    incident=incident, school__in=my_schools
+                ).select_related("school"),
+            }
+        )
+    return render(
+        request,
+        "incidents/guidance.html",
+        {"schools": my_schools, "blocks": blocks, "now": now},
+    )
+
+
+def _principal_school(request: HttpRequest) -> School:
+    school = School.objects.filter(
+        pk=request.POST.get("school") or 0, district_id=request.user.district_id
+    ).first()
+    if school is None:
+        raise PermissionDenied("You can act only for a school you lead.")
+    return school
+
+
+def _principal_incident(request: HttpRequest, incident_id: int) -> Incident:
+    _member(request, Role.PRINCIPAL)
+    return get_object_or_404(Incident, pk=incident_id, district_id=request.user.district_id)
+
+
+@login_required
+@require_POST
+def guidance_acknowledge(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = _principal_incident(request, incident_id)
+    school = _principal_school(request)
+    error = None
+    try:
+        ack = guidance.guidance_acknowledge(incident=incident, school=school, by=request.user)
+    except DomainError as exc:
+        error = _refuse(exc)
+    ok = "" if error else f"{school} acknowledged version {ack.version}. Thank you."
+    return _done(request, error, ok, "incidents:guidance")
+
+
+@login_required
+@require_POST
+def question_ask(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = _principal_incident(request, incident_id)
+    school = _principal_school(request)
+    error = None
+    try:
+        guidance.question_ask(
+            incident=incident, school=school, by=request.user, text=request.POST.get("text", "")
+        )
+    except DomainError as exc:
+        error = _refuse(exc)
+    return _done(request, error, "Question sent to the academic lead.", "incidents:guidance")
+
+
+# --- Decisions and the board --------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def decision_record(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = incident_for(request.user, incident_id)
+    error = None
+    try:
+        guidance.decision_record(
+            incident=incident,
+            by=request.user,
+            text=request.POST.get("text", ""),
+            decided_by=request.POST.get("decided_by", ""),
+            rationale=request.POST.get("rationale", ""),
+            visibility=request.POST.get("visibility", ""),
+        )
+    except DomainError as exc:
+        error = _refuse(exc)
+    return _done(request, error, "Decision recorded.", "incidents:detail", incident_id=incident.pk)
+
+
+@login_required
+@require_GET
+def board_briefing(request: HttpRequest) -> HttpResponse:
+    """The governance briefing: only approved words, decisions the board may see, and the
+    next update. Read-only and printable."""
+    from comms.briefing import briefing_for
+
+    _member(request, Role.BOARD_LIAISON)
+    now = timezone.now()
+    return render(
+        request,
+        "incidents/briefing.html",
+        {"briefings": briefing_for(request.user.district_id, now), "now": now},
+    )
+
+
+# --- Review -------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_page(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = incident_for(request.user, incident_id)
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "action":
+                owner = User.objects.filter(
+                    pk=request.POST.get("owner") or 0, district_id=incident.district_id
+                ).first()
+                if owner is None:
+                    raise Invalid("Choose who owns the action.")
+                due = forms.DateField(required=False).clean(request.POST.get("due_on") or None)
+                recovery.followup_add(
+                    incident=incident,
+                    by=request.user,
+                    text=request.POST.get("text", ""),
+                    owner=owner,
+                    due_on=due,
+                )
+            elif request.POST.get("form") == "done":
+                action = get_object_or_404(
+                    FollowUp, pk=request.POST.get("action") or 0, review__incident=incident
+                )
+                recovery.followup_done(action=action, by=request.user)
+            else:
+                recovery.review_save(
+                    incident=incident,
+                    by=request.user,
+                    what_happened=request.POST.get("what_happened", ""),
+                    why=request.POST.get("why", ""),
+                )
+        except forms.ValidationError:
+            error, status = "Give the due date as a date, e.g. 2026-12-01.", 422
+        except DomainError as exc:
+            error, status = _refuse(exc), exc.status_code
+        else:
+            messages.success(request, "Review saved.")
+            return redirect("incidents:review", incident_id=incident.pk)
+    review = getattr(incident, "review", None) if recovery.review_open(incident) else None
+    return render(
+        request,
+        "incidents/review.html",
+        {
+            "incident": incident,
+            "open": recovery.review_open(incident),
+            "review": review,
+            "actions": review.actions.select_related("owner") if review else [],
+            "people": User.objects.filter(district_id=incident.district_id, is_active=True),
+            "error": error,
+        },
+        status=status,
+    )
