@@ -23,6 +23,7 @@ def review_open(incident: Incident) -> bool:
 def _team(incident: Incident, by: User) -> None:
     if by.district_id != incident.district_id or not by.has_role(*RESPONSE_TEAM_ROLES):
         raise Refused("The review is for the response team.")
+    incident.refresh_from_db(fields=["status"])
     if not review_open(incident):
         raise Invalid("The review opens when the incident moves to Recovery.")
 
