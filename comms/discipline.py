@@ -72,6 +72,11 @@ _SPECULATION = _rx(
     r"early (?:signs|indications) (?:point|suggest)|we suspect|suspected|most likely|probably",
     r"hackers?|(?:a|the) (?:bad|faulty|botched|failed) (?:software )?(?:update|upgrade|patch)",
 )
+# In Recovery, updates should steady people; alarm words undo that.
+_ALARM = _rx(
+    r"urgent(?:ly)?|emergency|crisis|critical|chaos|catastroph\w*|disaster|severe(?:ly)?",
+    r"alarming|devastating|panic|immediately|as soon as possible|asap",
+)
 _BLAME = _rx(
     r"(?:the |a )?(?:vendor|provider|contractor|supplier|third[- ]party)(?:['’]s)? "
     r"(?:fault|error|mistake|failure)",
@@ -272,6 +277,11 @@ _ADVICE = {
         "Blame or defensive wording",
         "Blame sounds defensive and makes people ask who is in charge. Say what you are doing.",
     ),
+    "alarm_in_recovery": (
+        "Alarm in a recovery note",
+        "Services are stable now; calm words help people move on. Say what is back to normal "
+        "and what still needs attention.",
+    ),
     "no_next_update": (
         "No time for the next update",
         'People stay calmer knowing when they will hear from you. Add "next update at 2 pm".',
@@ -359,6 +369,8 @@ def check(
         findings += _phrases("speculation", [_SPECULATION], body)
         findings += _phrases("restoration_promise", _PROMISES, body)
     findings += _phrases("blame", [_BLAME], body)
+    if phase == "recovery":
+        findings += _phrases("alarm_in_recovery", [_ALARM], body)
     if audience in ("families", "media"):
         findings += _jargon(body, audience)
     # Every channel needs it: a short text or voice message still promises a rhythm.

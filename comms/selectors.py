@@ -122,45 +122,45 @@ def drafts_for_incident(incident: Incident):
     return Draft.objects.filter(incident=incident).order_by("state", "-updated_at")
 
 
-def previous_lengths(incident: Incident, audience: str) -> list[int]:
-    """Lengths of the updates this audience has already had, oldest first."""
+def previous_lengths(incident: Incident) -> dict[str, list[int]]:
+    """Per audience, the lengths of the updates it has already had, oldest first."""
     from comms.models import PublishedUpdate
 
-    texts = PublishedUpdate.objects.filter(incident=incident, audience=audience).order_by(
-        "published_at"
-    )
-    return [len(t) for t in texts.values_list("summary", flat=True)]
+    lengths: dict[str, list[int]] = {}
+    for audience, text in (
+        PublishedUpdate.objects.filter(incident=incident)
+        .order_by("published_at")
+        .values_list("audience", "summary")
+    ):
+        lengths.setdefault(audience, []).append(len(text))
+    return lengths
 
 
-def latest_texts_by_audience(incident: Incident, *, excluding: str) -> dict[str, str]:
-    """For every other audience, the text it will see next or saw last: its newest open
-    draft's current revision, else its newest published update."""
+def latest_texts_by_audience(incident: Incident) -> dict[str, str]:
+    """For every audience, the text it will see next or saw last: its newest open draft's
+    current revision, else its newest published update."""
+    from django.db.models import F
+
     from comms.models import Draft, DraftRevision, PublishedUpdate
 
-    texts: dict[str, str] = {}
-    for update in (
+    texts: dict[str, str] = dict(
         PublishedUpdate.objects.filter(incident=incident, withdrawn_at__isnull=True)
-        .exclude(audience=excluding)
         .order_by("published_at")
-    ):
-        texts[update.audience] = update.summary
-    open_drafts = (
-        Draft.objects.filter(
-            incident=incident,
-            state__in=[
-                Draft.State.DRAFT,
-                Draft.State.IN_REVIEW,
-                Draft.State.LEGAL_REVIEW,
-                Draft.State.APPROVED,
-            ],
-        )
-        .exclude(audience=excluding)
-        .order_by("updated_at")
+        .values_list("audience", "summary")
     )
-    for draft in open_drafts:
-        revision = DraftRevision.objects.filter(draft=draft, number=draft.revision).first()
-        if revision:
-            texts[draft.audience] = revision.body
+    open_states = [
+        Draft.State.DRAFT,
+        Draft.State.IN_REVIEW,
+        Draft.State.LEGAL_REVIEW,
+        Draft.State.APPROVED,
+    ]
+    texts.update(
+        DraftRevision.objects.filter(
+            draft__incident=incident, draft__state__in=open_states, number=F("draft__revision")
+        )
+        .order_by("draft__updated_at")
+        .values_list("draft__audience", "body")
+    )
     return texts
 
 

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -50,17 +51,31 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Per open incident: each audience's clock, and drafts by state with who they wait for."""
     _member(request, Role.COMMUNICATIONS)
     now = timezone.now()
-    blocks = [
-        {
-            "incident": incident,
-            "clock": incident.clock(now),
-            "clocks": selectors.clock_rows(incident, now),
-            "drafts": [d for d in selectors.drafts_for_incident(incident) if d.is_open],
-        }
-        for incident in open_incidents_for_district(request.user.district_id).select_related(
-            "district"
+    blocks = []
+    for incident in open_incidents_for_district(request.user.district_id).select_related(
+        "district"
+    ):
+        open_drafts = [d for d in selectors.drafts_for_incident(incident) if d.is_open]
+        bodies = dict(
+            DraftRevision.objects.filter(
+                draft__in=open_drafts, number=F("draft__revision")
+            ).values_list("draft_id", "body")
         )
-    ]
+        texts = selectors.latest_texts_by_audience(incident)
+        lengths = selectors.previous_lengths(incident)
+        for draft in open_drafts:
+            draft.incident = incident
+            draft.warning_count = len(
+                _findings(draft, bodies.get(draft.pk, ""), texts=texts, lengths=lengths)
+            )
+        blocks.append(
+            {
+                "incident": incident,
+                "clock": incident.clock(now),
+                "clocks": selectors.clock_rows(incident, now),
+                "drafts": open_drafts,
+            }
+        )
     return render(request, "comms/dashboard.html", {"blocks": blocks, "now": now})
 
 
@@ -231,23 +246,30 @@ def draft_new(request: HttpRequest, incident_id: int) -> HttpResponse:
     return redirect("comms:draft", draft_id=draft.pk)
 
 
-def _findings(draft: Draft, body: str) -> list:
+def _findings(
+    draft: Draft,
+    body: str,
+    texts: dict[str, str] | None = None,
+    lengths: dict[str, list[int]] | None = None,
+) -> list:
+    """Discipline warnings for ``body`` as a message to the draft's audience. ``texts`` and
+    ``lengths`` may be passed in when several drafts of one incident are checked at once."""
     from comms import discipline
 
     incident = draft.incident
-    others = {
-        audience: discipline.extract_facts(text)
-        for audience, text in selectors.latest_texts_by_audience(
-            incident, excluding=draft.audience
-        ).items()
-    }
+    texts = selectors.latest_texts_by_audience(incident) if texts is None else texts
+    lengths = selectors.previous_lengths(incident) if lengths is None else lengths
     return discipline.check(
         body=body,
         audience=draft.audience,
         channel=draft.channel,
         phase=CadencePhase.of(incident.clock().phase),
-        previous_lengths=selectors.previous_lengths(incident, draft.audience),
-        other_audiences=others,
+        previous_lengths=lengths.get(draft.audience, []),
+        other_audiences={
+            audience: discipline.extract_facts(text)
+            for audience, text in texts.items()
+            if audience != draft.audience
+        },
     )
 
 

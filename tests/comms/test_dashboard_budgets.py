@@ -29,7 +29,7 @@ def busy(riverbend):
 @pytest.mark.parametrize(
     ("role", "url", "budget"),
     [
-        ("comms", "/comms/", 20),
+        ("comms", "/comms/", 21),
         ("legal", "/comms/legal/", 14),
         ("cio", "/incidents/", 12),
         ("academics", "/incidents/academics/", 15),

@@ -660,3 +660,37 @@ def test_unknown_channel_is_a_programming_error():
 
     with pytest.raises(ValueError, match="in_app"):
         _check(body, channel="in_app")
+
+
+def test_alarm_words_warn_in_a_recovery_note():
+    findings = check(
+        body="URGENT: all systems are back. Next update at 3 pm.",
+        audience="families",
+        channel="email",
+        phase="recovery",
+    )
+
+    assert [f.code for f in findings] == ["alarm_in_recovery"]
+    assert findings[0].excerpt == "URGENT"
+
+
+def test_a_calm_recovery_note_does_not_warn():
+    findings = check(
+        body="Grades are visible again and school runs as normal. Next update tomorrow at 9 am.",
+        audience="families",
+        channel="email",
+        phase="recovery",
+    )
+
+    assert findings == []
+
+
+def test_alarm_words_do_not_warn_in_phase_one():
+    findings = check(
+        body="Emergency contacts work as usual. Next update at 3 pm.",
+        audience="staff",
+        channel="email",
+        phase="control",
+    )
+
+    assert "alarm_in_recovery" not in [f.code for f in findings]
