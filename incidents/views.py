@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents import duties, selectors, services
+from incidents import duties, page, selectors, services
 from incidents.access import incident_for, require_role
 from incidents.errors import DomainError
 from incidents.forms import CadenceDefaultsForm, DutyFormSet, IncidentOpenForm, RoleAssignForm
@@ -83,40 +83,11 @@ def incident_new(request: HttpRequest) -> HttpResponse:
 
 
 def incident_page_context(request: HttpRequest, incident_id: int, **forms) -> dict:
-    """Everything the incident page and each of its panels render from."""
-    from comms.drafts import may_draft_given
-    from comms.forms import CadenceChangeForm, DraftNewForm
-    from comms.selectors import clock_rows, drafts_for_incident
-
+    """The incident page's context for the signed-in person."""
     incident = incident_for(request.user, incident_id, selectors.incident_detail_queryset())
-    now = timezone.now()
-    is_owner = request.user.pk == incident.owner_id
     drafters = list(incident.drafters.select_related("user"))
-    writer = may_draft_given(incident, request.user, drafters)
-    return {
-        "incident": incident,
-        "clock": incident.clock(now),
-        "now": now,
-        "slots": selectors.role_slots(incident),
-        "timeline": selectors.timeline_for(incident),
-        "duties": selectors.duty_rows(incident, now),
-        "cadence": clock_rows(incident, now),
-        "recovery_prompt": incident.recovery_prompt(now),
-        "is_owner": is_owner,
-        "can_assign": is_owner,
-        "can_speak": incident.is_open and (is_owner or request.user.has_role(Role.COMMUNICATIONS)),
-        "cadence_form": forms.get("cadence_form") or CadenceChangeForm(),
-        "can_see_drafts": writer or request.user.has_role(Role.CIO, Role.LEGAL),
-        "can_draft": writer and incident.is_open,
-        "drafters": drafters,
-        "can_name_drafters": request.user.has_role(Role.COMMUNICATIONS) and incident.is_open,
-        "drafts": drafts_for_incident(incident),
-        "draft_form": DraftNewForm(),
-        "decisions": list(incident.decisions.all()),
-        "scorecard": selectors.scorecard_for(incident, now)
-        if request.user.has_role(Role.CIO)
-        else None,
-    }
+    viewer = page.viewer_for(request.user, incident, {d.user_id for d in drafters})
+    return page.incident_context(incident, viewer, timezone.now(), drafters, **forms)
 
 
 def render_panel(
