@@ -21,6 +21,11 @@ app.conf.beat_schedule = {
         # A sweep that waited longer than this is superseded by the next one.
         "options": {"expires": 5},
     },
+    "live-heartbeat": {
+        "task": "incidents.tasks.live_heartbeat",
+        "schedule": 15.0,
+        "options": {"expires": 15},
+    },
     "requeue-notifications": {
         "task": "comms.tasks.requeue_notifications",
         "schedule": 15.0,

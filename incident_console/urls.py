@@ -15,7 +15,7 @@ urlpatterns = [
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", incident_views.SignOutView.as_view(), name="logout"),
     path("health/live", health.health_live, name="health-live"),
     path("health/ready", health.health_ready, name="health-ready"),
     path("incidents/", include("incidents.urls")),

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from incidents import live
 from incidents.models import (
     District,
     Incident,
@@ -45,6 +46,13 @@ class ConsoleUserAdmin(UserAdmin):
     ]
     filter_horizontal = ["schools", "groups", "user_permissions"]
     inlines = [RoleGrantInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change:
+            # Roles or activity may have changed: open sockets reconnect and are checked
+            # again, so a removed role stops receiving within seconds.
+            live.end_sessions(form.instance.pk, reason="access_changed")
 
 
 @admin.register(Incident)

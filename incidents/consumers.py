@@ -2,55 +2,78 @@
 
 from __future__ import annotations
 
-from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+import json
 
-from incidents import live
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from incidents import live, page
 from incidents.access import can_view_incident
 from incidents.models import Incident
 
 # Close codes in the private range, so the page can tell "sign in again" from "no access".
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_ACCESS_CHANGED = 4409
 
 
-class IncidentConsumer(AsyncJsonWebsocketConsumer):
-    """Forwards change notices of one incident to a signed-in member of its response team.
+class IncidentConsumer(AsyncWebsocketConsumer):
+    """Forwards one audience's rendered fragments of an incident to a signed-in member of its
+    response team.
 
-    Access is checked once, at connect; after that each message is forwarded as it comes,
-    with no database work per message.
+    Access and the audience are decided once, at connect; after that each message is
+    forwarded as it comes, with no database work per message.
     """
 
     async def connect(self) -> None:
         user = self.scope["user"]
         incident_id = self.scope["url_route"]["kwargs"]["incident_id"]
-        sequence = None
-        if user.is_authenticated:
-            sequence = await self._visible_sequence(user, incident_id)
+        found = await self._audience(user, incident_id) if user.is_authenticated else None
         # Accept before refusing: a close before the handshake reaches the browser as a bare
         # 403 and code 1006, and the page could not tell "sign in again" from a network drop.
         await self.accept()
-        if sequence is None:
+        if found is None:
             code = CLOSE_FORBIDDEN if user.is_authenticated else CLOSE_UNAUTHENTICATED
             await self.close(code=code)
             return
-        self.joined = [live.incident_group(incident_id, live.TEAM)]
+        audience, sequence = found
+        self.joined = [live.incident_group(incident_id, audience), live.user_group(user.pk)]
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
-        await self.send_json({"type": "hello", "sequence": sequence})
+        await self.send(text_data=json.dumps({"type": "hello", "sequence": sequence}))
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
-    async def incident_changed(self, event: dict) -> None:
-        await self.send_json(
-            {"type": "changed", "sequence": event["sequence"], "kind": event["kind"]}
+    async def incident_push(self, event: dict) -> None:
+        await self.send(
+            text_data=json.dumps(
+                {
+                    "type": "push",
+                    "sequence": event["sequence"],
+                    "from": event["from"],
+                    "html": event["html"],
+                }
+            )
         )
 
+    async def incident_heartbeat(self, event: dict) -> None:
+        # Joining again refreshes the membership, so the layer's group expiry never bites.
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.send(text_data=json.dumps({"type": "heartbeat", "sequence": event["sequence"]}))
+
+    async def session_end(self, event: dict) -> None:
+        code = (
+            CLOSE_UNAUTHENTICATED if event.get("reason") == "signed_out" else CLOSE_ACCESS_CHANGED
+        )
+        await self.close(code=code)
+
     @database_sync_to_async
-    def _visible_sequence(self, user, incident_id: int) -> int | None:
+    def _audience(self, user, incident_id: int) -> tuple[str, int] | None:
         incident = Incident.objects.filter(pk=incident_id).first()
         if incident is None or not can_view_incident(user, incident):
             return None
-        return incident.sequence
+        audience = page.audience_of(user, incident)
+        return (audience, incident.sequence) if audience else None

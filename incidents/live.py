@@ -1,4 +1,11 @@
-"""Group names and the after-commit broadcast of incident changes."""
+"""Live push: group names, and after-commit rendering of changed fragments per audience.
+
+Each committed change bumps the incident's sequence number. After commit, the incident
+page's panels are rendered once per audience (not once per socket) and sent to that
+audience's group, each fragment carrying the sequence numbers it covers. Channel layers
+deliver at most once, so pages also re-fetch over HTTP on a gap, on reconnect and when
+heartbeats stop: the socket only makes the page fast, never correct.
+"""
 
 from __future__ import annotations
 
@@ -10,31 +17,86 @@ from django.db import transaction
 
 log = logging.getLogger(__name__)
 
-# The audiences a change can be pushed to. Each open page joins the groups of the audiences
-# its user may see; a fragment is sent to a group only if that audience may read it.
-TEAM = "team"
-
 
 def incident_group(incident_id: int, audience: str) -> str:
     """The channel-layer group of one audience of one incident."""
     return f"incident.{incident_id}.{audience}"
 
 
-def broadcast_on_commit(*, incident_id: int, sequence: int, kind: str) -> None:
-    """Tell the open pages of an incident that it changed, once the change is committed."""
+def user_group(user_id: int) -> str:
+    """Every open socket of one person, so signing out can close them all."""
+    return f"user.{user_id}"
 
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
+
+def _pending() -> dict[int, int]:
+    """Incidents changed in the current transaction, with the first new sequence number."""
+    connection = transaction.get_connection()
+    pending = getattr(connection, "live_pending", None)
+    if pending is None:
+        pending = connection.live_pending = {}
+    elif not any(entry[1] is _flush for entry in connection.run_on_commit):
+        # No flush is waiting: whatever is here belonged to a transaction that rolled back.
+        pending.clear()
+    return pending
+
+
+def broadcast_on_commit(*, incident_id: int, sequence: int, kind: str) -> None:
+    """Push the incident's changed panels once the transaction commits.
+
+    Several timeline rows in one transaction make one push, covering all their sequence
+    numbers, so a page never sees a gap that is not one.
+    """
+    _pending().setdefault(incident_id, sequence)
+    # One callback per row, but the first to run sends everything the transaction changed
+    # and the rest find nothing left.
+    transaction.on_commit(_flush)
+
+
+def _flush() -> None:
+    pending = getattr(transaction.get_connection(), "live_pending", {})
+    changed = dict(pending)
+    pending.clear()
+    for incident_id, first_sequence in changed.items():
         try:
-            async_to_sync(layer.group_send)(
-                incident_group(incident_id, TEAM),
-                {"type": "incident.changed", "sequence": sequence, "kind": kind},
-            )
+            publish(incident_id, from_sequence=first_sequence - 1)
         except Exception:
-            # The change is committed and pages re-fetch on their next heartbeat or
+            # The change is committed and pages catch up on their next heartbeat or
             # reconnect; a broken push must not turn a saved change into an error page.
             log.exception("live push failed for incident %s", incident_id)
 
-    transaction.on_commit(send)
+
+def send(group: str, message: dict) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(group, message)
+
+
+def publish(incident_id: int, *, from_sequence: int) -> None:
+    """Render the incident page's panels for each audience and send them to its group."""
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    from incidents import page, selectors
+
+    incident = selectors.incident_detail_queryset().get(pk=incident_id)
+    now = timezone.now()
+    for audience in page.AUDIENCES:
+        context = page.incident_context(incident, page.viewer_of(audience), now)
+        html = "".join(
+            render_to_string(f"incidents/incident_detail.html#{panel}", context)
+            for panel in page.PANELS
+        )
+        send(
+            incident_group(incident_id, audience),
+            {
+                "type": "incident.push",
+                "html": html,
+                "sequence": incident.sequence,
+                "from": from_sequence,
+            },
+        )
+
+
+def end_sessions(user_id: int, *, reason: str) -> None:
+    """Close every open socket of a person: they signed out, or their access changed."""
+    send(user_group(user_id), {"type": "session.end", "reason": reason})

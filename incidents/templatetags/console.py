@@ -74,3 +74,13 @@ def audience_label(value: str) -> str:
     from comms.models import Audience
 
     return Audience(value).label if value in Audience.values else value
+
+
+@register.simple_tag(takes_context=True)
+def form_token(context) -> str:
+    """The CSRF field for a page rendered for one person; nothing in a fragment rendered for
+    a whole audience, where the page's script adds the reader's own token on submit."""
+    token = context.get("csrf_token")
+    if not token or token == "NOTPROVIDED":
+        return ""
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)

@@ -44,6 +44,7 @@
   }
 
   function tick() {
+    if (paused) return;
     var now = Date.now();
     tickClocks(now);
     document.querySelectorAll("[data-relative]").forEach(function (el) {
@@ -56,34 +57,162 @@
     });
   }
 
+  var paused = false;
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|; )csrftoken=([^;]*)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  // Pushed fragments are rendered once per audience and carry no CSRF token: add the
+  // reader's own to any form that lacks one, and to every htmx request.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.method && form.method.toLowerCase() === "post" &&
+        !form.querySelector("input[name=csrfmiddlewaretoken]")) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "csrfmiddlewaretoken";
+      input.value = csrfToken();
+      form.appendChild(input);
+    }
+  }, true);
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-CSRFToken"] = csrfToken();
+    // While live updates are paused, panels do not refresh themselves.
+    var elt = event.detail.elt;
+    if (paused && event.detail.verb === "get" && elt && elt.id && elt.id.indexOf("panel-") === 0) {
+      event.preventDefault();
+    }
+  });
+
+  // Swap pushed panels in by id, unless the reader is working inside one: that panel is
+  // swapped when focus leaves it.
+  var deferred = {};
+  function swapIn(fresh) {
+    var current = document.getElementById(fresh.id);
+    if (!current) return;
+    if (parseInt(current.dataset.seq || "0", 10) > parseInt(fresh.dataset.seq || "0", 10)) return;
+    if (current.contains(document.activeElement)) {
+      deferred[fresh.id] = fresh;
+      return;
+    }
+    var openDetails = Array.prototype.map.call(current.querySelectorAll("details"), function (d) {
+      return d.open;
+    });
+    fresh.querySelectorAll("details").forEach(function (d, i) { if (openDetails[i]) d.open = true; });
+    current.replaceWith(fresh);
+    if (window.htmx) window.htmx.process(fresh);
+  }
+  document.addEventListener("focusout", function () {
+    window.setTimeout(function () {
+      Object.keys(deferred).forEach(function (id) {
+        var current = document.getElementById(id);
+        if (current && !current.contains(document.activeElement)) {
+          var fresh = deferred[id];
+          delete deferred[id];
+          swapIn(fresh);
+        }
+      });
+    }, 0);
+  });
+
   function connectLive(root) {
     var status = root.querySelector("[data-live-status]");
+    var toggle = root.querySelector("[data-live-toggle]");
     var lastSequence = parseInt(root.dataset.sequence || "0", 10);
     var attempt = 0;
+    var failedOpens = 0;
+    var pollTimer = null;
+    var watchdog = null;
+    var socket = null;
+    var missed = false;
 
     function say(text) { if (status) status.textContent = "Live updates: " + text; }
     function refresh() { document.body.dispatchEvent(new CustomEvent("incident-changed")); }
 
+    function catchUp(sequence) {
+      if (sequence > lastSequence) {
+        lastSequence = sequence;
+        if (paused) { missed = true; } else { refresh(); }
+      }
+    }
+
+    function apply(message) {
+      if (paused) { missed = true; lastSequence = Math.max(lastSequence, message.sequence); return; }
+      if (message.from > lastSequence) {
+        // A push went missing: fetch every panel over HTTP rather than trust the fragments.
+        catchUp(message.sequence);
+        return;
+      }
+      var holder = document.createElement("template");
+      holder.innerHTML = message.html;
+      Array.prototype.slice.call(holder.content.children).forEach(function (fresh) {
+        if (fresh.id) swapIn(fresh);
+      });
+      lastSequence = Math.max(lastSequence, message.sequence);
+    }
+
+    function armWatchdog() {
+      window.clearTimeout(watchdog);
+      // Heartbeats come every 15 seconds; three missed and the socket is taken for dead.
+      watchdog = window.setTimeout(function () { if (socket) socket.close(); }, 45000);
+    }
+
+    function startPolling() {
+      if (pollTimer) return;
+      say("checking every 20 seconds (live connection unavailable)");
+      pollTimer = window.setInterval(function () { if (!paused) refresh(); }, 20000);
+    }
+
+    function stopPolling() {
+      window.clearInterval(pollTimer);
+      pollTimer = null;
+    }
+
     function open() {
       var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-      var socket = new WebSocket(scheme + window.location.host + root.dataset.wsPath);
-      socket.onopen = function () { attempt = 0; say("on"); };
-      socket.onmessage = function (message) {
-        var data = JSON.parse(message.data);
-        if (typeof data.sequence !== "number") return;
-        // On connect ("hello") or any change newer than what the page shows, re-fetch.
-        if (data.sequence > lastSequence) {
-          lastSequence = data.sequence;
-          refresh();
-        }
+      var opened = false;
+      socket = new WebSocket(scheme + window.location.host + root.dataset.wsPath);
+      socket.onopen = function () {
+        opened = true;
+        attempt = 0;
+        failedOpens = 0;
+        stopPolling();
+        say(paused ? "paused" : "on");
+        armWatchdog();
+      };
+      socket.onmessage = function (event) {
+        armWatchdog();
+        var message = JSON.parse(event.data);
+        if (message.type === "push") apply(message);
+        else if (typeof message.sequence === "number") catchUp(message.sequence);
       };
       socket.onclose = function (event) {
-        if (event.code === 4401 || event.code === 4403) { say("off (sign in again to resume)"); return; }
-        say("reconnecting…");
+        window.clearTimeout(watchdog);
+        if (event.code === 4401 || event.code === 4403) {
+          stopPolling();
+          say("off (sign in again to resume)");
+          return;
+        }
+        if (!opened) failedOpens += 1;
+        if (failedOpens >= 3) startPolling(); else say("reconnecting…");
         attempt += 1;
-        var delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
+        var delay = event.code === 4409 ? 100 :
+          Math.min(30000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
         window.setTimeout(open, delay);
       };
+    }
+
+    if (toggle) {
+      toggle.hidden = false;
+      toggle.addEventListener("click", function () {
+        paused = !paused;
+        toggle.setAttribute("aria-pressed", paused ? "true" : "false");
+        toggle.textContent = paused ? "Resume live updates" : "Pause live updates";
+        say(paused ? "paused" : "on");
+        if (!paused && missed) { missed = false; refresh(); }
+      });
     }
     open();
   }

@@ -1,22 +1,26 @@
-"""The websocket route through the real ASGI app, signed in by session cookie."""
+"""The websocket route through the real ASGI app, signed in by session cookie: fragments
+rendered per audience, refusals, heartbeats, and sign-out closing the socket."""
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import transaction
 from django.test import Client
 
 from incident_console.asgi import application
-from incidents import services
+from incidents import live, services
 from incidents.models import Role
+from incidents.tasks import live_heartbeat
+from incidents.timeline import timeline_append
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def session_headers(user) -> list[tuple[bytes, bytes]]:
-    client = Client()
+def session_headers(user, client=None) -> list[tuple[bytes, bytes]]:
+    client = client or Client()
     client.force_login(user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     return [
@@ -29,26 +33,64 @@ def connect(incident_id: int, headers):
     return WebsocketCommunicator(application, f"/ws/incidents/{incident_id}/", headers=headers)
 
 
-def test_team_member_is_told_of_a_committed_change(riverbend):
+def assign_legal(incident, riverbend):
+    services.incident_role_assign(
+        incident=incident, function=Role.LEGAL, user=riverbend.legal, by=riverbend.cio
+    )
+
+
+def test_each_audience_receives_its_own_rendering_of_a_change(riverbend):
+    incident = IncidentFactory(owner=riverbend.cio)
+    owner_headers = session_headers(riverbend.cio)
+    comms_headers = session_headers(riverbend.comms)
+
+    async def scenario():
+        owner, comms = connect(incident.pk, owner_headers), connect(incident.pk, comms_headers)
+        await owner.connect()
+        await comms.connect()
+        hellos = [await owner.receive_json_from(2), await comms.receive_json_from(2)]
+        await database_sync_to_async(assign_legal)(incident, riverbend)
+        pushed = [await owner.receive_json_from(2), await comms.receive_json_from(2)]
+        await owner.disconnect()
+        await comms.disconnect()
+        return hellos, pushed
+
+    hellos, (to_owner, to_comms) = async_to_sync(scenario)()
+
+    assert hellos == [{"type": "hello", "sequence": 0}] * 2
+    for push in (to_owner, to_comms):
+        assert (push["type"], push["sequence"], push["from"]) == ("push", 1, 0)
+        assert 'id="panel-timeline"' in push["html"]
+        assert f"Legal counsel: {riverbend.legal}" in push["html"]
+        assert "csrfmiddlewaretoken" not in push["html"]
+    # Only the owner's rendering has the assignment controls.
+    assert 'name="function"' in to_owner["html"]
+    assert 'name="function"' not in to_comms["html"]
+
+
+def test_several_rows_in_one_transaction_make_one_push(riverbend):
     incident = IncidentFactory(owner=riverbend.cio)
     headers = session_headers(riverbend.comms)
 
+    def two_rows():
+        with transaction.atomic():
+            timeline_append(incident=incident, kind="note", summary="first")
+            timeline_append(incident=incident, kind="note", summary="second")
+
     async def scenario():
-        communicator = connect(incident.pk, headers)
-        connected, _ = await communicator.connect()
-        hello = await communicator.receive_json_from(timeout=2)
-        await database_sync_to_async(services.incident_role_assign)(
-            incident=incident, function=Role.LEGAL, user=riverbend.legal, by=riverbend.cio
-        )
-        changed = await communicator.receive_json_from(timeout=2)
-        await communicator.disconnect()
-        return connected, hello, changed
+        socket = connect(incident.pk, headers)
+        await socket.connect()
+        await socket.receive_json_from(2)
+        await database_sync_to_async(two_rows)()
+        push = await socket.receive_json_from(2)
+        quiet = await socket.receive_nothing(0.3)
+        await socket.disconnect()
+        return push, quiet
 
-    connected, hello, changed = async_to_sync(scenario)()
+    push, quiet = async_to_sync(scenario)()
 
-    assert connected
-    assert hello == {"type": "hello", "sequence": 0}
-    assert changed == {"type": "changed", "sequence": 1, "kind": "role.assigned"}
+    assert (push["from"], push["sequence"]) == (0, 2)
+    assert quiet
 
 
 @pytest.mark.parametrize("who", ["principal", "board", "other_district", "anonymous"])
@@ -65,7 +107,8 @@ def test_others_are_refused_and_receive_nothing(riverbend, lakeshore, who):
         communicator = connect(incident.pk, headers)
         await communicator.connect()
         closing = await communicator.receive_output(timeout=2)
-        nothing_more = await communicator.receive_nothing(timeout=0.2)
+        await database_sync_to_async(assign_legal)(incident, riverbend)
+        nothing_more = await communicator.receive_nothing(timeout=0.3)
         await communicator.disconnect()
         return closing, nothing_more
 
@@ -88,3 +131,54 @@ def test_a_foreign_origin_is_refused(riverbend):
         return connected
 
     assert not async_to_sync(scenario)()
+
+
+def test_heartbeat_carries_the_latest_sequence(riverbend):
+    incident = IncidentFactory(owner=riverbend.cio)
+    headers = session_headers(riverbend.legal)
+
+    async def scenario():
+        socket = connect(incident.pk, headers)
+        await socket.connect()
+        await socket.receive_json_from(2)
+        await database_sync_to_async(live_heartbeat)()
+        beat = await socket.receive_json_from(2)
+        await socket.disconnect()
+        return beat
+
+    assert async_to_sync(scenario)() == {"type": "heartbeat", "sequence": 0}
+
+
+def test_signing_out_closes_the_socket(riverbend):
+    incident = IncidentFactory(owner=riverbend.cio)
+    client = Client()
+    headers = session_headers(riverbend.comms, client)
+
+    async def scenario():
+        socket = connect(incident.pk, headers)
+        await socket.connect()
+        await socket.receive_json_from(2)
+        await database_sync_to_async(client.post)("/accounts/logout/")
+        closing = await socket.receive_output(timeout=2)
+        await socket.disconnect()
+        return closing
+
+    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4401}
+
+
+def test_a_change_of_access_closes_the_socket_for_a_recheck(riverbend):
+    incident = IncidentFactory(owner=riverbend.cio)
+    headers = session_headers(riverbend.technical)
+
+    async def scenario():
+        socket = connect(incident.pk, headers)
+        await socket.connect()
+        await socket.receive_json_from(2)
+        await database_sync_to_async(live.end_sessions)(
+            riverbend.technical.pk, reason="access_changed"
+        )
+        closing = await socket.receive_output(timeout=2)
+        await socket.disconnect()
+        return closing
+
+    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4409}
