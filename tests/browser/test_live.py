@@ -1,0 +1,223 @@
+"""Live updates in chromium.
+
+The sequence checks run against a scripted socket (Playwright stands in for the server), so
+a lost or out-of-order push can be staged exactly. The two-person test runs the real ASGI
+server (daphne) over the test database, so one person's approval reaches another person's
+open page through Channels.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.db import connection
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+
+from comms import drafts
+from incidents.timeline import timeline_append
+from tests.browser.conftest import _outside_the_event_loop
+from tests.conftest import DistrictSetup
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class ScriptedSocket:
+    """Plays the server's side of the incident socket from the test."""
+
+    def __init__(self, page: Page) -> None:
+        self.route: WebSocketRoute | None = None
+        page.route_web_socket("**/ws/incidents/**", self._accept)
+
+    def _accept(self, route: WebSocketRoute) -> None:
+        self.route = route
+
+    def send(self, **message) -> None:
+        assert self.route is not None, "the page never opened its socket"
+        self.route.send(json.dumps(message))
+
+
+def add_row(incident, summary: str) -> int:
+    entry = _outside_the_event_loop(
+        timeline_append, incident=incident, kind="note", summary=summary
+    )
+    return entry.sequence
+
+
+def test_a_contiguous_push_is_swapped_in(page: Page, sign_in, district, open_incident) -> None:
+    scripted = ScriptedSocket(page)
+    sign_in(district.cio)
+    page.goto(f"/incidents/{open_incident.pk}/")
+    expect(page.get_by_text("Live updates: on")).to_be_visible()
+    sequence = open_incident.sequence
+    fragment = (
+        f'<section class="panel" id="panel-timeline" data-seq="{sequence + 1}">'
+        "<h2>Timeline</h2><p>Pushed row</p></section>"
+    )
+
+    scripted.send(type="push", sequence=sequence + 1, html=fragment, **{"from": sequence})
+
+    expect(page.locator("#panel-timeline")).to_contain_text("Pushed row")
+
+
+def test_a_missed_push_is_recovered_over_http(page: Page, sign_in, district, open_incident):
+    scripted = ScriptedSocket(page)
+    sign_in(district.cio)
+    page.goto(f"/incidents/{open_incident.pk}/")
+    expect(page.get_by_text("Live updates: on")).to_be_visible()
+    add_row(open_incident, "Row the socket never delivered")
+    newest = add_row(open_incident, "Row after the gap")
+    untrusted = '<section id="panel-timeline" data-seq="99"><p>Untrusted fragment</p></section>'
+
+    # The push covers only the newest row: the one before it was lost on the way.
+    scripted.send(type="push", sequence=newest, html=untrusted, **{"from": newest - 1})
+
+    timeline = page.locator("#panel-timeline")
+    expect(timeline).to_contain_text("Row the socket never delivered")
+    expect(timeline).to_contain_text("Row after the gap")
+    expect(timeline).not_to_contain_text("Untrusted fragment")
+
+
+def test_a_heartbeat_ahead_of_the_page_triggers_a_refetch(
+    page: Page, sign_in, district, open_incident
+) -> None:
+    scripted = ScriptedSocket(page)
+    sign_in(district.cio)
+    page.goto(f"/incidents/{open_incident.pk}/")
+    expect(page.get_by_text("Live updates: on")).to_be_visible()
+    newest = add_row(open_incident, "Row announced only by a heartbeat")
+
+    scripted.send(type="heartbeat", sequence=newest)
+
+    expect(page.locator("#panel-timeline")).to_contain_text("Row announced only by a heartbeat")
+
+
+def test_pausing_holds_updates_until_resumed(page: Page, sign_in, district, open_incident):
+    scripted = ScriptedSocket(page)
+    sign_in(district.cio)
+    page.goto(f"/incidents/{open_incident.pk}/")
+    toggle = page.get_by_role("button", name="Pause live updates")
+    toggle.click()
+    expect(page.get_by_text("Live updates: paused")).to_be_visible()
+    newest = add_row(open_incident, "Row while paused")
+
+    scripted.send(type="heartbeat", sequence=newest)
+    page.wait_for_timeout(300)  # nothing is expected to happen; give it the chance to
+    expect(page.locator("#panel-timeline")).not_to_contain_text("Row while paused")
+    page.get_by_role("button", name="Resume live updates").click()
+
+    expect(page.locator("#panel-timeline")).to_contain_text("Row while paused")
+
+
+# --- Two people, the real server ------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def asgi_server(district):
+    """daphne serving the console over the test database, for as long as the test runs."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the real-server test shares the test database: run with DATABASE_URL set")
+    settings = connection.settings_dict
+    url = (
+        f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@{settings['HOST']}:"
+        f"{settings['PORT']}/{settings['NAME']}"
+    )
+    # The server hashes with the console's real settings, not the tests' fast hasher.
+    hasher = PBKDF2PasswordHasher()
+    for person in (district.cio, district.comms):
+        type(person).objects.filter(pk=person.pk).update(
+            password=hasher.encode(PASSWORD, hasher.salt())
+        )
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "incident_console.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urlopen(f"{base}/health/live", timeout=1):
+                break
+        except (URLError, ConnectionError):
+            time.sleep(0.1)
+    else:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail("daphne did not start:\n" + process.stdout.read().decode())
+    yield base
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=10)
+
+
+def signed_in_page(browser: Browser, base: str, user) -> Page:
+    context = browser.new_context(base_url=base)
+    tab = context.new_page()
+    tab.goto("/accounts/login/")
+    tab.get_by_label("User name").fill(user.username)
+    tab.get_by_label("Password").fill(PASSWORD)
+    tab.get_by_role("button", name="Sign in").click()
+    expect(tab.get_by_role("button", name="Sign out")).to_be_visible()
+    return tab
+
+
+def test_an_approval_reaches_the_cio_page_without_reload(
+    browser: Browser, asgi_server: str, district: DistrictSetup, open_incident
+) -> None:
+    draft = _outside_the_event_loop(
+        drafts.draft_create,
+        incident=open_incident,
+        by=district.comms,
+        audience="staff",
+        channel="email",
+    )
+    _outside_the_event_loop(
+        drafts.draft_submit, draft=draft, by=district.comms, expected_revision=1
+    )
+    cio = signed_in_page(browser, asgi_server, district.cio)
+    cio.goto(f"/incidents/{open_incident.pk}/")
+    expect(cio.get_by_text("Live updates: on")).to_be_visible()
+    expect(cio.locator("#panel-drafts")).to_contain_text("In review")
+    cio.evaluate("window.notReloaded = true")
+    comms = signed_in_page(browser, asgi_server, district.comms)
+    comms.goto(f"/comms/drafts/{draft.pk}/")
+
+    comms.get_by_role("button", name="Approve revision 1").click()
+
+    expect(cio.locator("#panel-drafts")).to_contain_text("Approved", timeout=3_000)
+    expect(cio.locator("#panel-timeline")).to_contain_text("revision 1 approved")
+    assert cio.evaluate("window.notReloaded") is True
+    cio.context.close()
+    comms.context.close()
