@@ -46,37 +46,39 @@ def briefing_for(district_id: int, now: datetime) -> list[Briefing]:
         .select_related("district")
         .order_by("status", "-declared_at")
     )
-    briefings = []
-    for incident in incidents:
-        schools = (
-            list(School.objects.filter(district_id=district_id).order_by("name"))
-            if incident.all_schools
-            else list(incident.schools.all())
-        )
-        board = AudienceClock.objects.filter(incident=incident, audience=Audience.BOARD).first()
-        briefing = Briefing(
-            incident=incident,
-            phase_text=PLAIN_PHASE[incident.clock(now).phase],
-            schools=schools,
-            systems=[s.name for s in incident.systems.all()],
-            board_updates=list(
-                PublishedUpdate.objects.filter(
-                    incident=incident, audience=Audience.BOARD, withdrawn_at__isnull=True
-                ).order_by("-published_at")
-            ),
-            decisions=list(
-                Decision.objects.filter(
-                    incident=incident, visibility=Decision.Visibility.GOVERNANCE
-                ).order_by("-recorded_at")
-            ),
-            next_update_at=board.next_update_due_at
-            if board and incident.status != Incident.Status.CLOSED
-            else None,
-            impacts=incident.impact_labels(),
-        )
-        if incident.status == Incident.Status.CLOSED:
-            from incidents.selectors import scorecard_for
+    return [briefing_of(incident, now) for incident in incidents]
 
-            briefing.scorecard = scorecard_for(incident, now)
-        briefings.append(briefing)
-    return briefings
+
+def briefing_of(incident: Incident, now: datetime) -> Briefing:
+    """What the board sees of one incident."""
+    schools = (
+        list(School.objects.filter(district_id=incident.district_id).order_by("name"))
+        if incident.all_schools
+        else list(incident.schools.all())
+    )
+    board = AudienceClock.objects.filter(incident=incident, audience=Audience.BOARD).first()
+    briefing = Briefing(
+        incident=incident,
+        phase_text=PLAIN_PHASE[incident.clock(now).phase],
+        schools=schools,
+        systems=[s.name for s in incident.systems.all()],
+        board_updates=list(
+            PublishedUpdate.objects.filter(
+                incident=incident, audience=Audience.BOARD, withdrawn_at__isnull=True
+            ).order_by("-published_at")
+        ),
+        decisions=list(
+            Decision.objects.filter(
+                incident=incident, visibility=Decision.Visibility.GOVERNANCE
+            ).order_by("-recorded_at")
+        ),
+        next_update_at=board.next_update_due_at
+        if board and incident.status != Incident.Status.CLOSED
+        else None,
+        impacts=incident.impact_labels(),
+    )
+    if incident.status == Incident.Status.CLOSED:
+        from incidents.selectors import scorecard_for
+
+        briefing.scorecard = scorecard_for(incident, now)
+    return briefing

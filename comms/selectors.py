@@ -206,3 +206,59 @@ def public_updates(district_id: int, limit: int = 50):
         .select_related("incident")
         .order_by("-published_at")[:limit]
     )
+
+
+def findings_for(
+    draft,
+    body: str,
+    texts: dict[str, str] | None = None,
+    lengths: dict[str, list[int]] | None = None,
+) -> list:
+    """Discipline warnings for ``body`` as a message to the draft's audience. ``texts`` and
+    ``lengths`` may be passed in when several drafts of one incident are checked at once."""
+    from comms import discipline
+
+    incident = draft.incident
+    texts = latest_texts_by_audience(incident) if texts is None else texts
+    lengths = previous_lengths(incident) if lengths is None else lengths
+    return discipline.check(
+        body=body,
+        audience=draft.audience,
+        channel=draft.channel,
+        phase=CadencePhase.of(incident.clock().phase),
+        previous_lengths=lengths.get(draft.audience, []),
+        other_audiences={
+            audience: discipline.extract_facts(text)
+            for audience, text in texts.items()
+            if audience != draft.audience
+        },
+    )
+
+
+def comms_block(incident: Incident, now: datetime) -> dict:
+    """One incident on the communications dashboard: clocks, open drafts with who they wait
+    for, and how many discipline warnings each carries."""
+    from django.db.models import F
+
+    from comms.models import DraftRevision
+
+    open_drafts = [d for d in drafts_for_incident(incident) if d.is_open]
+    bodies = dict(
+        DraftRevision.objects.filter(
+            draft__in=open_drafts, number=F("draft__revision")
+        ).values_list("draft_id", "body")
+    )
+    texts = latest_texts_by_audience(incident)
+    lengths = previous_lengths(incident)
+    for draft in open_drafts:
+        draft.incident = incident
+        draft.warning_count = len(
+            findings_for(draft, bodies.get(draft.pk, ""), texts=texts, lengths=lengths)
+        )
+    return {
+        "incident": incident,
+        "clock": incident.clock(now),
+        "clocks": clock_rows(incident, now),
+        "drafts": open_drafts,
+        "now": now,
+    }

@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,7 +24,6 @@ from comms.forms import (
     TemplateForm,
 )
 from comms.models import (
-    CadencePhase,
     Draft,
     DraftRevision,
     FactSheetRevision,
@@ -51,31 +49,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Per open incident: each audience's clock, and drafts by state with who they wait for."""
     _member(request, Role.COMMUNICATIONS)
     now = timezone.now()
-    blocks = []
-    for incident in open_incidents_for_district(request.user.district_id).select_related(
-        "district"
-    ):
-        open_drafts = [d for d in selectors.drafts_for_incident(incident) if d.is_open]
-        bodies = dict(
-            DraftRevision.objects.filter(
-                draft__in=open_drafts, number=F("draft__revision")
-            ).values_list("draft_id", "body")
+    blocks = [
+        selectors.comms_block(incident, now)
+        for incident in open_incidents_for_district(request.user.district_id).select_related(
+            "district"
         )
-        texts = selectors.latest_texts_by_audience(incident)
-        lengths = selectors.previous_lengths(incident)
-        for draft in open_drafts:
-            draft.incident = incident
-            draft.warning_count = len(
-                _findings(draft, bodies.get(draft.pk, ""), texts=texts, lengths=lengths)
-            )
-        blocks.append(
-            {
-                "incident": incident,
-                "clock": incident.clock(now),
-                "clocks": selectors.clock_rows(incident, now),
-                "drafts": open_drafts,
-            }
-        )
+    ]
     return render(request, "comms/dashboard.html", {"blocks": blocks, "now": now})
 
 
@@ -246,39 +225,12 @@ def draft_new(request: HttpRequest, incident_id: int) -> HttpResponse:
     return redirect("comms:draft", draft_id=draft.pk)
 
 
-def _findings(
-    draft: Draft,
-    body: str,
-    texts: dict[str, str] | None = None,
-    lengths: dict[str, list[int]] | None = None,
-) -> list:
-    """Discipline warnings for ``body`` as a message to the draft's audience. ``texts`` and
-    ``lengths`` may be passed in when several drafts of one incident are checked at once."""
-    from comms import discipline
-
-    incident = draft.incident
-    texts = selectors.latest_texts_by_audience(incident) if texts is None else texts
-    lengths = selectors.previous_lengths(incident) if lengths is None else lengths
-    return discipline.check(
-        body=body,
-        audience=draft.audience,
-        channel=draft.channel,
-        phase=CadencePhase.of(incident.clock().phase),
-        previous_lengths=lengths.get(draft.audience, []),
-        other_audiences={
-            audience: discipline.extract_facts(text)
-            for audience, text in texts.items()
-            if audience != draft.audience
-        },
-    )
-
-
 def _editor(request, draft: Draft, *, status: int = 200, error: str | None = None, **forms):
     from comms import discipline
 
     current = draft.revisions.get(number=draft.revision)
     body = forms["edit_form"]["body"].value() if "edit_form" in forms else current.body
-    findings = _findings(draft, body or "")
+    findings = selectors.findings_for(draft, body or "")
     acks = {a.code: a for a in current.acks.select_related("by")}
     user = request.user
     incident = draft.incident
@@ -347,7 +299,7 @@ def draft_check(request: HttpRequest, draft_id: int) -> HttpResponse:
         "comms/draft.html#warnings",
         {
             "draft": draft,
-            "findings": _findings(draft, body),
+            "findings": selectors.findings_for(draft, body),
             "acks": {},
             "live": True,
             "segments": discipline.sms_segments(body) if draft.channel == "sms" else None,

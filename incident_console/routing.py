@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from incidents.consumers import IncidentConsumer
+from incidents.consumers import DistrictConsumer, IncidentConsumer
 
 websocket_urlpatterns = [
     path("ws/incidents/<int:incident_id>/", IncidentConsumer.as_asgi()),
+    path("ws/district/", DistrictConsumer.as_asgi()),
 ]

@@ -9,7 +9,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from incidents import live, page
 from incidents.access import can_view_incident
-from incidents.models import Incident
+from incidents.models import RESPONSE_TEAM_ROLES, Incident
 
 # Close codes in the private range, so the page can tell "sign in again" from "no access".
 CLOSE_UNAUTHENTICATED = 4401
@@ -77,3 +77,73 @@ class IncidentConsumer(AsyncWebsocketConsumer):
             return None
         audience = page.audience_of(user, incident)
         return (audience, incident.sequence) if audience else None
+
+
+class DistrictConsumer(AsyncWebsocketConsumer):
+    """Forwards dashboard updates of the person's district: rendered blocks for the
+    dashboards their roles open, and refresh notices for the rest. Groups are chosen once, at
+    connect, from the roles the person holds; no database work per message."""
+
+    async def connect(self) -> None:
+        user = self.scope["user"]
+        found = await self._district(user) if user.is_authenticated else None
+        await self.accept()
+        if found is None:
+            code = CLOSE_FORBIDDEN if user.is_authenticated else CLOSE_UNAUTHENTICATED
+            await self.close(code=code)
+            return
+        district_id, audiences, sequences = found
+        self.joined = [live.district_group(district_id, a) for a in audiences]
+        self.joined.append(live.user_group(user.pk))
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.send(text_data=json.dumps({"type": "hello", "sequences": sequences}))
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def district_message(self, event: dict) -> None:
+        await self.send(
+            text_data=json.dumps(
+                {
+                    "type": event["kind"],
+                    "incident": event["incident"],
+                    "sequence": event["sequence"],
+                    "from": event["from"],
+                    "html": event["html"],
+                }
+            )
+        )
+
+    async def district_heartbeat(self, event: dict) -> None:
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.send(
+            text_data=json.dumps({"type": "heartbeat", "sequences": event["sequences"]})
+        )
+
+    async def session_end(self, event: dict) -> None:
+        code = (
+            CLOSE_UNAUTHENTICATED if event.get("reason") == "signed_out" else CLOSE_ACCESS_CHANGED
+        )
+        await self.close(code=code)
+
+    @database_sync_to_async
+    def _district(self, user) -> tuple[int, list[str], dict[str, int]] | None:
+        if user.district_id is None:
+            return None
+        audiences = [
+            a for a in live.DASHBOARD_AUDIENCES if a != live.DASHBOARD_TEAM and user.has_role(a)
+        ]
+        if user.has_role(*RESPONSE_TEAM_ROLES):
+            audiences.append(live.DASHBOARD_TEAM)
+        if not audiences:
+            return None
+        sequences = {
+            str(pk): seq
+            for pk, seq in Incident.objects.filter(district_id=user.district_id)
+            .exclude(status=Incident.Status.CLOSED)
+            .values_list("pk", "sequence")
+        }
+        return user.district_id, audiences, sequences

@@ -321,3 +321,20 @@ def incidents_for_principal(user: User) -> list[Incident]:
         .distinct()
         .order_by("-declared_at")
     )
+
+
+def academics_block(incident: Incident, now) -> dict:
+    """One incident on the academics dashboard: schools against the current version, and the
+    questions sent up."""
+    current = current_version(incident)
+    statuses = school_statuses(incident, current)
+    return {
+        "incident": incident,
+        "clock": incident.clock(now),
+        "current": current,
+        "statuses": statuses,
+        "on_current": sum(1 for s in statuses if s.current),
+        "questions": list(
+            Question.objects.filter(incident=incident).select_related("school", "asked_by")
+        ),
+    }

@@ -17,10 +17,31 @@ from django.db import transaction
 
 log = logging.getLogger(__name__)
 
+# Dashboard audiences of a district: each dashboard page joins the groups its roles allow.
+DASHBOARD_COMMS = "communications"
+DASHBOARD_ACADEMICS = "academics"
+DASHBOARD_BOARD = "board_liaison"
+DASHBOARD_LEGAL = "legal"
+DASHBOARD_PRINCIPALS = "principal"
+DASHBOARD_TEAM = "team"
+DASHBOARD_AUDIENCES = (
+    DASHBOARD_COMMS,
+    DASHBOARD_ACADEMICS,
+    DASHBOARD_BOARD,
+    DASHBOARD_LEGAL,
+    DASHBOARD_PRINCIPALS,
+    DASHBOARD_TEAM,
+)
+
 
 def incident_group(incident_id: int, audience: str) -> str:
     """The channel-layer group of one audience of one incident."""
     return f"incident.{incident_id}.{audience}"
+
+
+def district_group(district_id: int, audience: str) -> str:
+    """The channel-layer group of one dashboard audience of a district."""
+    return f"district.{district_id}.{audience}"
 
 
 def user_group(user_id: int) -> str:
@@ -95,6 +116,40 @@ def publish(incident_id: int, *, from_sequence: int) -> None:
                 "from": from_sequence,
             },
         )
+    publish_district(incident, from_sequence=from_sequence, now=now)
+
+
+def publish_district(incident, *, from_sequence: int, now) -> None:
+    """Update the district dashboards that show this incident: rendered blocks for the
+    communications, academics and board pages, once per audience; a refresh notice for the
+    pages whose contents differ from person to person (principals) or span the district
+    (legal, the incident list)."""
+    from django.template.loader import render_to_string
+
+    from comms.briefing import briefing_of
+    from comms.selectors import comms_block
+    from incidents import guidance
+
+    sequence = incident.sequence
+    base = {"incident": incident.pk, "sequence": sequence, "from": from_sequence}
+    blocks = {}
+    if incident.is_open:
+        blocks[DASHBOARD_COMMS] = render_to_string(
+            "comms/_comms_block.html", {"block": comms_block(incident, now)}
+        )
+        blocks[DASHBOARD_ACADEMICS] = render_to_string(
+            "incidents/_academics_block.html", {"b": guidance.academics_block(incident, now)}
+        )
+    blocks[DASHBOARD_BOARD] = render_to_string(
+        "incidents/_briefing_article.html", {"b": briefing_of(incident, now), "now": now}
+    )
+    for audience in DASHBOARD_AUDIENCES:
+        message = {"type": "district.message", **base}
+        if audience in blocks:
+            message.update(kind="push", html=blocks[audience])
+        else:
+            message.update(kind="refresh", html="")
+        send(district_group(incident.district_id, audience), message)
 
 
 def end_sessions(user_id: int, *, reason: str) -> None:

@@ -83,22 +83,10 @@ def academics_dashboard(request: HttpRequest) -> HttpResponse:
     """Per open incident: which version each school acknowledged, and questions to answer."""
     _member(request, Role.ACADEMICS)
     now = timezone.now()
-    blocks = []
-    for incident in selectors.open_incidents_for_district(request.user.district_id):
-        current = guidance.current_version(incident)
-        statuses = guidance.school_statuses(incident, current)
-        blocks.append(
-            {
-                "incident": incident,
-                "clock": incident.clock(now),
-                "current": current,
-                "statuses": statuses,
-                "on_current": sum(1 for s in statuses if s.current),
-                "questions": list(
-                    Question.objects.filter(incident=incident).select_related("school", "asked_by")
-                ),
-            }
-        )
+    blocks = [
+        guidance.academics_block(incident, now)
+        for incident in selectors.open_incidents_for_district(request.user.district_id)
+    ]
     return render(request, "incidents/academics.html", {"blocks": blocks, "now": now})
 
 

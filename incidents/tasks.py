@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from incidents import live, page
-from incidents.models import Incident
+from incidents.models import District, Incident
 
 
 @shared_task(ignore_result=True)
@@ -11,13 +11,26 @@ def live_heartbeat() -> int:
     """Tell every open incident page the latest sequence number, so a page that missed a push
     notices and re-fetches, and each socket refreshes its group membership. Safe to run twice:
     a heartbeat only repeats what is true."""
-    open_incidents = Incident.objects.exclude(status=Incident.Status.CLOSED).values_list(
-        "pk", "sequence"
+    open_incidents = list(
+        Incident.objects.exclude(status=Incident.Status.CLOSED).values_list(
+            "pk", "district_id", "sequence"
+        )
     )
-    for incident_id, sequence in open_incidents:
+    # Every district gets a heartbeat, even with nothing open, so idle dashboards stay up.
+    by_district: dict[int, dict[str, int]] = {
+        pk: {} for pk in District.objects.values_list("pk", flat=True)
+    }
+    for incident_id, district_id, sequence in open_incidents:
+        by_district.setdefault(district_id, {})[str(incident_id)] = sequence
         for audience in page.AUDIENCES:
             live.send(
                 live.incident_group(incident_id, audience),
                 {"type": "incident.heartbeat", "sequence": sequence},
+            )
+    for district_id, sequences in by_district.items():
+        for audience in live.DASHBOARD_AUDIENCES:
+            live.send(
+                live.district_group(district_id, audience),
+                {"type": "district.heartbeat", "sequences": sequences},
             )
     return len(open_incidents)

@@ -117,10 +117,14 @@
     }, 0);
   });
 
+  // One live connection per page. The incident page follows one incident; dashboards
+  // (#live-root) follow every incident of the district, one block per incident.
   function connectLive(root) {
-    var status = root.querySelector("[data-live-status]");
-    var toggle = root.querySelector("[data-live-toggle]");
-    var lastSequence = parseInt(root.dataset.sequence || "0", 10);
+    var status = document.querySelector("[data-live-status]");
+    var toggle = document.querySelector("[data-live-toggle]");
+    var dashboard = root.id === "live-root";
+    var incidentId = root.dataset.incident;
+    var last = {};
     var attempt = 0;
     var failedOpens = 0;
     var pollTimer = null;
@@ -128,29 +132,64 @@
     var socket = null;
     var missed = false;
 
-    function say(text) { if (status) status.textContent = "Live updates: " + text; }
-    function refresh() { document.body.dispatchEvent(new CustomEvent("incident-changed")); }
+    function readSequences() {
+      if (!dashboard) {
+        last[incidentId] = Math.max(last[incidentId] || 0, parseInt(root.dataset.sequence || "0", 10));
+        return;
+      }
+      last = {};
+      document.querySelectorAll("#live-root [data-incident]").forEach(function (block) {
+        last[block.dataset.incident] = parseInt(block.dataset.seq || "0", 10);
+      });
+    }
+    readSequences();
+    document.addEventListener("htmx:afterSettle", function (event) {
+      if (dashboard && event.target && event.target.id === "live-root") readSequences();
+    });
 
-    function catchUp(sequence) {
-      if (sequence > lastSequence) {
-        lastSequence = sequence;
-        if (paused) { missed = true; } else { refresh(); }
+    function say(text) { if (status) status.textContent = "Live updates: " + text; }
+
+    function refresh() {
+      if (paused) { missed = true; return; }
+      if (!dashboard) {
+        document.body.dispatchEvent(new CustomEvent("incident-changed"));
+      } else if (window.htmx) {
+        window.htmx.ajax("GET", window.location.pathname,
+          { target: "#live-root", select: "#live-root", swap: "outerHTML" });
       }
     }
 
+    // Anything newer than the page shows, learnt from a hello or a heartbeat: fetch it.
+    function catchUp(sequences) {
+      var behind = false;
+      Object.keys(sequences).forEach(function (id) {
+        if (sequences[id] > (id in last ? last[id] : -1)) {
+          behind = true;
+          last[id] = sequences[id];
+        }
+      });
+      if (behind) refresh();
+    }
+
     function apply(message) {
-      if (paused) { missed = true; lastSequence = Math.max(lastSequence, message.sequence); return; }
-      if (message.from > lastSequence) {
-        // A push went missing: fetch every panel over HTTP rather than trust the fragments.
-        catchUp(message.sequence);
+      var key = String(message.incident || incidentId);
+      var known = key in last;
+      if (paused || (known && message.from > last[key]) || (!known && !dashboard)) {
+        // Paused, or a push went missing: fetch over HTTP rather than trust fragments.
+        last[key] = Math.max(last[key] || 0, message.sequence);
+        refresh();
         return;
       }
       var holder = document.createElement("template");
-      holder.innerHTML = message.html;
+      holder.innerHTML = message.html || "";
+      var unplaced = false;
       Array.prototype.slice.call(holder.content.children).forEach(function (fresh) {
-        if (fresh.id) swapIn(fresh);
+        if (!fresh.id) return;
+        if (document.getElementById(fresh.id)) swapIn(fresh); else unplaced = true;
       });
-      lastSequence = Math.max(lastSequence, message.sequence);
+      last[key] = Math.max(last[key] || 0, message.sequence);
+      // A block the page does not have yet (a new incident): fetch the whole list.
+      if (unplaced || message.type === "refresh") refresh();
     }
 
     function armWatchdog() {
@@ -162,7 +201,7 @@
     function startPolling() {
       if (pollTimer) return;
       say("checking every 20 seconds (live connection unavailable)");
-      pollTimer = window.setInterval(function () { if (!paused) refresh(); }, 20000);
+      pollTimer = window.setInterval(refresh, 20000);
     }
 
     function stopPolling() {
@@ -185,8 +224,21 @@
       socket.onmessage = function (event) {
         armWatchdog();
         var message = JSON.parse(event.data);
-        if (message.type === "push") apply(message);
-        else if (typeof message.sequence === "number") catchUp(message.sequence);
+        if (message.type === "push") {
+          apply(message);
+        } else if (message.type === "refresh") {
+          var key = String(message.incident);
+          if (message.sequence > (key in last ? last[key] : -1)) {
+            last[key] = message.sequence;
+            refresh();
+          }
+        } else if (message.sequences) {
+          catchUp(message.sequences);
+        } else if (typeof message.sequence === "number") {
+          var one = {};
+          one[incidentId] = message.sequence;
+          catchUp(one);
+        }
       };
       socket.onclose = function (event) {
         window.clearTimeout(watchdog);

@@ -142,7 +142,7 @@ def asgi_server(district):
     )
     # The server hashes with the console's real settings, not the tests' fast hasher.
     hasher = PBKDF2PasswordHasher()
-    for person in (district.cio, district.comms):
+    for person in (district.cio, district.comms, district.legal):
         type(person).objects.filter(pk=person.pk).update(
             password=hasher.encode(PASSWORD, hasher.salt())
         )
@@ -221,3 +221,36 @@ def test_an_approval_reaches_the_cio_page_without_reload(
     assert cio.evaluate("window.notReloaded") is True
     cio.context.close()
     comms.context.close()
+
+
+def test_legal_clearing_a_draft_updates_the_comms_dashboard(
+    browser: Browser, asgi_server: str, district: DistrictSetup, open_incident
+) -> None:
+    draft = _outside_the_event_loop(
+        drafts.draft_create,
+        incident=open_incident,
+        by=district.comms,
+        audience="media",
+        channel="web",
+    )
+    _outside_the_event_loop(drafts.draft_flag_legal, draft=draft, by=district.comms, flagged=True)
+    _outside_the_event_loop(
+        drafts.draft_submit, draft=draft, by=district.comms, expected_revision=1
+    )
+    comms = signed_in_page(browser, asgi_server, district.comms)
+    expect(comms.locator(f"#comms-incident-{open_incident.pk}")).to_contain_text(
+        "waiting for legal"
+    )
+    expect(comms.get_by_text("Live updates: on")).to_be_visible()
+    comms.evaluate("window.notReloaded = true")
+    legal = signed_in_page(browser, asgi_server, district.legal)
+    legal.goto(f"/comms/drafts/{draft.pk}/")
+
+    legal.get_by_role("button", name="Clear revision 1").click()
+
+    expect(comms.locator(f"#comms-incident-{open_incident.pk}")).to_contain_text(
+        "waiting for your approval", timeout=3_000
+    )
+    assert comms.evaluate("window.notReloaded") is True
+    comms.context.close()
+    legal.context.close()

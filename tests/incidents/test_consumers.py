@@ -182,3 +182,112 @@ def test_a_change_of_access_closes_the_socket_for_a_recheck(riverbend):
         return closing
 
     assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4409}
+
+
+def connect_district(headers):
+    return WebsocketCommunicator(application, "/ws/district/", headers=headers)
+
+
+def test_dashboards_receive_blocks_for_their_audience(riverbend):
+    from comms import drafts
+
+    incident = IncidentFactory(owner=riverbend.cio)
+    comms_headers = session_headers(riverbend.comms)
+    board_headers = session_headers(riverbend.board)
+
+    def submit_secret_draft():
+        draft = drafts.draft_create(
+            incident=incident, by=riverbend.comms, audience="board", channel="email"
+        )
+        drafts.draft_edit(
+            draft=draft, by=riverbend.comms, body="UNAPPROVED BOARD TEXT", expected_revision=1
+        )
+
+    async def scenario():
+        comms, board = connect_district(comms_headers), connect_district(board_headers)
+        await comms.connect()
+        await board.connect()
+        hellos = [await comms.receive_json_from(2), await board.receive_json_from(2)]
+        await database_sync_to_async(submit_secret_draft)()
+        to_comms = await comms.receive_json_from(2)
+        to_board = await board.receive_json_from(2)
+        await comms.disconnect()
+        await board.disconnect()
+        return hellos, to_comms, to_board
+
+    hellos, to_comms, to_board = async_to_sync(scenario)()
+
+    assert hellos[0] == {"type": "hello", "sequences": {str(incident.pk): 0}}
+    assert to_comms["type"] == "push" and to_comms["incident"] == incident.pk
+    assert f'id="comms-incident-{incident.pk}"' in to_comms["html"]
+    assert "Board · Email" in to_comms["html"]
+    # The board's rendering never carries unapproved text.
+    assert f'id="briefing-{incident.pk}"' in to_board["html"]
+    assert "UNAPPROVED BOARD TEXT" not in to_board["html"]
+
+
+def test_principals_get_a_refresh_notice_not_fragments(riverbend):
+    incident = IncidentFactory(owner=riverbend.cio)
+    headers = session_headers(riverbend.principal)
+
+    async def scenario():
+        socket = connect_district(headers)
+        await socket.connect()
+        await socket.receive_json_from(2)
+        await database_sync_to_async(assign_legal)(incident, riverbend)
+        message = await socket.receive_json_from(2)
+        await socket.disconnect()
+        return message
+
+    message = async_to_sync(scenario)()
+
+    assert (message["type"], message["incident"], message["html"]) == ("refresh", incident.pk, "")
+
+
+def test_another_district_hears_nothing(riverbend, lakeshore):
+    incident = IncidentFactory(owner=riverbend.cio)
+    headers = session_headers(lakeshore.comms)
+
+    async def scenario():
+        socket = connect_district(headers)
+        await socket.connect()
+        hello = await socket.receive_json_from(2)
+        await database_sync_to_async(assign_legal)(incident, riverbend)
+        quiet = await socket.receive_nothing(0.5)
+        await socket.disconnect()
+        return hello, quiet
+
+    hello, quiet = async_to_sync(scenario)()
+
+    assert hello == {"type": "hello", "sequences": {}}
+    assert quiet
+
+
+def test_district_socket_refuses_the_anonymous(db):
+    async def scenario():
+        socket = connect_district([(b"origin", b"http://localhost")])
+        await socket.connect()
+        closing = await socket.receive_output(2)
+        await socket.disconnect()
+        return closing
+
+    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4401}
+
+
+def test_district_heartbeat_lists_open_incidents(riverbend):
+    incident = IncidentFactory(owner=riverbend.cio)
+    headers = session_headers(riverbend.academics)
+
+    async def scenario():
+        socket = connect_district(headers)
+        await socket.connect()
+        await socket.receive_json_from(2)
+        await database_sync_to_async(live_heartbeat)()
+        beat = await socket.receive_json_from(2)
+        await socket.disconnect()
+        return beat
+
+    assert async_to_sync(scenario)() == {
+        "type": "heartbeat",
+        "sequences": {str(incident.pk): 0},
+    }
