@@ -127,7 +127,7 @@ def _deliver(model, pk: int, send, related: list[str]) -> str:
     try:
         send(row)
     except Exception as error:
-        failed = row.attempts >= Notification.MAX_ATTEMPTS
+        failed = row.attempts >= model.MAX_ATTEMPTS
         sending.update(
             status=model.Status.FAILED if failed else model.Status.RETRY,
             next_attempt_at=timezone.now() + backoff(row.attempts),

@@ -330,29 +330,44 @@ class WarningAcknowledgement(models.Model):
         return f"{self.code} acknowledged on revision {self.revision_id}"
 
 
-class Dispatch(models.Model):
-    """The outbox for published updates: one text to one destination (a distribution list
-    address or a phone number), delivered at most once, keyed like notifications."""
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to send"
+    SENDING = "sending", "Sending"
+    RETRY = "retry", "Will retry"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SUPPRESSED = "suppressed", "Not sent: exercise"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to send"
-        SENDING = "sending", "Sending"
-        RETRY = "retry", "Will retry"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SUPPRESSED = "suppressed", "Not sent: exercise"
+
+class OutboxRow(models.Model):
+    """What every outbox row shares: a unique key (the providers' idempotency key), and the
+    delivery state that ``comms.delivery`` claims and settles with conditional UPDATEs."""
+
+    Status = OutboxStatus
+    MAX_ATTEMPTS = 6
 
     key = models.CharField(max_length=120, unique=True)
-    update = models.ForeignKey(PublishedUpdate, on_delete=models.CASCADE, related_name="dispatches")
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    destination = models.CharField(max_length=254)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(
+        max_length=12, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class Dispatch(OutboxRow):
+    """The outbox for published updates: one text to one destination (a distribution list
+    address or a phone number), delivered at most once, keyed like notifications."""
+
+    update = models.ForeignKey(PublishedUpdate, on_delete=models.CASCADE, related_name="dispatches")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    destination = models.CharField(max_length=254)
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.destination}"
@@ -426,7 +441,7 @@ class Deadline(models.Model):
         return self.status == self.Status.PENDING and self.due_at <= now
 
 
-class Notification(models.Model):
+class Notification(OutboxRow):
     """The outbox: one message to one person on one channel, delivered at most once.
 
     ``key`` is unique, so firing a deadline twice cannot queue a message twice, and it is the
@@ -438,17 +453,6 @@ class Notification(models.Model):
         EMAIL = "email", "Email"
         SMS = "sms", "Text message"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to send"
-        SENDING = "sending", "Sending"
-        RETRY = "retry", "Will retry"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SUPPRESSED = "suppressed", "Not sent: exercise"
-
-    MAX_ATTEMPTS = 6
-
-    key = models.CharField(max_length=120, unique=True)
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notifications")
     deadline = models.ForeignKey(
         Deadline, on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
@@ -457,14 +461,7 @@ class Notification(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     subject = models.CharField(max_length=200)
     body = models.TextField(max_length=2000)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
