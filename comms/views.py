@@ -30,24 +30,18 @@ from comms.models import (
     MessageTemplate,
     NoticeClock,
 )
-from incidents.access import incident_for, require_role
+from incidents.access import incident_for, refusal_message, require_district_role
 from incidents.errors import DomainError
 from incidents.models import District, Role, User
 from incidents.selectors import open_incidents_for_district
 from incidents.views import respond_to_change
 
 
-def _member(request: HttpRequest, role: str) -> None:
-    if request.user.district_id is None:
-        raise PermissionDenied("Your account is not part of a district.")
-    require_role(request.user, role)
-
-
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Per open incident: each audience's clock, and drafts by state with who they wait for."""
-    _member(request, Role.COMMUNICATIONS)
+    require_district_role(request.user, Role.COMMUNICATIONS)
     now = timezone.now()
     blocks = [
         selectors.comms_block(incident, now)
@@ -62,7 +56,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_GET
 def legal_dashboard(request: HttpRequest) -> HttpResponse:
     """The review queue, statutory notice clocks and the log of every disclosure made."""
-    _member(request, Role.LEGAL)
+    require_district_role(request.user, Role.LEGAL)
     district_id = request.user.district_id
     now = timezone.now()
     incidents = open_incidents_for_district(district_id)
@@ -200,9 +194,7 @@ def fact_sheet(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 def _refuse(exc: DomainError) -> tuple[int, str]:
-    if exc.status_code == 403:
-        raise PermissionDenied(str(exc)) from exc
-    return exc.status_code, str(exc)
+    return exc.status_code, refusal_message(exc)
 
 
 # --- Drafts -------------------------------------------------------------------------------

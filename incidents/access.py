@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
+from incidents.errors import DomainError
 from incidents.models import RESPONSE_TEAM_ROLES, Incident, Role, User
 
 
@@ -28,6 +29,20 @@ def require_role(user: User, *roles: str) -> None:
         raise PermissionDenied(
             f"This page is for the {names}. Your account does not hold that role."
         )
+
+
+def require_district_role(user: User, *roles: str) -> None:
+    """Refuse unless the user belongs to a district and holds one of ``roles`` there."""
+    if user.district_id is None:
+        raise PermissionDenied("Your account is not part of a district.")
+    require_role(user, *roles)
+
+
+def refusal_message(error: DomainError) -> str:
+    """A domain refusal as a message to show; a refusal of role becomes a plain 403."""
+    if error.status_code == 403:
+        raise PermissionDenied(str(error)) from error
+    return str(error)
 
 
 def incident_for(

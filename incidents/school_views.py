@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import guidance, recovery, selectors
-from incidents.access import incident_for, require_role
+from incidents.access import incident_for, refusal_message, require_district_role, require_role
 from incidents.errors import DomainError, Invalid
 from incidents.models import (
     FollowUp,
@@ -24,18 +24,6 @@ from incidents.models import (
     School,
     User,
 )
-
-
-def _member(request: HttpRequest, role: str) -> None:
-    if request.user.district_id is None:
-        raise PermissionDenied("Your account is not part of a district.")
-    require_role(request.user, role)
-
-
-def _refuse(exc: DomainError) -> str:
-    if exc.status_code == 403:
-        raise PermissionDenied(str(exc)) from exc
-    return str(exc)
 
 
 def _done(request: HttpRequest, error: str | None, ok: str, to: str, **kwargs) -> HttpResponse:
@@ -81,7 +69,7 @@ class GuidanceForm(forms.Form):
 @require_GET
 def academics_dashboard(request: HttpRequest) -> HttpResponse:
     """Per open incident: which version each school acknowledged, and questions to answer."""
-    _member(request, Role.ACADEMICS)
+    require_district_role(request.user, Role.ACADEMICS)
     now = timezone.now()
     blocks = [
         guidance.academics_block(incident, now)
@@ -104,7 +92,7 @@ def guidance_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
                     incident=incident, by=request.user, **form.cleaned_data
                 )
             except DomainError as exc:
-                error, status = _refuse(exc), exc.status_code
+                error, status = refusal_message(exc), exc.status_code
             else:
                 messages.success(
                     request, f"Version {version.number} published; principals were told."
@@ -133,7 +121,7 @@ def guidance_nudge(request: HttpRequest, incident_id: int) -> HttpResponse:
     try:
         behind = guidance.guidance_nudge(incident=incident, by=request.user)
     except DomainError as exc:
-        error = _refuse(exc)
+        error = refusal_message(exc)
         behind = []
     return _done(request, error, f"Reminded {len(behind)} school(s).", "incidents:academics")
 
@@ -155,7 +143,7 @@ def question_answer(request: HttpRequest, question_id: int) -> HttpResponse:
             for_guidance=bool(request.POST.get("for_guidance")),
         )
     except DomainError as exc:
-        error = _refuse(exc)
+        error = refusal_message(exc)
     return _done(request, error, "Answer sent to the school.", "incidents:academics")
 
 
@@ -167,7 +155,7 @@ def question_answer(request: HttpRequest, question_id: int) -> HttpResponse:
 def school_guidance(request: HttpRequest) -> HttpResponse:
     """One page for a principal: the current guidance for their schools, what changed since
     they last acknowledged, the acknowledge button, and questions sent up."""
-    _member(request, Role.PRINCIPAL)
+    require_district_role(request.user, Role.PRINCIPAL)
     user = request.user
     my_schools = list(user.schools.order_by("name"))
     now = timezone.now()
@@ -210,7 +198,7 @@ def _principal_school(request: HttpRequest) -> School:
 
 
 def _principal_incident(request: HttpRequest, incident_id: int) -> Incident:
-    _member(request, Role.PRINCIPAL)
+    require_district_role(request.user, Role.PRINCIPAL)
     return get_object_or_404(Incident, pk=incident_id, district_id=request.user.district_id)
 
 
@@ -223,7 +211,7 @@ def guidance_acknowledge(request: HttpRequest, incident_id: int) -> HttpResponse
     try:
         ack = guidance.guidance_acknowledge(incident=incident, school=school, by=request.user)
     except DomainError as exc:
-        error = _refuse(exc)
+        error = refusal_message(exc)
     ok = "" if error else f"{school} acknowledged version {ack.version}. Thank you."
     return _done(request, error, ok, "incidents:guidance")
 
@@ -239,7 +227,7 @@ def question_ask(request: HttpRequest, incident_id: int) -> HttpResponse:
             incident=incident, school=school, by=request.user, text=request.POST.get("text", "")
         )
     except DomainError as exc:
-        error = _refuse(exc)
+        error = refusal_message(exc)
     return _done(request, error, "Question sent to the academic lead.", "incidents:guidance")
 
 
@@ -261,7 +249,7 @@ def decision_record(request: HttpRequest, incident_id: int) -> HttpResponse:
             visibility=request.POST.get("visibility", ""),
         )
     except DomainError as exc:
-        error = _refuse(exc)
+        error = refusal_message(exc)
     return _done(request, error, "Decision recorded.", "incidents:detail", incident_id=incident.pk)
 
 
@@ -272,7 +260,7 @@ def board_briefing(request: HttpRequest) -> HttpResponse:
     next update. Read-only and printable."""
     from comms.briefing import briefing_for
 
-    _member(request, Role.BOARD_LIAISON)
+    require_district_role(request.user, Role.BOARD_LIAISON)
     now = timezone.now()
     return render(
         request,
@@ -320,7 +308,7 @@ def review_page(request: HttpRequest, incident_id: int) -> HttpResponse:
         except forms.ValidationError:
             error, status = "Give the due date as a date, e.g. 2026-12-01.", 422
         except DomainError as exc:
-            error, status = _refuse(exc), exc.status_code
+            error, status = refusal_message(exc), exc.status_code
         else:
             messages.success(request, "Review saved.")
             return redirect("incidents:review", incident_id=incident.pk)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import duties, live, page, selectors, services
-from incidents.access import incident_for, require_role
+from incidents.access import incident_for, require_district_role
 from incidents.errors import DomainError
 from incidents.forms import CadenceDefaultsForm, DutyFormSet, IncidentOpenForm, RoleAssignForm
 from incidents.models import RESPONSE_TEAM_ROLES, IncidentDuty, Role
@@ -41,16 +41,10 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _district_member(request: HttpRequest, *roles: str) -> None:
-    if request.user.district_id is None:
-        raise PermissionDenied("Your account is not part of a district.")
-    require_role(request.user, *roles)
-
-
 @login_required
 @require_GET
 def incident_list(request: HttpRequest) -> HttpResponse:
-    _district_member(request, *RESPONSE_TEAM_ROLES)
+    require_district_role(request.user, *RESPONSE_TEAM_ROLES)
     incidents = selectors.incidents_for_district(request.user.district_id)
     return render(
         request,
@@ -66,7 +60,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def incident_new(request: HttpRequest) -> HttpResponse:
-    _district_member(request, Role.CIO)
+    require_district_role(request.user, Role.CIO)
     district = request.user.district
     form = IncidentOpenForm(request.POST or None, district=district)
     status = 200
@@ -213,7 +207,7 @@ def incident_transition(request: HttpRequest, incident_id: int, action: str) -> 
 
 
 def render_open_incidents(request: HttpRequest, role: str, template: str, **extra) -> HttpResponse:
-    _district_member(request, role)
+    require_district_role(request.user, role)
     incidents = list(selectors.open_incidents_for_district(request.user.district_id))
     now = timezone.now()
     rows = [(incident, incident.clock(now)) for incident in incidents]
@@ -252,7 +246,7 @@ def district_settings(request: HttpRequest) -> HttpResponse:
     from comms.forms import CommsPolicyForm
     from comms.selectors import district_intervals
 
-    _district_member(request, Role.CIO)
+    require_district_role(request.user, Role.CIO)
     district = request.user.district
     current = duties.district_duties(district)
     initial = [
