@@ -82,10 +82,8 @@ def _submit(request, incident_id: int, form, done: str, form_name: str, call) ->
         try:
             call(form)
         except DomainError as exc:
-            if exc.status_code == 403:
-                raise PermissionDenied(str(exc)) from exc
-            form.add_error(None, str(exc))
-            error = str(exc)
+            error = refusal_message(exc)
+            form.add_error(None, error)
     extra = {form_name: form} if error else {}
     return respond_to_change(
         request, incident_id, "cadence", error=error, done=done, cadence_error=error, **extra

@@ -137,9 +137,7 @@ def incident_role_assign(request: HttpRequest, incident_id: int) -> HttpResponse
                 by=request.user,
             )
         except DomainError as exc:
-            if exc.status_code == 403:
-                raise PermissionDenied(str(exc)) from exc
-            error = str(exc)
+            error = refusal_message(exc)
     return respond_to_change(
         request, incident_id, "roles", error=error, done="Role assignment saved.", role_error=error
     )
@@ -166,9 +164,7 @@ def _apply(request: HttpRequest, incident_id: int, panel: str, done: str, change
     try:
         change(incident)
     except DomainError as exc:
-        if exc.status_code == 403:
-            raise PermissionDenied(str(exc)) from exc
-        error = str(exc)
+        error = refusal_message(exc)
     return respond_to_change(
         request, incident_id, panel, error=error, done=done, **{f"{panel}_error": error}
     )
