@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import duties, live, page, selectors, services
-from incidents.access import incident_for, require_district_role
+from incidents.access import incident_for, refusal_message, require_district_role
 from incidents.errors import DomainError
 from incidents.forms import CadenceDefaultsForm, DutyFormSet, IncidentOpenForm, RoleAssignForm
 from incidents.models import RESPONSE_TEAM_ROLES, IncidentDuty, Role
