@@ -31,6 +31,11 @@ urlpatterns = [
     path("<int:incident_id>/decisions/", school_views.decision_record, name="decisions"),
     path("<int:incident_id>/review/", school_views.review_page, name="review"),
     path(
+        "<int:incident_id>/timeline.<str:fmt>",
+        views.timeline_export,
+        name="timeline-export",
+    ),
+    path(
         "<int:incident_id>/status/<slug:action>/",
         views.incident_transition,
         name="transition",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import duties, live, page, selectors, services
-from incidents.access import incident_for, refusal_message, require_district_role
+from incidents.access import incident_for, refusal_message, require_district_role, require_role
 from incidents.errors import DomainError
 from incidents.forms import CadenceDefaultsForm, DutyFormSet, IncidentOpenForm, RoleAssignForm
 from incidents.models import RESPONSE_TEAM_ROLES, IncidentDuty, Role
@@ -294,3 +294,46 @@ def district_settings(request: HttpRequest) -> HttpResponse:
         {"duty_set": duty_set, "cadence": cadence, "policy": policy},
         status=status,
     )
+
+
+AUDIT_FIELDS = ["sequence", "at", "kind", "actor", "summary", "payload"]
+
+
+@login_required
+@require_GET
+def timeline_export(request: HttpRequest, incident_id: int, fmt: str) -> HttpResponse:
+    """The whole timeline as CSV or JSON, for legal counsel's records. Times are UTC."""
+    import csv
+    import json
+
+    if fmt not in ("csv", "json"):
+        raise Http404("The timeline exports as .csv or .json.")
+    incident = incident_for(request.user, incident_id)
+    require_role(request.user, Role.LEGAL, Role.CIO)
+    rows = [
+        {
+            "sequence": entry.sequence,
+            "at": entry.at.isoformat(),
+            "kind": entry.kind,
+            "actor": str(entry.actor) if entry.actor else "",
+            "summary": entry.summary,
+            "payload": entry.payload,
+        }
+        for entry in incident.timeline.select_related("actor").order_by("sequence")
+    ]
+    name = f"incident-{incident.pk}-timeline"
+    if fmt == "json":
+        response = HttpResponse(
+            json.dumps(
+                {"incident": incident.pk, "title": incident.title, "timeline": rows}, indent=2
+            ),
+            content_type="application/json",
+        )
+    else:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        writer = csv.DictWriter(response, fieldnames=AUDIT_FIELDS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "payload": json.dumps(row["payload"])})
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
