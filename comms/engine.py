@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from comms.models import Audience, AudienceClock, Deadline, Notification
 from comms.services import engine_heartbeat_record
+from incidents import live
 from incidents.models import Incident, IncidentDuty, IncidentRole, Role, User
 from incidents.phases import format_duration
 from incidents.timeline import timeline_append
@@ -34,6 +35,17 @@ class SweepResult:
 def sweep(*, limit: int = 500) -> SweepResult:
     """Fire every pending deadline that is due, oldest first, one transaction each."""
     result = SweepResult()
+    with live.collected() as touched:
+        _sweep(result, limit)
+    from incidents.tasks import live_publish
+
+    for incident_id, first_sequence in touched.items():
+        live_publish.delay(incident_id, first_sequence - 1)
+    engine_heartbeat_record()
+    return result
+
+
+def _sweep(result: SweepResult, limit: int) -> None:
     for _ in range(limit):
         with transaction.atomic():
             deadline = (
@@ -48,8 +60,6 @@ def sweep(*, limit: int = 500) -> SweepResult:
                 result.fired.append(deadline.pk)
             else:
                 result.cancelled.append(deadline.pk)
-    engine_heartbeat_record()
-    return result
 
 
 def _settle(deadline: Deadline, status: str) -> None:

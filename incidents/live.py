@@ -10,6 +10,9 @@ heartbeats stop: the socket only makes the page fast, never correct.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -61,12 +64,34 @@ def _pending() -> dict[int, int]:
     return pending
 
 
+_collecting = threading.local()
+
+
+@contextmanager
+def collected() -> Iterator[dict[int, int]]:
+    """Within this block, changes are gathered instead of pushed after each commit.
+
+    The timer engine fires many deadlines in a row, each in its own transaction; rendering
+    every page after each one would slow the sweep down. It collects the incidents it touched
+    and hands one push per incident to a worker at the end.
+    """
+    _collecting.changes = changes = {}
+    try:
+        yield changes
+    finally:
+        _collecting.changes = None
+
+
 def broadcast_on_commit(*, incident_id: int, sequence: int, kind: str) -> None:
     """Push the incident's changed panels once the transaction commits.
 
     Several timeline rows in one transaction make one push, covering all their sequence
     numbers, so a page never sees a gap that is not one.
     """
+    changes = getattr(_collecting, "changes", None)
+    if changes is not None:
+        changes.setdefault(incident_id, sequence)
+        return
     _pending().setdefault(incident_id, sequence)
     # One callback per row, but the first to run sends everything the transaction changed
     # and the rest find nothing left.

@@ -34,3 +34,10 @@ def live_heartbeat() -> int:
                 {"type": "district.heartbeat", "sequences": sequences},
             )
     return len(open_incidents)
+
+
+@shared_task(ignore_result=True)
+def live_publish(incident_id: int, from_sequence: int) -> None:
+    """Push an incident's pages after the timer engine changed it. Safe to run twice: a push
+    renders what the database holds, and pages ignore what they already show."""
+    live.publish(incident_id, from_sequence=from_sequence)
