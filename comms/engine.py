@@ -8,6 +8,7 @@ or the same sweep delivered twice, find nothing left to fire.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,6 +23,8 @@ from incidents.models import Incident, IncidentDuty, IncidentRole, Role, User
 from incidents.phases import format_duration
 from incidents.timeline import timeline_append
 
+log = logging.getLogger(__name__)
+
 # A firing later than this is marked late on the timeline (the sweep runs every second).
 LATE_AFTER = timedelta(seconds=5)
 
@@ -35,12 +38,18 @@ class SweepResult:
 def sweep(*, limit: int = 500) -> SweepResult:
     """Fire every pending deadline that is due, oldest first, one transaction each."""
     result = SweepResult()
+    # Stamped at the start too, so a long burst does not look like a stalled engine.
+    engine_heartbeat_record()
     with live.collected() as touched:
         _sweep(result, limit)
     from incidents.tasks import live_publish
 
     for incident_id, first_sequence in touched.items():
-        live_publish.delay(incident_id, first_sequence - 1)
+        try:
+            live_publish.delay(incident_id, first_sequence - 1)
+        except Exception:
+            # Pages catch up from their heartbeat; the firings themselves are committed.
+            log.exception("could not queue the live push of incident %s", incident_id)
     engine_heartbeat_record()
     return result
 
@@ -178,7 +187,11 @@ def notify(
     if queued:
         from comms.tasks import deliver_notification
 
-        transaction.on_commit(lambda: [deliver_notification.delay(pk) for pk in queued])
+        # Robust: with the broker down the firing still stands, and the requeue task sends
+        # these rows once it is back, instead of the failure stopping the whole sweep.
+        transaction.on_commit(
+            lambda: [deliver_notification.delay(pk) for pk in queued], robust=True
+        )
     return rows
 
 
