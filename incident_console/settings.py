@@ -138,7 +138,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                # redis-py 8 gives each connection a 5 s read timeout, the same 5 s that
+                # channels_redis blocks waiting for messages: an idle socket's receive would
+                # time out and drop the consumer. Its pool also refuses, rather than waits,
+                # past 100 connections, which a burst of reconnecting dashboards exceeds.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 2000}],
+            },
         }
     }
 else:

@@ -291,3 +291,25 @@ def test_district_heartbeat_lists_open_incidents(riverbend):
         "type": "heartbeat",
         "sequences": {str(incident.pk): 0},
     }
+
+
+def test_a_socket_idle_longer_than_the_layer_block_still_receives(riverbend):
+    """With channels-redis, the layer blocks 5 s at a time waiting for messages; a read
+    timeout no longer than that would drop an idle consumer."""
+    incident = IncidentFactory(owner=riverbend.cio)
+    headers = session_headers(riverbend.comms)
+
+    async def scenario():
+        socket = connect(incident.pk, headers)
+        await socket.connect()
+        await socket.receive_json_from(2)
+        idle = await socket.receive_nothing(timeout=6.5, interval=0.5)
+        await database_sync_to_async(assign_legal)(incident, riverbend)
+        push = await socket.receive_json_from(3)
+        await socket.disconnect()
+        return idle, push
+
+    idle, push = async_to_sync(scenario)()
+
+    assert idle
+    assert push["type"] == "push" and push["sequence"] == 1
