@@ -19,6 +19,17 @@ from tests.factories import IncidentFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """Each test runs its sockets in a new event loop; a layer (and its locks and pools) made
+    in an earlier test's loop must not be reused in this one."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 def session_headers(user, client=None) -> list[tuple[bytes, bytes]]:
     client = client or Client()
     client.force_login(user)
