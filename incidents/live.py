@@ -119,19 +119,13 @@ def send(group: str, message: dict) -> None:
 
 def publish(incident_id: int, *, from_sequence: int) -> None:
     """Render the incident page's panels for each audience and send them to its group."""
-    from django.template.loader import render_to_string
     from django.utils import timezone
 
     from incidents import page, selectors
 
     incident = selectors.incident_detail_queryset().get(pk=incident_id)
     now = timezone.now()
-    for audience in page.AUDIENCES:
-        context = page.incident_context(incident, page.viewer_of(audience), now)
-        html = "".join(
-            render_to_string(f"incidents/incident_detail.html#{panel}", context)
-            for panel in page.PANELS
-        )
+    for audience, html in page.pushed_panels(incident, now).items():
         send(
             incident_group(incident_id, audience),
             {

@@ -53,15 +53,16 @@ def viewer_of(audience: str) -> Viewer:
     return Viewer(audience, frozenset({audience}), is_owner=False)
 
 
-def incident_context(
-    incident: Incident, viewer: Viewer, now: datetime, drafters: list | None = None, **forms
+def shared_context(
+    incident: Incident, now: datetime, drafters: list | None = None, *, scorecard: bool
 ) -> dict:
-    """Everything the incident page and each of its panels render from."""
-    from comms.forms import CadenceChangeForm, DraftNewForm
+    """The part of the page that is the same for every viewer, loaded once.
+
+    A push renders six audiences from one of these; ``scorecard`` computes the trust
+    scorecard, which only the CIO and the owner see.
+    """
     from comms.selectors import clock_rows, drafts_for_incident
 
-    roles = viewer.roles
-    writer = viewer.is_owner or Role.COMMUNICATIONS in roles or viewer.is_drafter
     return {
         "incident": incident,
         "clock": incident.clock(now),
@@ -71,19 +72,75 @@ def incident_context(
         "duties": selectors.duty_rows(incident, now),
         "cadence": clock_rows(incident, now),
         "recovery_prompt": incident.recovery_prompt(now),
+        "drafters": drafters
+        if drafters is not None
+        else list(incident.drafters.select_related("user")),
+        "drafts": list(drafts_for_incident(incident)),
+        "decisions": list(incident.decisions.all()),
+        "scorecard": selectors.scorecard_for(incident, now) if scorecard else None,
+    }
+
+
+def incident_context(
+    incident: Incident,
+    viewer: Viewer,
+    now: datetime,
+    drafters: list | None = None,
+    shared: dict | None = None,
+    **forms,
+) -> dict:
+    """Everything the incident page and each of its panels render from."""
+    from comms.forms import CadenceChangeForm, DraftNewForm
+
+    roles = viewer.roles
+    sees_scorecard = Role.CIO in roles
+    if shared is None:
+        shared = shared_context(incident, now, drafters, scorecard=sees_scorecard)
+    writer = viewer.is_owner or Role.COMMUNICATIONS in roles or viewer.is_drafter
+    return {
+        **shared,
+        "scorecard": shared["scorecard"] if sees_scorecard else None,
         "is_owner": viewer.is_owner,
         "can_assign": viewer.is_owner,
         "can_speak": incident.is_open and (viewer.is_owner or Role.COMMUNICATIONS in roles),
         "cadence_form": forms.get("cadence_form") or CadenceChangeForm(),
         "can_see_drafts": writer or bool(roles & {Role.CIO, Role.LEGAL}),
         "can_draft": writer and incident.is_open,
-        "drafters": drafters
-        if drafters is not None
-        else list(incident.drafters.select_related("user")),
         "can_name_drafters": Role.COMMUNICATIONS in roles and incident.is_open,
-        "drafts": drafts_for_incident(incident),
         "draft_form": DraftNewForm(),
-        "decisions": list(incident.decisions.all()),
-        "scorecard": selectors.scorecard_for(incident, now) if Role.CIO in roles else None,
+        "can_export": viewer.audience in (OWNER, Role.CIO, Role.LEGAL),
         "audience": viewer.audience,
     }
+
+
+# What each pushed panel shows differently from one viewer to another. In a push, a panel
+# is rendered once for each distinct set of these values, not once per audience.
+PANEL_VIEWER_KEYS = {
+    "clock": ("is_owner",),
+    "roles": ("can_assign",),
+    "cadence": ("can_speak",),
+    "drafts": ("can_see_drafts", "can_name_drafters", "can_draft"),
+    "decisions": ("is_owner",),
+    "recovery": ("scorecard",),
+    "duties": ("is_owner",),
+    "timeline": ("can_export",),
+}
+
+
+def pushed_panels(incident: Incident, now: datetime) -> dict[str, str]:
+    """The pushed panels of the incident page, rendered for every audience."""
+    from django.template.loader import render_to_string
+
+    shared = shared_context(incident, now, scorecard=True)
+    rendered: dict[tuple, str] = {}
+    pushes = {}
+    for audience in AUDIENCES:
+        context = incident_context(incident, viewer_of(audience), now, shared=shared)
+        parts = []
+        for panel in PANELS:
+            key = (panel, *(bool(context[k]) for k in PANEL_VIEWER_KEYS[panel]))
+            if key not in rendered:
+                rendered[key] = render_to_string(f"incidents/incident_detail.html#{panel}", context)
+            parts.append(rendered[key])
+        pushes[audience] = "".join(parts)
+    return pushes

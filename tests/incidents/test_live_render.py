@@ -1,0 +1,81 @@
+"""A push renders each panel once per distinct set of viewer flags: it must be exactly what
+each audience's own full rendering would be."""
+
+import pytest
+from django.db import connection
+from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from comms.drafts import draft_create, drafter_name
+from comms.models import Audience, Channel
+from incidents import guidance, page, selectors, services
+from incidents.models import Decision, Role
+
+
+def full_rendering(incident, audience, now) -> str:
+    context = page.incident_context(incident, page.viewer_of(audience), now)
+    return "".join(
+        render_to_string(f"incidents/incident_detail.html#{panel}", context)
+        for panel in page.PANELS
+    )
+
+
+def busy_incident(riverbend):
+    incident = services.incident_open(
+        by=riverbend.cio,
+        title="Student information system down",
+        kind="sis",
+        severity=2,
+        all_schools=True,
+    )
+    services.incident_role_assign(
+        incident=incident, function=Role.COMMUNICATIONS, user=riverbend.comms, by=riverbend.cio
+    )
+    drafter_name(incident=incident, by=riverbend.comms, user=riverbend.academics)
+    draft_create(
+        incident=incident, by=riverbend.comms, audience=Audience.FAMILIES, channel=Channel.EMAIL
+    )
+    guidance.decision_record(
+        incident=incident,
+        by=riverbend.cio,
+        text="Grades are frozen until Friday",
+        decided_by="Superintendent",
+        rationale="The gradebook cannot be trusted until it is restored.",
+        visibility=Decision.Visibility.GOVERNANCE,
+    )
+    return incident
+
+
+@pytest.mark.parametrize("status", ["active", "recovery", "closed"])
+def test_every_audience_gets_exactly_its_own_rendering(riverbend, status):
+    incident = busy_incident(riverbend)
+    if status != "active":
+        services.incident_enter_recovery(incident=incident, by=riverbend.cio)
+    if status == "closed":
+        services.incident_close(incident=incident, by=riverbend.cio)
+    incident = selectors.incident_detail_queryset().get(pk=incident.pk)
+    now = timezone.now()
+
+    pushes = page.pushed_panels(incident, now)
+
+    assert set(pushes) == set(page.AUDIENCES)
+    for audience in page.AUDIENCES:
+        assert pushes[audience] == full_rendering(incident, audience, now), audience
+    # The audiences differ where they should: controls for the owner, drafts hidden from
+    # the academic and technical leads, the export link for the record-keepers.
+    assert pushes[page.OWNER] != pushes[Role.COMMUNICATIONS]
+    assert "panel-drafts" in pushes[Role.LEGAL]
+    assert "Export for the record" in pushes[Role.LEGAL]
+    assert "Export for the record" not in pushes[Role.TECHNICAL]
+
+
+def test_a_push_loads_the_shared_data_once(riverbend):
+    incident = selectors.incident_detail_queryset().get(pk=busy_incident(riverbend).pk)
+    now = timezone.now()
+    with CaptureQueriesContext(connection) as one_audience:
+        full_rendering(incident, page.OWNER, now)
+    with CaptureQueriesContext(connection) as every_audience:
+        page.pushed_panels(incident, now)
+
+    assert len(every_audience) == len(one_audience)
