@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -17,6 +18,17 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_ACCESS_CHANGED = 4409
 
 
+def signed_in(scope: dict):
+    """The person signed in on the socket's session (or AnonymousUser), kept in the scope.
+
+    Channels' AuthMiddleware would look the person up in a database call of its own; the
+    consumers do it inside their one connect-time call, so that a reconnecting page costs
+    one database connection, not two.
+    """
+    scope["user"] = user = get_user.func(scope)
+    return user
+
+
 class IncidentConsumer(AsyncWebsocketConsumer):
     """Forwards one audience's rendered fragments of an incident to a signed-in member of its
     response team.
@@ -26,9 +38,8 @@ class IncidentConsumer(AsyncWebsocketConsumer):
     """
 
     async def connect(self) -> None:
-        user = self.scope["user"]
         incident_id = self.scope["url_route"]["kwargs"]["incident_id"]
-        found = await self._audience(user, incident_id) if user.is_authenticated else None
+        user, found = await self._admit(incident_id)
         # Accept before refusing: a close before the handshake reaches the browser as a bare
         # 403 and code 1006, and the page could not tell "sign in again" from a network drop.
         await self.accept()
@@ -71,12 +82,16 @@ class IncidentConsumer(AsyncWebsocketConsumer):
         await self.close(code=code)
 
     @database_sync_to_async
-    def _audience(self, user, incident_id: int) -> tuple[str, int] | None:
+    def _admit(self, incident_id: int):
+        """The person, and their audience and the incident's sequence if they may watch."""
+        user = signed_in(self.scope)
+        if not user.is_authenticated:
+            return user, None
         incident = Incident.objects.filter(pk=incident_id).first()
         if incident is None or not can_view_incident(user, incident):
-            return None
+            return user, None
         audience = page.audience_of(user, incident)
-        return (audience, incident.sequence) if audience else None
+        return user, ((audience, incident.sequence) if audience else None)
 
 
 class DistrictConsumer(AsyncWebsocketConsumer):
@@ -85,8 +100,7 @@ class DistrictConsumer(AsyncWebsocketConsumer):
     connect, from the roles the person holds; no database work per message."""
 
     async def connect(self) -> None:
-        user = self.scope["user"]
-        found = await self._district(user) if user.is_authenticated else None
+        user, found = await self._admit()
         await self.accept()
         if found is None:
             code = CLOSE_FORBIDDEN if user.is_authenticated else CLOSE_UNAUTHENTICATED
@@ -130,7 +144,16 @@ class DistrictConsumer(AsyncWebsocketConsumer):
         await self.close(code=code)
 
     @database_sync_to_async
-    def _district(self, user) -> tuple[int, list[str], dict[str, int]] | None:
+    def _admit(self):
+        """The person, and their district, dashboard audiences and open incidents' sequences
+        if they hold a dashboard role."""
+        user = signed_in(self.scope)
+        if not user.is_authenticated:
+            return user, None
+        return user, self._district(user)
+
+    @staticmethod
+    def _district(user) -> tuple[int, list[str], dict[str, int]] | None:
         if user.district_id is None:
             return None
         audiences = [

@@ -324,3 +324,32 @@ def test_a_socket_idle_longer_than_the_layer_block_still_receives(riverbend):
 
     assert idle
     assert push["type"] == "push" and push["sequence"] == 1
+
+
+@pytest.mark.parametrize("path", ["incident", "district"])
+def test_a_connect_makes_one_database_call(riverbend, monkeypatch, path):
+    """A thousand pages reconnecting after a restart each cost one database connection."""
+    from channels.db import DatabaseSyncToAsync
+
+    incident = IncidentFactory(owner=riverbend.cio)
+    headers = session_headers(riverbend.comms)
+    calls = []
+    original = DatabaseSyncToAsync.thread_handler
+
+    def counting(self, loop, *args, **kwargs):
+        calls.append(getattr(self.func, "__name__", repr(self.func)))
+        return original(self, loop, *args, **kwargs)
+
+    monkeypatch.setattr(DatabaseSyncToAsync, "thread_handler", counting)
+
+    async def scenario():
+        socket = connect(incident.pk, headers) if path == "incident" else connect_district(headers)
+        connected, _ = await socket.connect()
+        hello = await socket.receive_json_from(2)
+        await socket.disconnect()
+        return connected, hello
+
+    connected, hello = async_to_sync(scenario)()
+
+    assert connected and hello["type"] == "hello"
+    assert calls == ["_admit"]
