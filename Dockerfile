@@ -1,4 +1,4 @@
-# The incident console: one image for web (daphne), the Celery worker and Celery beat.
+# The incident console: one image for web (uvicorn), the Celery worker and Celery beat.
 # docker-compose.yml shows how the three run together on PostgreSQL and Redis.
 FROM python:3.11-slim-bookworm
 
@@ -38,4 +38,6 @@ RUN DEBUG=false \
 
 EXPOSE 8000
 
-CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "incident_console.asgi:application"]
+# The web server's options are explained in incident_console/server.py.
+CMD ["uvicorn", "--host", "0.0.0.0", "--port", "8000", "--ws-per-message-deflate", "false", \
+     "--timeout-graceful-shutdown", "5", "--lifespan", "off", "incident_console.asgi:application"]

@@ -73,3 +73,27 @@ def test_debug_is_off_unless_asked_for(debug):
     result = load_settings(**env)
 
     assert '"DEBUG": false' in result.stdout
+
+
+def web_command(path: str) -> str:
+    """The web process's command line as a deployment file spells it."""
+    text = (ROOT / path).read_text()
+    if path == "Procfile":
+        return next(line for line in text.splitlines() if line.startswith("web:"))
+    if path == "Dockerfile":
+        command = text[text.index("CMD [") + 5 : text.rindex("]")]
+        return command.replace('"', "").replace(",", " ").replace("\\", "")
+    return text[text.index("  web:") :].split("depends_on")[0]
+
+
+@pytest.mark.parametrize("path", ["Procfile", "Dockerfile", "docker-compose.yml"])
+def test_every_deployment_runs_the_benchmarked_web_server(path):
+    from incident_console import server
+
+    words = web_command(path).split()
+
+    assert "uvicorn" in words
+    assert server.APP in words
+    options = list(server.CLI_OPTIONS)
+    for name, value in zip(options[::2], options[1::2], strict=True):
+        assert words[words.index(name) + 1] == value, f"{path}: {name}"

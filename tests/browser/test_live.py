@@ -2,7 +2,7 @@
 
 The sequence checks run against a scripted socket (Playwright stands in for the server), so
 a lost or out-of-order push can be staged exactly. The two-person test runs the real ASGI
-server (daphne) over the test database, so one person's approval reaches another person's
+server (uvicorn) over the test database, so one person's approval reaches another person's
 open page through Channels.
 """
 
@@ -25,6 +25,7 @@ from django.db import connection
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from comms import drafts
+from incident_console import server
 from incidents.timeline import timeline_append
 from tests.browser.conftest import _outside_the_event_loop
 from tests.conftest import DistrictSetup
@@ -132,7 +133,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def asgi_server(district):
-    """daphne serving the console over the test database, for as long as the test runs."""
+    """The production web server on the test database, for as long as the test runs."""
     if connection.vendor != "postgresql":
         pytest.skip("the real-server test shares the test database: run with DATABASE_URL set")
     settings = connection.settings_dict
@@ -150,16 +151,7 @@ def asgi_server(district):
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "incident_console.asgi:application",
-        ],
+        [sys.executable, "-m", *server.command("127.0.0.1", port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -176,7 +168,7 @@ def asgi_server(district):
             time.sleep(0.1)
     else:
         os.killpg(process.pid, signal.SIGKILL)
-        pytest.fail("daphne did not start:\n" + process.stdout.read().decode())
+        pytest.fail("the web server did not start:\n" + process.stdout.read().decode())
     yield base
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=10)

@@ -45,18 +45,14 @@ class Command(BaseCommand):
         beat = EmbeddedService(celery_app, thread=True, scheduler_cls="celery.beat.Scheduler")
         beat.start()
 
-        from daphne.endpoints import build_endpoint_description_strings
-        from daphne.server import Server
+        import uvicorn
 
+        from incident_console import server
         from incident_console.asgi import application
 
         self.stdout.write(f"Incident console on http://{host}:{port}/ (worker and beat embedded)")
         try:
-            Server(
-                application=application,
-                endpoints=build_endpoint_description_strings(host=host, port=port),
-                verbosity=1,
-            ).run()
+            uvicorn.Server(uvicorn.Config(application, host=host, port=port, **server.CONFIG)).run()
         finally:
             beat.stop()
             worker.stop(in_sighandler=False)
