@@ -69,7 +69,7 @@ CONNECT_GATE = 50  # at most this many first handshakes in flight (the reconnect
 
 # The ASGI servers, each one process, as they would be started in production.
 SERVERS = {
-    # The Procfile's command (daphne defaults: no compression, backlog 50).
+    # daphne with its defaults (no compression, backlog 50), as the console ran before.
     "daphne": ["-m", "daphne", "-b", "127.0.0.1", "-p", "{port}"],
     # uvicorn defaults: uvloop, httptools, websockets-sansio, permessage-deflate on.
     "uvicorn": [
@@ -81,6 +81,13 @@ SERVERS = {
         "-m", "uvicorn", "--host", "127.0.0.1", "--port", "{port}",
         "--lifespan", "off", "--no-access-log", "--log-level", "warning",
         "--ws-per-message-deflate", "false",
+    ],
+    # What the console runs (incident_console/server.py): the above plus a 5 s graceful stop.
+    "console": [
+        "-m", "uvicorn", "--host", "127.0.0.1", "--port", "{port}",
+        "--no-access-log", "--log-level", "warning",
+        "--ws-per-message-deflate", "false", "--timeout-graceful-shutdown", "5",
+        "--lifespan", "off",
     ],
 }  # fmt: skip
 APP = "incident_console.asgi:application"
@@ -216,7 +223,6 @@ def role_cost(incident_id: int, draft_ids: list[int]) -> None:
     _django()
     from asgiref.sync import sync_to_async
     from django.db import connection, reset_queries
-    from django.template.loader import render_to_string
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
@@ -235,22 +241,14 @@ def role_cost(incident_id: int, draft_ids: list[int]) -> None:
             elapsed = time.perf_counter() - started
         return elapsed * 1000, len(captured.captured_queries)
 
-    parts: dict[str, list[float]] = {}
-
     def render_only(incident_id: int) -> None:
+        """What publish() renders: the shared data once, then each audience's panels."""
         incident = selectors.incident_detail_queryset().get(pk=incident_id)
-        now = timezone.now()
-        spent: Counter[str] = Counter()
-        for audience in page.AUDIENCES:
-            started = time.perf_counter()
-            context = page.incident_context(incident, page.viewer_of(audience), now)
-            spent["context"] += time.perf_counter() - started
-            for panel in page.PANELS:
-                started = time.perf_counter()
-                render_to_string(f"incidents/incident_detail.html#{panel}", context)
-                spent[panel] += time.perf_counter() - started
-        for part, seconds in spent.items():
-            parts.setdefault(part, []).append(seconds * 1000)
+        page.pushed_panels(incident, timezone.now())
+
+    def shared_only(incident_id: int) -> None:
+        incident = selectors.incident_detail_queryset().get(pk=incident_id)
+        page.shared_context(incident, timezone.now(), scorecard=True)
 
     # Which of the render's queries repeat across the six audiences.
     reset_queries()
@@ -258,9 +256,8 @@ def role_cost(incident_id: int, draft_ids: list[int]) -> None:
         render_only(incident_id)
     sqls = [q["sql"] for q in captured.captured_queries]
     repeats = {"queries": len(sqls), "distinct": len(set(sqls))}
-    parts.clear()
 
-    approve, publish, render = [], [], []
+    approve, publish, render, shared = [], [], [], []
 
     def measure_all() -> None:
         timed(lambda: render_only(incident_id))  # template loading and the like, once
@@ -271,6 +268,7 @@ def role_cost(incident_id: int, draft_ids: list[int]) -> None:
             )
             publish.append(timed(lambda: live.publish(incident_id, from_sequence=0)))
             render.append(timed(lambda: render_only(incident_id)))
+            shared.append(timed(lambda: shared_only(incident_id)))
 
     async def as_in_the_server() -> None:
         # A sync thread under a running loop, as a view runs in the ASGI server: publish()'s
@@ -292,9 +290,7 @@ def role_cost(incident_id: int, draft_ids: list[int]) -> None:
                 "approve_with_push": summary(approve),
                 "publish": summary(publish),
                 "render_only": summary(render),
-                "render_ms_by_part": {
-                    part: round(statistics.median(v), 1) for part, v in parts.items()
-                },
+                "shared_data": summary(shared),
                 "render_query_repeats": repeats,
                 "samples": len(draft_ids),
                 "audiences": len(page.AUDIENCES),
@@ -1280,8 +1276,9 @@ def markdown(info: dict, out: dict) -> str:
             f"{cost['audiences']} audiences x {cost['panels']} panels without sending "
             f"{cost['render_only']['ms_p50']} ms and {cost['render_only']['queries']} queries "
             f"({cost['render_query_repeats']['distinct']} distinct SQL texts of "
-            f"{cost['render_query_repeats']['queries']}). Rendering time by part, summed over the "
-            f"audiences: {cost['render_ms_by_part']}.",
+            f"{cost['render_query_repeats']['queries']}). Of which "
+            f"loading the shared data {cost['shared_data']['ms_p50']} ms and "
+            f"{cost['shared_data']['queries']} queries, the rest rendering.",
         ]
     return "\n".join(lines)
 
