@@ -8,14 +8,14 @@ end), one redis-server of our own on a free port for the channels_redis layer, a
 server as a subprocess: daphne and uvicorn, one after the other, each in one process.
 
 Fan-out (per server and N): N websockets to ``/ws/incidents/<id>/``, signed in with real
-Django sessions of six users (one per push audience: owner, communications, CIO, legal,
-academics, technical; sockets are dealt round-robin, so many sockets share a session),
-sending ``Cookie`` and ``Origin`` as a browser does. Each round the communications lead GETs
-a draft's page for a CSRF token (untimed), then POSTs ``/comms/drafts/<id>/approve/`` over
-HTTP; the time runs from just before the POST's TCP connect to the moment the LAST socket
-has received the push whose ``sequence`` covers the approval. Every round approves a fresh
-draft that was seeded in review, so the page's panels (and the payload) are those of an
-incident with 30-odd drafts.
+Django sessions of seven users (one per push audience: owner, communications, a named
+drafter, CIO, legal, academics, technical; sockets are dealt round-robin, so many sockets
+share a session), sending ``Cookie`` and ``Origin`` as a browser does. Each round the
+communications lead GETs a draft's page for a CSRF token (untimed), then POSTs
+``/comms/drafts/<id>/approve/`` over HTTP; the time runs from just before the POST's TCP
+connect to the moment the LAST socket has received the push whose ``sequence`` covers the
+approval. Every round approves a fresh draft that was seeded in review, so the page's panels
+(and the payload) are those of an incident with 30-odd drafts.
 
 Floor: a plain ``websockets`` server process, on the same CPU as the ASGI server, that
 ``broadcast()``s a message of the same size (the largest real push of the run) to N sockets
@@ -145,6 +145,7 @@ AUDIENCE_USERS = (
     # (username, roles, audience the consumer will put them in)
     ("bench-owner", ("cio",), "owner"),
     ("bench-comms", ("communications",), "communications"),
+    ("bench-drafter", ("technical",), "drafter"),
     ("bench-cio", ("cio",), "cio"),
     ("bench-legal", ("legal",), "legal"),
     ("bench-academics", ("academics",), "academics"),
@@ -153,7 +154,7 @@ AUDIENCE_USERS = (
 
 
 def role_seed(incidents: int, drafts_per_incident: int) -> None:
-    """One district, six people, ``incidents`` open incidents each with drafts in review;
+    """One district, seven people, ``incidents`` open incidents each with drafts in review;
     print the sessions and ids as JSON."""
     _django()
     from unittest import mock
@@ -179,13 +180,14 @@ def role_seed(incidents: int, drafts_per_incident: int) -> None:
     owner, lead = people["bench-owner"], people["bench-comms"]
     made = []
     # Nobody listens while seeding: skip rendering a push for every seeded row.
-    with mock.patch("incidents.live.publish"):
+    with mock.patch("incidents.live.publish"), mock.patch("incidents.live.end_sessions"):
         for k in range(incidents):
             incident = incident_open(
                 by=owner, title=f"Bench live {k}", kind=Incident.Kind.SIS, severity=2,
                 all_schools=True,
             )  # fmt: skip
             incident_role_assign(incident=incident, function="communications", user=lead, by=owner)
+            drafts.drafter_name(incident=incident, by=lead, user=people["bench-drafter"])
             ids = []
             for _ in range(drafts_per_incident):
                 draft = drafts.draft_create(
@@ -203,7 +205,11 @@ def role_seed(incidents: int, drafts_per_incident: int) -> None:
         client.force_login(people[username])
         sessions[audience] = client.cookies[settings.SESSION_COOKIE_NAME].value
     incident = Incident.objects.get(pk=made[0]["id"])
-    audiences = {page.audience_of(people[u], incident) for u, _, _ in AUDIENCE_USERS}
+    drafter_ids = set(incident.drafters.values_list("user_id", flat=True))
+    audiences = {
+        page.audience_of(people[u], incident, is_drafter=people[u].pk in drafter_ids)
+        for u, _, _ in AUDIENCE_USERS
+    }
     assert audiences == set(page.AUDIENCES), audiences
     print(
         json.dumps(
@@ -250,7 +256,7 @@ def role_cost(incident_id: int, draft_ids: list[int]) -> None:
         incident = selectors.incident_detail_queryset().get(pk=incident_id)
         page.shared_context(incident, timezone.now(), scorecard=True)
 
-    # Which of the render's queries repeat across the six audiences.
+    # Which of the render's queries repeat across the audiences.
     reset_queries()
     with CaptureQueriesContext(connection) as captured:
         render_only(incident_id)
@@ -941,7 +947,7 @@ async def layer_fan_out(
 ) -> dict:
     """The approval's push without the approval: this process group_sends each audience's
     real fragment, as publish() does, and times the first send -> the last socket. What is
-    left of the end-to-end time is the request: the write, and rendering six audiences."""
+    left of the end-to-end time is the request: the write, and rendering every audience."""
     from channels_redis.core import RedisChannelLayer
 
     from incidents.live import incident_group
@@ -1197,7 +1203,7 @@ def markdown(info: dict, out: dict) -> str:
             if k in info
         ) + f". Load average at start {info['loadavg_at_start']}.",
         "",
-        f"Push payload (largest of the six audiences): {out['payload_bytes']:,} bytes.",
+        f"Push payload (largest of the audiences): {out['payload_bytes']:,} bytes.",
         "",
     ]  # fmt: skip
     for kind in dict.fromkeys(r["server"] for r in out["fan_out"]):

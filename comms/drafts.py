@@ -215,7 +215,15 @@ def drafter_name(*, incident: Incident, by: User, user: User) -> Drafter:
             summary=f"{user} named to write drafts",
             payload={"user": user.pk},
         )
+        _recheck_sockets(user)
     return drafter
+
+
+def _recheck_sockets(user: User) -> None:
+    """The person's open pages reconnect and get the pushes of their new audience."""
+    from incidents import live
+
+    transaction.on_commit(lambda: live.end_sessions(user.pk, reason="access_changed"))
 
 
 @transaction.atomic
@@ -231,6 +239,7 @@ def drafter_remove(*, incident: Incident, by: User, user: User) -> None:
             summary=f"{user} no longer writes drafts",
             payload={"user": user.pk},
         )
+        _recheck_sockets(user)
 
 
 def _check_body(body: str) -> str:

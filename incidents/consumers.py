@@ -90,7 +90,8 @@ class IncidentConsumer(AsyncWebsocketConsumer):
         incident = Incident.objects.filter(pk=incident_id).first()
         if incident is None or not can_view_incident(user, incident):
             return user, None
-        audience = page.audience_of(user, incident)
+        is_drafter = incident.drafters.filter(user=user).exists()
+        audience = page.audience_of(user, incident, is_drafter=is_drafter)
         return user, ((audience, incident.sequence) if audience else None)
 
 

@@ -15,9 +15,12 @@ from incidents import selectors
 from incidents.models import Incident, Role, User
 
 # Push audiences of the incident page, most capable first: a person with several roles
-# joins the first that applies.
+# joins the first that applies. A drafter is someone the communications lead named to
+# write drafts for this incident.
 OWNER = "owner"
-AUDIENCES = (OWNER, Role.COMMUNICATIONS, Role.CIO, Role.LEGAL, Role.ACADEMICS, Role.TECHNICAL)
+DRAFTER = "drafter"
+ROLE_AUDIENCES = (Role.CIO, Role.LEGAL, Role.ACADEMICS, Role.TECHNICAL)
+AUDIENCES = (OWNER, Role.COMMUNICATIONS, DRAFTER, *ROLE_AUDIENCES)
 
 # Every panel of the page that is pushed, each a partial with a stable root id.
 PANELS = ("clock", "roles", "cadence", "drafts", "decisions", "recovery", "duties", "timeline")
@@ -31,15 +34,19 @@ class Viewer:
     is_drafter: bool = False
 
 
-def audience_of(user: User, incident: Incident) -> str | None:
+def audience_of(user: User, incident: Incident, *, is_drafter: bool) -> str | None:
     if user.pk == incident.owner_id:
         return OWNER
-    return next((a for a in AUDIENCES[1:] if user.has_role(a)), None)
+    if user.has_role(Role.COMMUNICATIONS):
+        return Role.COMMUNICATIONS
+    if is_drafter:
+        return DRAFTER
+    return next((a for a in ROLE_AUDIENCES if user.has_role(a)), None)
 
 
 def viewer_for(user: User, incident: Incident, drafter_ids: set[int]) -> Viewer:
     return Viewer(
-        audience=audience_of(user, incident) or "",
+        audience=audience_of(user, incident, is_drafter=user.pk in drafter_ids) or "",
         roles=frozenset(user.roles),
         is_owner=user.pk == incident.owner_id,
         is_drafter=user.pk in drafter_ids,
@@ -50,6 +57,8 @@ def viewer_of(audience: str) -> Viewer:
     """A stand-in viewer for rendering a push to ``audience``."""
     if audience == OWNER:
         return Viewer(audience, frozenset({Role.CIO}), is_owner=True)
+    if audience == DRAFTER:
+        return Viewer(audience, frozenset(), is_owner=False, is_drafter=True)
     return Viewer(audience, frozenset({audience}), is_owner=False)
 
 

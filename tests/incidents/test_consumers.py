@@ -195,6 +195,43 @@ def test_a_change_of_access_closes_the_socket_for_a_recheck(riverbend):
     assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4409}
 
 
+def test_a_named_drafter_is_rechecked_and_then_gets_the_drafters_push(riverbend):
+    from comms import drafts
+
+    incident = IncidentFactory(owner=riverbend.cio)
+    services.incident_role_assign(
+        incident=incident, function=Role.COMMUNICATIONS, user=riverbend.comms, by=riverbend.cio
+    )
+    headers = session_headers(riverbend.technical)
+
+    def name_drafter():
+        drafts.drafter_name(incident=incident, by=riverbend.comms, user=riverbend.technical)
+
+    def a_note():
+        timeline_append(incident=incident, kind="note", summary="Vendor called back")
+
+    async def scenario():
+        before = connect(incident.pk, headers)
+        await before.connect()
+        await before.receive_json_from(2)
+        await database_sync_to_async(name_drafter)()
+        # The push of the naming may come first; the close follows it.
+        while (message := await before.receive_output(timeout=2))["type"] != "websocket.close":
+            pass
+        after = connect(incident.pk, headers)
+        await after.connect()
+        await after.receive_json_from(2)
+        await database_sync_to_async(a_note)()
+        push = await after.receive_json_from(2)
+        await after.disconnect()
+        return message, push
+
+    closing, push = async_to_sync(scenario)()
+
+    assert closing == {"type": "websocket.close", "code": 4409}
+    assert 'id="new-audience"' in push["html"]
+
+
 def connect_district(headers):
     return WebsocketCommunicator(application, "/ws/district/", headers=headers)
 

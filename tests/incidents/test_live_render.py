@@ -68,6 +68,10 @@ def test_every_audience_gets_exactly_its_own_rendering(riverbend, status):
     assert "panel-drafts" in pushes[Role.LEGAL]
     assert "Export for the record" in pushes[Role.LEGAL]
     assert "Export for the record" not in pushes[Role.TECHNICAL]
+    # A named drafter writes drafts whatever their role; the technical lead does not.
+    if status != "closed":
+        assert 'id="new-audience"' in pushes[page.DRAFTER]
+    assert 'id="new-audience"' not in pushes[Role.TECHNICAL]
 
 
 def test_a_push_loads_the_shared_data_once(riverbend):
