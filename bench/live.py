@@ -225,7 +225,7 @@ def role_seed(incidents: int, drafts_per_incident: int) -> None:
 
 def role_cost(incident_id: int, draft_ids: list[int]) -> None:
     """Server-side work behind one approval, in this process: the service with its
-    after-commit push, and the push's rendering alone, with query counts."""
+    after-commit hand-off of the push, and the push's rendering alone, with query counts."""
     _django()
     from asgiref.sync import sync_to_async
     from django.db import connection, reset_queries
@@ -777,6 +777,18 @@ async def start_server(
     raise RuntimeError(f"{name} did not answer /health/live within 60 s:\n{process.tail()}")
 
 
+async def start_worker(bench: Bench) -> Process:
+    """The Celery worker as the Procfile starts it: it renders the pushes after each change."""
+    args = [sys.executable, "-m", "celery", "--app", "incident_console", "worker"]
+    process = bench.spawn("worker", [*args, "--concurrency", "2", "--loglevel", "INFO"])
+    started = time.monotonic()
+    while "ready." not in (process.log.read_text() if process.log.exists() else ""):
+        if process.popen.poll() is not None or time.monotonic() - started > 60:
+            raise RuntimeError(f"the worker did not start:\n{process.tail()}")
+        await asyncio.sleep(0.1)
+    return process
+
+
 def group_members(bench: Bench, incident_id: int) -> int:
     """Channel names in the incident's audience groups in Redis, stale ones included (a
     consumer that never ran its disconnect stays a member until the layer's group expiry)."""
@@ -1101,6 +1113,7 @@ async def run(plan: Plan, args: argparse.Namespace, workdir: Path) -> dict:
         log(f"seeding {len(configs) + 2} incidents with {drafts} drafts in review each")
         seed = bench.role("_seed", str(len(configs) + 2), str(drafts))
         incidents = list(seed["incidents"])
+        await start_worker(bench)
         cost_incident = incidents.pop()
         storm_incident = incidents.pop()
         samples: dict[int, str] = {}
@@ -1276,8 +1289,9 @@ def markdown(info: dict, out: dict) -> str:
         lines += [
             "",
             f"Server-side work per approval, in one process (median of {cost['samples']}): "
-            f"draft_approve with its after-commit push {cost['approve_with_push']['ms_p50']} ms "
-            f"and {cost['approve_with_push']['queries']} queries; publish() alone "
+            f"draft_approve with its after-commit hand-off "
+            f"{cost['approve_with_push']['ms_p50']} ms and "
+            f"{cost['approve_with_push']['queries']} queries; publish() alone "
             f"{cost['publish']['ms_p50']} ms and {cost['publish']['queries']} queries; rendering "
             f"{cost['audiences']} audiences x {cost['panels']} panels without sending "
             f"{cost['render_only']['ms_p50']} ms and {cost['render_only']['queries']} queries "

@@ -42,14 +42,7 @@ def sweep(*, limit: int = 500) -> SweepResult:
     engine_heartbeat_record()
     with live.collected() as touched:
         _sweep(result, limit)
-    from incidents.tasks import live_publish
-
-    for incident_id, first_sequence in touched.items():
-        try:
-            live_publish.delay(incident_id, first_sequence - 1)
-        except Exception:
-            # Pages catch up from their heartbeat; the firings themselves are committed.
-            log.exception("could not queue the live push of incident %s", incident_id)
+    live.hand_off(touched)
     engine_heartbeat_record()
     return result
 

@@ -1,7 +1,7 @@
 """Live push: group names, and after-commit rendering of changed fragments per audience.
 
-Each committed change bumps the incident's sequence number. After commit, the incident
-page's panels are rendered once per audience (not once per socket) and sent to that
+Each committed change bumps the incident's sequence number. After commit, a worker renders
+the incident page's panels once per audience (not once per socket) and sends them to that
 audience's group, each fragment carrying the sequence numbers it covers. Channel layers
 deliver at most once, so pages also re-fetch over HTTP on a gap, on reconnect and when
 heartbeats stop: the socket only makes the page fast, never correct.
@@ -71,9 +71,8 @@ _collecting = threading.local()
 def collected() -> Iterator[dict[int, int]]:
     """Within this block, changes are gathered instead of pushed after each commit.
 
-    The timer engine fires many deadlines in a row, each in its own transaction; rendering
-    every page after each one would slow the sweep down. It collects the incidents it touched
-    and hands one push per incident to a worker at the end.
+    The timer engine fires many deadlines in a row, each in its own transaction; it collects
+    the incidents it touched and hands off one push per incident at the end.
     """
     _collecting.changes = changes = {}
     try:
@@ -102,13 +101,25 @@ def _flush() -> None:
     pending = getattr(transaction.get_connection(), "live_pending", {})
     changed = dict(pending)
     pending.clear()
+    hand_off(changed)
+
+
+def hand_off(changed: dict[int, int]) -> None:
+    """Queue one push per changed incident, rendered by a worker, not in the request.
+
+    The person who made the change gets their answer without waiting for six audiences'
+    rendering, and the rendering runs in the worker's processes, beside the web process
+    rather than on its core. ``changed`` maps each incident to its first new sequence number.
+    """
+    from incidents.tasks import live_publish
+
     for incident_id, first_sequence in changed.items():
         try:
-            publish(incident_id, from_sequence=first_sequence - 1)
+            live_publish.delay(incident_id, first_sequence - 1)
         except Exception:
             # The change is committed and pages catch up on their next heartbeat or
-            # reconnect; a broken push must not turn a saved change into an error page.
-            log.exception("live push failed for incident %s", incident_id)
+            # reconnect; a broker outage must not turn a saved change into an error page.
+            log.exception("could not queue the live push of incident %s", incident_id)
 
 
 def send(group: str, message: dict) -> None:

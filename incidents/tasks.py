@@ -38,6 +38,7 @@ def live_heartbeat() -> int:
 
 @shared_task(ignore_result=True)
 def live_publish(incident_id: int, from_sequence: int) -> None:
-    """Push an incident's pages after the timer engine changed it. Safe to run twice: a push
-    renders what the database holds, and pages ignore what they already show."""
+    """Render and send an incident's pages after a change was committed (``live.hand_off``).
+    Safe to run twice or out of order: a push renders what the database holds, and a page
+    ignores what it already shows and re-fetches on a gap."""
     live.publish(incident_id, from_sequence=from_sequence)

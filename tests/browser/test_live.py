@@ -1,9 +1,9 @@
 """Live updates in chromium.
 
 The sequence checks run against a scripted socket (Playwright stands in for the server), so
-a lost or out-of-order push can be staged exactly. The two-person test runs the real ASGI
-server (uvicorn) over the test database, so one person's approval reaches another person's
-open page through Channels.
+a lost or out-of-order push can be staged exactly. The two-person tests run the console
+(`run_console`: uvicorn with a worker) over the test database, so one person's approval
+reaches another person's open page through Channels.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from django.db import connection
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from comms import drafts
-from incident_console import server
 from incidents.timeline import timeline_append
 from tests.browser.conftest import _outside_the_event_loop
 from tests.conftest import DistrictSetup
@@ -71,6 +70,32 @@ def test_a_contiguous_push_is_swapped_in(page: Page, sign_in, district, open_inc
     scripted.send(type="push", sequence=sequence + 1, html=fragment, **{"from": sequence})
 
     expect(page.locator("#panel-timeline")).to_contain_text("Pushed row")
+
+
+def test_a_push_older_than_the_page_is_ignored(page: Page, sign_in, district, open_incident):
+    """Two workers may send two pushes of one incident out of order."""
+    scripted = ScriptedSocket(page)
+    sign_in(district.cio)
+    page.goto(f"/incidents/{open_incident.pk}/")
+    expect(page.get_by_text("Live updates: on")).to_be_visible()
+    s = open_incident.sequence
+
+    def timeline(text: str, sequence: int) -> str:
+        return (
+            f'<section class="panel" id="panel-timeline" data-seq="{sequence}">'
+            f"<h2>Timeline</h2><p>{text}</p></section>"
+        )
+
+    scripted.send(type="push", sequence=s + 2, html=timeline("Newer", s + 2), **{"from": s})
+    expect(page.locator("#panel-timeline")).to_contain_text("Newer")
+    scripted.send(type="push", sequence=s + 1, html=timeline("Older", s + 1), **{"from": s})
+    # Messages are handled in order: once this one shows, the older push has been handled.
+    marker = f'<section class="panel" id="panel-roles" data-seq="{s + 3}"><p>Marker</p></section>'
+    scripted.send(type="push", sequence=s + 3, html=marker, **{"from": s + 2})
+    expect(page.locator("#panel-roles")).to_contain_text("Marker")
+
+    expect(page.locator("#panel-timeline")).to_contain_text("Newer")
+    expect(page.locator("#panel-timeline")).not_to_contain_text("Older")
 
 
 def test_a_missed_push_is_recovered_over_http(page: Page, sign_in, district, open_incident):
@@ -133,7 +158,9 @@ def free_port() -> int:
 
 @pytest.fixture
 def asgi_server(district):
-    """The production web server on the test database, for as long as the test runs."""
+    """The console on the test database, for as long as the test runs: uvicorn with a Celery
+    worker and beat in the same process (``run_console``), so pushes are rendered by a real
+    worker as in production."""
     if connection.vendor != "postgresql":
         pytest.skip("the real-server test shares the test database: run with DATABASE_URL set")
     settings = connection.settings_dict
@@ -149,9 +176,12 @@ def asgi_server(district):
         )
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    # Without REDIS_URL the console runs embedded: its worker takes tasks from the web
+    # process's in-memory broker.
+    for name in ("DJANGO_ALLOW_ASYNC_UNSAFE", "REDIS_URL"):
+        env.pop(name, None)
     process = subprocess.Popen(
-        [sys.executable, "-m", *server.command("127.0.0.1", port)],
+        [sys.executable, "manage.py", "run_console", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
