@@ -500,7 +500,7 @@ class Fleet:
         ):
             return
         current.arrivals[i] = now
-        if i < 6:  # one socket per audience (sockets are dealt round-robin)
+        if i < len(AUDIENCE_USERS):  # one socket per audience (dealt round-robin)
             current.samples[i] = raw
         if len(current.arrivals) == current.n:
             current.done.set()
