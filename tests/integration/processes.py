@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -100,6 +101,9 @@ class Stack:
         self.sms_file = tmp_path / "sms.jsonl"
         self.processes: list[tuple[str, subprocess.Popen]] = []
         self.redis: subprocess.Popen | None = None
+        self.killed: set[int] = set()
+        self.restarts: list[str] = []
+        self.supervisor: threading.Thread | None = None
         self.env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
         self.env.update(
             DATABASE_URL=database_url,
@@ -231,11 +235,34 @@ class Stack:
 
     def kill(self, process: subprocess.Popen) -> None:
         """SIGKILL the process and every child in its group: no shutdown code runs."""
+        self.killed.add(process.pid)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
+    def supervise(self) -> None:
+        """Start again, as ``restart: unless-stopped`` in docker-compose.yml does, any web
+        server, worker or beat that exits by itself; each restart is noted in ``restarts``."""
+        starters = {"web": self.start_web, "worker": self.start_worker, "beat": self.start_beat}
+
+        def watch() -> None:
+            while self.supervisor is not None:
+                for name, process in list(self.processes):
+                    kind = name.split("-")[0]
+                    exited = process.poll() is not None and process.pid not in self.killed
+                    if kind in starters and exited:
+                        self.killed.add(process.pid)
+                        self.restarts.append(f"{name} exited with {process.returncode}")
+                        starters[kind](f"{name}-again")
+                time.sleep(0.2)
+
+        self.supervisor = threading.Thread(target=watch, daemon=True)
+        self.supervisor.start()
+
     def stop_all(self) -> None:
+        supervisor, self.supervisor = self.supervisor, None
+        if supervisor is not None:
+            supervisor.join()
         for _, process in self.processes:
             self.kill(process)
         self.db.close()
