@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from email.utils import make_msgid
 from typing import Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -128,15 +131,42 @@ def _deliver(model, pk: int, send, related: list[str]) -> str:
         send(row)
     except Exception as error:
         failed = row.attempts >= model.MAX_ATTEMPTS
-        sending.update(
-            status=model.Status.FAILED if failed else model.Status.RETRY,
-            next_attempt_at=timezone.now() + backoff(row.attempts),
-            last_error=str(error)[:500],
+        at, message = timezone.now(), str(error)[:500]
+        _record(
+            lambda: sending.update(
+                status=model.Status.FAILED if failed else model.Status.RETRY,
+                next_attempt_at=at + backoff(row.attempts),
+                last_error=message,
+            )
         )
         log.warning("delivery of %s %s failed: %s", model.__name__, pk, error)
         return "failed" if failed else "retry"
-    sending.update(status=model.Status.SENT, sent_at=timezone.now(), last_error="")
+    sent_at = timezone.now()
+    _record(lambda: sending.update(status=model.Status.SENT, sent_at=sent_at, last_error=""))
     return "sent"
+
+
+def _record(write: Callable[[], object]) -> None:
+    """Record the outcome of a send, retrying while the database is unreachable.
+
+    The provider has already been called. Were the row left ``sending`` because the database
+    restarted at that moment, the stale-claim sweep would send it again; so the worker keeps
+    trying for up to half the stale-claim time, long enough for a restart or a failover,
+    and well before the sweep would take the row back.
+    """
+    give_up = time.monotonic() + settings.NOTIFICATION_STALE_CLAIM_SECONDS / 2
+    pause = 0.25
+    while True:
+        try:
+            write()
+            return
+        except (OperationalError, InterfaceError):
+            if time.monotonic() + pause > give_up:
+                raise
+            log.warning("could not record a send; the database is unreachable, retrying")
+            connection.close()  # the next query opens a new connection
+            time.sleep(pause)
+            pause = min(pause * 2, 4.0)
 
 
 def deliver(*, notification_id: int) -> str:

@@ -516,7 +516,9 @@ def _dispatch(update: PublishedUpdate, policy: CommsPolicy) -> None:
     if queued:
         from comms.tasks import deliver_dispatch
 
-        transaction.on_commit(lambda: [deliver_dispatch.delay(pk) for pk in queued])
+        # Robust: the publication is saved whether or not the broker answers, so a Redis
+        # outage must not turn it into an error page; the requeue task sends these rows.
+        transaction.on_commit(lambda: [deliver_dispatch.delay(pk) for pk in queued], robust=True)
 
 
 @transaction.atomic

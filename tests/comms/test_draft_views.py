@@ -413,3 +413,36 @@ def test_naming_a_drafter_as_the_wrong_role_is_forbidden(client, incident, river
 
     assert response.status_code == 403
     assert not incident.drafters.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_publication_saved_while_the_broker_is_down_is_answered_as_saved(
+    client, riverbend, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    from comms.models import Dispatch
+    from comms.tasks import deliver_dispatch
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis. Connection refused.")
+
+    CommsPolicy.objects.create(district=riverbend.district, sms_lists={"staff": ["+15555550199"]})
+    incident = incident_services.incident_open(
+        by=riverbend.cio, title="SIS down", kind="sis", severity=2, all_schools=True
+    )
+    draft = drafts.draft_create(
+        incident=incident, by=riverbend.comms, audience="staff", channel="sms"
+    )
+    drafts.draft_submit(draft=draft, by=riverbend.comms, expected_revision=1)
+    drafts.draft_approve(draft=draft, by=riverbend.comms, expected_revision=1)
+    monkeypatch.setattr(deliver_dispatch, "delay", broker_down)
+    client.force_login(riverbend.comms)
+
+    response = act(client, draft, "publish", expected_revision=1, next_update_in=30)
+
+    # Saved, so answered as saved: an error page would make the lead publish again.
+    assert response.status_code == 302
+    assert PublishedUpdate.objects.filter(draft=draft).count() == 1
+    # The text waits for the requeue task instead of being lost.
+    assert list(Dispatch.objects.values_list("status", flat=True)) == ["pending"]

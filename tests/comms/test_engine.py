@@ -1,6 +1,7 @@
 """The timer engine: every timer path fires once, ignores a stale generation, and ignores a
 duplicate delivery; catch-up after downtime; exercises on a scaled clock."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -269,6 +270,39 @@ def test_a_send_that_died_with_its_worker_is_retried_once(incident, clock, river
     ids = undelivered_due()
     assert text.pk in ids
     assert deliver(notification_id=text.pk) == "sent"
+    assert deliver(notification_id=text.pk) == "skipped"
+    assert sms_outbox.delivered_keys() == [text.key]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_send_the_database_could_not_record_at_once_is_recorded_not_sent_again(
+    incident, clock, riverbend, sms_outbox, monkeypatch
+):
+    from django.db import OperationalError
+    from django.db.models.query import QuerySet
+
+    clock.move_to(START + timedelta(minutes=61))
+    monkeypatch.setattr(deliver_notification, "delay", lambda pk: None)  # rows wait
+    engine.sweep()
+    text = Notification.objects.filter(channel="sms", recipient=riverbend.comms).first()
+    update = QuerySet.update
+    blinks = []
+
+    def update_while_the_database_restarts(self, **kwargs):
+        # The database goes away once, just after the provider accepted the text.
+        if kwargs.get("status") == "sent" and not blinks:
+            blinks.append(kwargs)
+            raise OperationalError("server closed the connection unexpectedly")
+        return update(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", update_while_the_database_restarts)
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+
+    assert deliver(notification_id=text.pk) == "sent"
+
+    text.refresh_from_db()
+    assert blinks and text.status == "sent"
+    # Left "sending", the stale-claim sweep would have sent it a second time.
     assert deliver(notification_id=text.pk) == "skipped"
     assert sms_outbox.delivered_keys() == [text.key]
 

@@ -1,0 +1,437 @@
+"""Real processes for the integration tests: a private redis-server, celery workers and
+beats, the web server, and probes into the database they share.
+
+``Stack`` starts each process in its own session, logging to a file in the test's temporary
+directory, and kills whole process groups with SIGKILL, so no shutdown code runs. Waits poll
+a condition against a time limit. The fixtures that give each test its own database are in
+``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+SEED = Path(__file__).with_name("timer_faults_seed.py")
+
+
+def needs_real_services(what: str) -> list[pytest.MarkDecorator]:
+    """Skip marks for tests that run real processes over PostgreSQL and a redis-server."""
+    return [
+        pytest.mark.skipif(
+            not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")),
+            reason=f"{what} need DATABASE_URL and REDIS_URL (set by .ci/run)",
+        ),
+        pytest.mark.skipif(
+            shutil.which("redis-server") is None,
+            reason=f"{what} start their own redis-server, which is not installed",
+        ),
+    ]
+
+
+# Sends whose worker died are retried after this long (the production default is 120 s);
+# the test's deliveries take milliseconds, so a short value cannot cause a repeat.
+STALE_CLAIM_SECONDS = 10
+# Beat requeues undelivered rows every 15 s; a pending row is requeued once 30 s old.
+REQUEUE_WAIT = 15 + 30
+STARTUP_LIMIT = 60.0
+PREFIX = f"incident_console_faults_{os.getpid()}"
+# The web server, as the Procfile starts it; {port} is filled in.
+WEB_COMMAND = [
+    "uvicorn",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "{port}",
+    "--ws-per-message-deflate",
+    "false",
+    "--timeout-graceful-shutdown",
+    "5",
+    "incident_console.asgi:application",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Burst:
+    """Deadlines moved to fall due during a test, and the texts each one owes."""
+
+    deadlines: list[int]
+    texts: dict[int, int]
+
+    @classmethod
+    def of(cls, seeded: dict) -> Burst:
+        return cls(seeded["deadlines"], {int(k): v for k, v in seeded["texts"].items()})
+
+    @property
+    def texts_owed(self) -> int:
+        return sum(self.texts.values())
+
+
+class Stack:
+    """One test's database, redis-server, workers and beats, and the probes into them."""
+
+    def __init__(self, tmp_path: Path, database_url: str) -> None:
+        import psycopg2
+
+        self.dir = tmp_path
+        self.redis_port = free_port()
+        self.sms_file = tmp_path / "sms.jsonl"
+        self.processes: list[tuple[str, subprocess.Popen]] = []
+        self.redis: subprocess.Popen | None = None
+        self.killed: set[int] = set()
+        self.restarts: list[str] = []
+        self.supervisor: threading.Thread | None = None
+        self.env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+        self.env.update(
+            DATABASE_URL=database_url,
+            REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0",
+            DEBUG="true",
+            PYTHONUNBUFFERED="1",
+            VAR_DIR=str(tmp_path),
+            SMS_PROVIDER="comms.delivery.RecordingSmsProvider",
+            SMS_RECORD_FILE=str(self.sms_file),
+            NOTIFICATION_STALE_CLAIM_SECONDS=str(STALE_CLAIM_SECONDS),
+            PATH=f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
+        )
+        self.database_url = database_url
+        self.db = psycopg2.connect(database_url)
+        self.db.autocommit = True
+        self.web_port = free_port()
+
+    # --- processes -------------------------------------------------------------------
+    def spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        with open(self.dir / f"{name}.log", "a") as log:
+            process = subprocess.Popen(
+                args,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.processes.append((name, process))
+        return process
+
+    def start_redis(self, name: str = "redis") -> subprocess.Popen:
+        self.redis = self.spawn(
+            name,
+            [
+                "redis-server",
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+        )
+        self.wait_until(self.redis_answers, "redis-server answered", STARTUP_LIMIT)
+        return self.redis
+
+    def start_worker(self, name: str) -> subprocess.Popen:
+        return self.spawn(
+            name,
+            [
+                str(VENV_BIN / "celery"),
+                "--app",
+                "incident_console",
+                "worker",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+                "--hostname",
+                f"{name}@%h",
+            ],
+        )
+
+    def start_beat(self, name: str) -> subprocess.Popen:
+        # Each beat needs its own schedule file and pid file, or the second refuses to start.
+        return self.spawn(
+            name,
+            [
+                str(VENV_BIN / "celery"),
+                "--app",
+                "incident_console",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(self.dir / f"{name}-schedule"),
+                "--pidfile",
+                str(self.dir / f"{name}.pid"),
+            ],
+        )
+
+    def start_web(self, name: str) -> tuple[subprocess.Popen, float]:
+        """Start the web server on the stack's port; return it and the seconds until
+        ``/health/live`` answered."""
+        started = time.monotonic()
+        args = [a.format(port=self.web_port) for a in WEB_COMMAND]
+        process = self.spawn(name, [str(VENV_BIN / args[0]), *args[1:]])
+
+        def answers() -> bool:
+            if process.poll() is not None:
+                pytest.fail(f"{name} exited with {process.returncode}\n{self.logs()}")
+            return self.http_status("GET", "/health/live") == 200
+
+        self.wait_until(answers, f"{name} answered", STARTUP_LIMIT)
+        return process, time.monotonic() - started
+
+    def http(
+        self, method: str, path: str, *, cookie: str = "", form: dict | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One request to the web server on a fresh connection: status, headers, body.
+        Raises ``OSError`` or ``http.client.HTTPException`` when the server is not there."""
+        from urllib.parse import urlencode
+
+        origin = f"http://127.0.0.1:{self.web_port}"
+        headers = {"Cookie": cookie, "Origin": origin} if cookie else {}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection = http.client.HTTPConnection("127.0.0.1", self.web_port, timeout=30)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    def http_status(self, method: str, path: str) -> int | None:
+        """The status of one request, or None when nothing answered."""
+        try:
+            return self.http(method, path)[0]
+        except (OSError, http.client.HTTPException):
+            return None
+
+    def kill(self, process: subprocess.Popen) -> None:
+        """SIGKILL the process and every child in its group: no shutdown code runs."""
+        self.killed.add(process.pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def supervise(self) -> None:
+        """Start again, as ``restart: unless-stopped`` in docker-compose.yml does, any web
+        server, worker or beat that exits by itself; each restart is noted in ``restarts``."""
+        starters = {"web": self.start_web, "worker": self.start_worker, "beat": self.start_beat}
+
+        def watch() -> None:
+            while self.supervisor is not None:
+                for name, process in list(self.processes):
+                    kind = name.split("-")[0]
+                    exited = process.poll() is not None and process.pid not in self.killed
+                    if kind in starters and exited:
+                        self.killed.add(process.pid)
+                        self.restarts.append(f"{name} exited with {process.returncode}")
+                        starters[kind](f"{name}-again")
+                time.sleep(0.2)
+
+        self.supervisor = threading.Thread(target=watch, daemon=True)
+        self.supervisor.start()
+
+    def stop_all(self) -> None:
+        supervisor, self.supervisor = self.supervisor, None
+        if supervisor is not None:
+            supervisor.join()
+        for _, process in self.processes:
+            self.kill(process)
+        self.db.close()
+
+    def logs(self) -> str:
+        tails = []
+        for name in dict(self.processes):
+            lines = (self.dir / f"{name}.log").read_text(errors="replace").splitlines()
+            tails.append(f"--- {name}.log (last 25 lines)\n" + "\n".join(lines[-25:]))
+        return "\n".join(tails)
+
+    # --- probes ----------------------------------------------------------------------
+    def redis_answers(self) -> bool:
+        import redis
+
+        try:
+            return redis.Redis(port=self.redis_port, socket_timeout=1).ping()
+        except redis.RedisError:
+            return False
+
+    def redis_pushes(self) -> int:
+        """Messages published to the broker so far (kombu's Redis transport uses LPUSH)."""
+        import redis
+
+        stats = redis.Redis(port=self.redis_port).info("commandstats")
+        return stats.get("cmdstat_lpush", {}).get("calls", 0)
+
+    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
+        """Run one query; after the server restarted, the next call connects again."""
+        import psycopg2
+
+        for attempt in (1, 2):
+            if self.db.closed:
+                self.db = psycopg2.connect(self.database_url)
+                self.db.autocommit = True
+            try:
+                with self.db.cursor() as cursor:
+                    cursor.execute(query, params)
+                    return cursor.fetchall()
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                self.db.close()  # the server went away: connect again, once
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def fired(self, burst: Burst) -> int:
+        return self.sql(
+            "SELECT count(*) FROM comms_deadline WHERE id = ANY(%s) AND status = 'fired'",
+            (burst.deadlines,),
+        )[0][0]
+
+    def texts(self, burst: Burst) -> dict[str, str]:
+        """The text-message outbox rows of the burst: key -> status."""
+        return dict(
+            self.sql(
+                "SELECT key, status FROM comms_notification "
+                "WHERE channel = 'sms' AND deadline_id = ANY(%s)",
+                (burst.deadlines,),
+            )
+        )
+
+    def settled(self, burst: Burst) -> Callable[[], bool]:
+        def check() -> bool:
+            texts = self.texts(burst)
+            return (
+                self.fired(burst) == len(burst.deadlines)
+                and len(texts) == burst.texts_owed
+                and set(texts.values()) == {"sent"}
+            )
+
+        return check
+
+    def state(self, burst: Burst | None = None) -> str:
+        deadlines = self.sql("SELECT status, count(*) FROM comms_deadline GROUP BY 1 ORDER BY 1")
+        texts = self.sql(
+            "SELECT status, count(*) FROM comms_notification WHERE channel = 'sms' "
+            "GROUP BY 1 ORDER BY 1"
+        )
+        owed = f", texts owed {burst.texts_owed}" if burst else ""
+        return f"deadlines {deadlines}, texts {texts}{owed}\n{self.logs()}"
+
+    def provider_calls(self) -> Counter[str]:
+        if not self.sms_file.exists():
+            return Counter()
+        lines = self.sms_file.read_text().splitlines()
+        return Counter(json.loads(line)["key"] for line in lines)
+
+    # --- actions ---------------------------------------------------------------------
+    def wait_until(
+        self, condition: Callable[[], bool], what: str, limit: float, burst: Burst | None = None
+    ) -> float:
+        """Poll until ``condition`` holds; return the seconds it took."""
+        started = time.monotonic()
+        while time.monotonic() - started < limit:
+            if condition():
+                return time.monotonic() - started
+            time.sleep(0.05)
+        pytest.fail(f"timed out after {limit:.0f} s waiting until {what}\n{self.state(burst)}")
+
+    def wait_for_engine(self) -> None:
+        """Beat, a worker and the database all work once a sweep stamps the heartbeat."""
+        self.wait_until(
+            lambda: self.sql("SELECT count(*) FROM comms_engineheartbeat")[0][0] > 0,
+            "the engine heartbeat was written",
+            STARTUP_LIMIT,
+        )
+
+    def run_script(self, script: Path, *args: str) -> dict:
+        """Run a seeding script against the stack's database; return the JSON it prints."""
+        done = subprocess.run(
+            [sys.executable, str(script), *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def seed(self, *, deadlines: int, due_in: float, spread: int) -> Burst:
+        out = self.run_script(
+            SEED, f"--deadlines={deadlines}", f"--due-in={due_in}", f"--spread={spread}"
+        )
+        return Burst.of(out)
+
+    def assert_each_fired_once_and_texted_once(self, burst: Burst) -> None:
+        fired_per_deadline = Counter(
+            int(pk)
+            for (pk,) in self.sql(
+                "SELECT payload->>'deadline' FROM incidents_timelineentry "
+                "WHERE payload ? 'deadline'"
+            )
+        )
+        overdue_pending = self.sql(
+            "SELECT count(*) FROM comms_deadline WHERE status = 'pending' AND due_at <= now()"
+        )[0][0]
+        texts = self.texts(burst)
+        per_deadline = Counter(
+            int(pk)
+            for (pk,) in self.sql(
+                "SELECT deadline_id FROM comms_notification "
+                "WHERE channel = 'sms' AND deadline_id = ANY(%s)",
+                (burst.deadlines,),
+            )
+        )
+        # Calls for this burst's firings only: published updates also send texts.
+        sources = {f"d{pk}" for pk in burst.deadlines}
+        calls = Counter(
+            {k: n for k, n in self.provider_calls().items() if k.split(":")[0] in sources}
+        )
+
+        assert self.fired(burst) == len(burst.deadlines)
+        assert overdue_pending == 0
+        assert {pk: fired_per_deadline[pk] for pk in burst.deadlines} == dict.fromkeys(
+            burst.deadlines, 1
+        )
+        assert dict(per_deadline) == burst.texts
+        assert set(texts.values()) == {"sent"}
+        assert {key: n for key, n in calls.items() if n > 1} == {}, "a text was sent twice"
+        assert set(calls) == set(texts), "provider calls and outbox rows differ"
+
+
+def migrate(database_url: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(DATABASE_URL=database_url, DEBUG="true")
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
