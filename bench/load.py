@@ -237,15 +237,17 @@ def role_cost(seed_file: str) -> None:
             client.force_login(User.objects.get(username=who[name]))
         for _ in range(2):
             assert client.get(path).status_code == 200, name
-        times = []
+        times, cpu = [], []
         for _ in range(10):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             client.get(path)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
         with CaptureQueriesContext(connection) as queries:
             response = client.get(path)
         result[name] = {
             "ms_p50": round(statistics.median(times), 1),
+            "cpu_ms_p50": round(statistics.median(cpu), 1),
             "queries": len(queries),
             "bytes": len(response.content),
         }
@@ -294,15 +296,20 @@ def approval_cost(draft_ids: list[int]) -> dict:
     from incidents.models import User
 
     lead = User.objects.get(username="rb-comms")
-    times, counts = [], []
+    times, cpu, counts = [], [], []
     for pk in draft_ids:
         draft = Draft.objects.get(pk=pk)
         with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             drafts.draft_approve(draft=draft, by=lead, expected_revision=1)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
         counts.append(len(queries))
-    return {"ms_p50": round(statistics.median(times), 1), "queries": int(statistics.median(counts))}
+    return {
+        "ms_p50": round(statistics.median(times), 1),
+        "cpu_ms_p50": round(statistics.median(cpu), 1),
+        "queries": int(statistics.median(counts)),
+    }
 
 
 def role(bench: live.Bench, *args: str) -> dict:
@@ -490,6 +497,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict:
         (workdir / "seed.json").write_text(json.dumps(seed))
         out["cost"] = role(bench, "_cost", str(workdir / "seed.json"))
         live.log(f"one request at a time, in process: {out['cost']}")
+        if args.cost_only:
+            return out
         out["open_incidents"] = len(seed["open_incidents"])
         out["drafts_in_review"] = drafts
         bench.spawn("worker", [sys.executable, *PROCFILE_WORKER])
@@ -694,6 +703,9 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=4, help="open incidents seeded")
     parser.add_argument("--web-workers", type=int, default=1, help="uvicorn --workers")
     parser.add_argument(
+        "--cost-only", action="store_true", help="seed and measure each page alone; no load"
+    )
+    parser.add_argument(
         "--server-env", nargs="*", metavar="NAME=VALUE", help="e.g. CONN_MAX_AGE=60 for uvicorn"
     )
     parser.add_argument("--json", type=Path, help="also write the results here as JSON")
@@ -710,7 +722,8 @@ def main() -> None:
     out["machine"] = {**info, "loadavg_at_end": [round(x, 2) for x in os.getloadavg()]}
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
-    print("\n" + markdown(out["machine"], out), flush=True)
+    if not args.cost_only:
+        print("\n" + markdown(out["machine"], out), flush=True)
 
 
 if __name__ == "__main__":
