@@ -52,7 +52,8 @@ def affected_schools(incident: Incident) -> list[School]:
 
 
 def affected_schools_by_incident(incidents: list[Incident]) -> dict[int, list[School]]:
-    """``affected_schools`` for many incidents in two queries, whatever their number."""
+    """``affected_schools`` for many incidents in two queries whatever their number, or one
+    when the caller prefetched their schools."""
     if not incidents:
         return {}
     district_schools: dict[int, list[School]] = {}
@@ -61,12 +62,17 @@ def affected_schools_by_incident(incidents: list[Incident]) -> dict[int, list[Sc
     ).order_by("name", "pk"):
         district_schools.setdefault(school.district_id, []).append(school)
     named: dict[int, list[School]] = {}
-    for link in (
-        Incident.schools.through.objects.filter(incident_id__in=[i.pk for i in incidents])
-        .select_related("school")
-        .order_by("school__name", "school_id")
-    ):
-        named.setdefault(link.incident_id, []).append(link.school)
+    if all("schools" in getattr(i, "_prefetched_objects_cache", {}) for i in incidents):
+        # The caller prefetched them (the incident page's and the briefing's querysets).
+        for i in incidents:
+            named[i.pk] = sorted(i.schools.all(), key=lambda s: (s.name, s.pk))
+    else:
+        for link in (
+            Incident.schools.through.objects.filter(incident_id__in=[i.pk for i in incidents])
+            .select_related("school")
+            .order_by("school__name", "school_id")
+        ):
+            named.setdefault(link.incident_id, []).append(link.school)
     return {
         i.pk: list(district_schools.get(i.district_id, []))
         if i.all_schools
