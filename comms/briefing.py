@@ -46,39 +46,58 @@ def briefing_for(district_id: int, now: datetime) -> list[Briefing]:
         .select_related("district")
         .order_by("status", "-declared_at")
     )
-    return [briefing_of(incident, now) for incident in incidents]
+    return briefings_of(list(incidents), now)
 
 
 def briefing_of(incident: Incident, now: datetime) -> Briefing:
     """What the board sees of one incident."""
-    schools = (
-        list(School.objects.filter(district_id=incident.district_id).order_by("name"))
-        if incident.all_schools
-        else list(incident.schools.all())
-    )
-    board = AudienceClock.objects.filter(incident=incident, audience=Audience.BOARD).first()
-    briefing = Briefing(
-        incident=incident,
-        phase_text=PLAIN_PHASE[incident.clock(now).phase],
-        schools=schools,
-        systems=[s.name for s in incident.systems.all()],
-        board_updates=list(
-            PublishedUpdate.objects.filter(
-                incident=incident, audience=Audience.BOARD, withdrawn_at__isnull=True
-            ).order_by("-published_at")
-        ),
-        decisions=list(
-            Decision.objects.filter(
-                incident=incident, visibility=Decision.Visibility.GOVERNANCE
-            ).order_by("-recorded_at")
-        ),
-        next_update_at=board.next_update_due_at
-        if board and incident.status != Incident.Status.CLOSED
-        else None,
-        impacts=incident.impact_labels(),
-    )
-    if incident.status == Incident.Status.CLOSED:
-        from incidents.selectors import scorecard_for
+    return briefings_of([incident], now)[0]
 
-        briefing.scorecard = scorecard_for(incident, now)
-    return briefing
+
+def briefings_of(incidents: list[Incident], now: datetime) -> list[Briefing]:
+    """``briefing_of`` for each incident, in a fixed number of queries."""
+    from django.db.models import prefetch_related_objects
+
+    from incidents.guidance import affected_schools_by_incident
+    from incidents.selectors import scorecards_for
+
+    if not incidents:
+        return []
+    ids = [i.pk for i in incidents]
+    prefetch_related_objects(incidents, "systems")
+    schools = affected_schools_by_incident(incidents)
+    clocks = {
+        c.incident_id: c
+        for c in AudienceClock.objects.filter(incident_id__in=ids, audience=Audience.BOARD)
+    }
+    updates: dict[int, list[PublishedUpdate]] = {pk: [] for pk in ids}
+    for update in PublishedUpdate.objects.filter(
+        incident_id__in=ids, audience=Audience.BOARD, withdrawn_at__isnull=True
+    ).order_by("-published_at"):
+        updates[update.incident_id].append(update)
+    decisions: dict[int, list[Decision]] = {pk: [] for pk in ids}
+    for decision in Decision.objects.filter(
+        incident_id__in=ids, visibility=Decision.Visibility.GOVERNANCE
+    ).order_by("-recorded_at"):
+        decisions[decision.incident_id].append(decision)
+    closed = [i for i in incidents if i.status == Incident.Status.CLOSED]
+    scorecards = scorecards_for(closed, now, schools=schools)
+    briefings = []
+    for incident in incidents:
+        board = clocks.get(incident.pk)
+        briefings.append(
+            Briefing(
+                incident=incident,
+                phase_text=PLAIN_PHASE[incident.clock(now).phase],
+                schools=schools[incident.pk],
+                systems=[s.name for s in incident.systems.all()],
+                board_updates=updates[incident.pk],
+                decisions=decisions[incident.pk],
+                next_update_at=board.next_update_due_at
+                if board and incident.status != Incident.Status.CLOSED
+                else None,
+                impacts=incident.impact_labels(),
+                scorecard=scorecards.get(incident.pk),
+            )
+        )
+    return briefings

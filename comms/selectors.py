@@ -14,9 +14,18 @@ from comms.models import (
     CadenceDefault,
     CadencePhase,
     ClockState,
+    Draft,
     Notification,
 )
 from incidents.models import Incident, User
+
+# Drafts still on their way out.
+OPEN_DRAFT_STATES = (
+    Draft.State.DRAFT,
+    Draft.State.IN_REVIEW,
+    Draft.State.LEGAL_REVIEW,
+    Draft.State.APPROVED,
+)
 
 
 @dataclass(frozen=True)
@@ -43,31 +52,48 @@ def _district_intervals(district_id: int, phase: str) -> dict[str, int]:
 
 def clock_rows(incident: Incident, now: datetime) -> list[ClockRow]:
     """Each audience's clock, in a fixed order, with its state at ``now``."""
-    phase = CadencePhase.of(incident.clock(now).phase)
-    defaults = _district_intervals(incident.district_id, phase)
-    clocks = {c.audience: c for c in AudienceClock.objects.filter(incident=incident)}
-    rows = []
-    for audience in Audience.values:
-        clock = clocks.get(audience)
-        if clock is None:
-            continue
-        state = clock.state(now, incident)
-        rows.append(
-            ClockRow(
-                audience=audience,
-                label=Audience(audience).label,
-                state=state,
-                state_label=ClockState(state).label,
-                due_at=clock.next_update_due_at,
-                due_soon_at=clock.due_soon_at(incident),
-                silent_for=clock.silent_for(now),
-                interval_minutes=clock.interval_override_minutes or defaults[audience],
-                overridden=clock.interval_override_minutes is not None,
-                override_reason=clock.override_reason,
-                last_published_at=clock.last_published_at,
+    return clock_rows_by_incident([incident], now)[incident.pk]
+
+
+def clock_rows_by_incident(incidents: list[Incident], now: datetime) -> dict[int, list[ClockRow]]:
+    """``clock_rows`` for many incidents in two queries, whatever their number."""
+    if not incidents:
+        return {}
+    defaults: dict[tuple[int, str, str], int] = {}
+    for row in CadenceDefault.objects.filter(district_id__in={i.district_id for i in incidents}):
+        defaults[row.district_id, row.phase, row.audience] = row.interval_minutes
+    clocks: dict[int, dict[str, AudienceClock]] = {i.pk: {} for i in incidents}
+    for clock in AudienceClock.objects.filter(incident__in=incidents):
+        clocks[clock.incident_id][clock.audience] = clock
+    by_incident = {}
+    for incident in incidents:
+        phase = CadencePhase.of(incident.clock(now).phase)
+        rows = []
+        for audience in Audience.values:
+            clock = clocks[incident.pk].get(audience)
+            if clock is None:
+                continue
+            state = clock.state(now, incident)
+            default = defaults.get(
+                (incident.district_id, phase, audience), DEFAULT_INTERVALS[audience][phase]
             )
-        )
-    return rows
+            rows.append(
+                ClockRow(
+                    audience=audience,
+                    label=Audience(audience).label,
+                    state=state,
+                    state_label=ClockState(state).label,
+                    due_at=clock.next_update_due_at,
+                    due_soon_at=clock.due_soon_at(incident),
+                    silent_for=clock.silent_for(now),
+                    interval_minutes=clock.interval_override_minutes or default,
+                    overridden=clock.interval_override_minutes is not None,
+                    override_reason=clock.override_reason,
+                    last_published_at=clock.last_published_at,
+                )
+            )
+        by_incident[incident.pk] = rows
+    return by_incident
 
 
 @dataclass(frozen=True)
@@ -141,22 +167,18 @@ def latest_texts_by_audience(incident: Incident) -> dict[str, str]:
     current revision, else its newest published update."""
     from django.db.models import F
 
-    from comms.models import Draft, DraftRevision, PublishedUpdate
+    from comms.models import DraftRevision, PublishedUpdate
 
     texts: dict[str, str] = dict(
         PublishedUpdate.objects.filter(incident=incident, withdrawn_at__isnull=True)
         .order_by("published_at")
         .values_list("audience", "summary")
     )
-    open_states = [
-        Draft.State.DRAFT,
-        Draft.State.IN_REVIEW,
-        Draft.State.LEGAL_REVIEW,
-        Draft.State.APPROVED,
-    ]
     texts.update(
         DraftRevision.objects.filter(
-            draft__incident=incident, draft__state__in=open_states, number=F("draft__revision")
+            draft__incident=incident,
+            draft__state__in=OPEN_DRAFT_STATES,
+            number=F("draft__revision"),
         )
         .order_by("draft__updated_at")
         .values_list("draft__audience", "body")
@@ -238,27 +260,69 @@ def findings_for(
 def comms_block(incident: Incident, now: datetime) -> dict:
     """One incident on the communications dashboard: clocks, open drafts with who they wait
     for, and how many discipline warnings each carries."""
+    return comms_blocks([incident], now)[0]
+
+
+def comms_blocks(incidents: list[Incident], now: datetime) -> list[dict]:
+    """``comms_block`` for each incident, in a fixed number of queries."""
     from django.db.models import F
 
-    from comms.models import DraftRevision
+    from comms.models import DraftRevision, PublishedUpdate
 
-    open_drafts = [d for d in drafts_for_incident(incident) if d.is_open]
+    if not incidents:
+        return []
+    ids = [i.pk for i in incidents]
+    open_drafts: dict[int, list] = {pk: [] for pk in ids}
+    for draft in Draft.objects.filter(incident_id__in=ids).order_by("state", "-updated_at"):
+        if draft.is_open:
+            open_drafts[draft.incident_id].append(draft)
     bodies = dict(
         DraftRevision.objects.filter(
-            draft__in=open_drafts, number=F("draft__revision")
+            draft__in=[d for drafts in open_drafts.values() for d in drafts],
+            number=F("draft__revision"),
         ).values_list("draft_id", "body")
     )
-    texts = latest_texts_by_audience(incident)
-    lengths = previous_lengths(incident)
-    for draft in open_drafts:
-        draft.incident = incident
-        draft.warning_count = len(
-            findings_for(draft, bodies.get(draft.pk, ""), texts=texts, lengths=lengths)
+    # latest_texts_by_audience and previous_lengths, for every incident at once.
+    texts: dict[int, dict[str, str]] = {pk: {} for pk in ids}
+    lengths: dict[int, dict[str, list[int]]] = {pk: {} for pk in ids}
+    for incident_id, audience, text, withdrawn_at in (
+        PublishedUpdate.objects.filter(incident_id__in=ids)
+        .order_by("published_at")
+        .values_list("incident_id", "audience", "summary", "withdrawn_at")
+    ):
+        lengths[incident_id].setdefault(audience, []).append(len(text))
+        if withdrawn_at is None:
+            texts[incident_id][audience] = text
+    for incident_id, audience, body in (
+        DraftRevision.objects.filter(
+            draft__incident_id__in=ids,
+            draft__state__in=OPEN_DRAFT_STATES,
+            number=F("draft__revision"),
         )
-    return {
-        "incident": incident,
-        "clock": incident.clock(now),
-        "clocks": clock_rows(incident, now),
-        "drafts": open_drafts,
-        "now": now,
-    }
+        .order_by("draft__updated_at")
+        .values_list("draft__incident_id", "draft__audience", "body")
+    ):
+        texts[incident_id][audience] = body
+    clocks = clock_rows_by_incident(incidents, now)
+    blocks = []
+    for incident in incidents:
+        for draft in open_drafts[incident.pk]:
+            draft.incident = incident
+            draft.warning_count = len(
+                findings_for(
+                    draft,
+                    bodies.get(draft.pk, ""),
+                    texts=texts[incident.pk],
+                    lengths=lengths[incident.pk],
+                )
+            )
+        blocks.append(
+            {
+                "incident": incident,
+                "clock": incident.clock(now),
+                "clocks": clocks[incident.pk],
+                "drafts": open_drafts[incident.pk],
+                "now": now,
+            }
+        )
+    return blocks

@@ -43,12 +43,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Per open incident: each audience's clock, and drafts by state with who they wait for."""
     require_district_role(request.user, Role.COMMUNICATIONS)
     now = timezone.now()
-    blocks = [
-        selectors.comms_block(incident, now)
-        for incident in open_incidents_for_district(request.user.district_id).select_related(
-            "district"
-        )
-    ]
+    blocks = selectors.comms_blocks(
+        list(open_incidents_for_district(request.user.district_id).select_related("district")), now
+    )
     return render(request, "comms/dashboard.html", {"blocks": blocks, "now": now})
 
 

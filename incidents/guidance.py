@@ -51,6 +51,36 @@ def affected_schools(incident: Incident) -> list[School]:
     return list(incident.schools.order_by("name"))
 
 
+def affected_schools_by_incident(incidents: list[Incident]) -> dict[int, list[School]]:
+    """``affected_schools`` for many incidents in two queries whatever their number, or one
+    when the caller prefetched their schools."""
+    if not incidents:
+        return {}
+    district_schools: dict[int, list[School]] = {}
+    for school in School.objects.filter(
+        district_id__in={i.district_id for i in incidents}
+    ).order_by("name", "pk"):
+        district_schools.setdefault(school.district_id, []).append(school)
+    named: dict[int, list[School]] = {}
+    if all("schools" in getattr(i, "_prefetched_objects_cache", {}) for i in incidents):
+        # The caller prefetched them (the incident page's and the briefing's querysets).
+        for i in incidents:
+            named[i.pk] = sorted(i.schools.all(), key=lambda s: (s.name, s.pk))
+    else:
+        for link in (
+            Incident.schools.through.objects.filter(incident_id__in=[i.pk for i in incidents])
+            .select_related("school")
+            .order_by("school__name", "school_id")
+        ):
+            named.setdefault(link.incident_id, []).append(link.school)
+    return {
+        i.pk: list(district_schools.get(i.district_id, []))
+        if i.all_schools
+        else named.get(i.pk, [])
+        for i in incidents
+    }
+
+
 def principals_of(schools: list[School]) -> list[User]:
     return list(
         User.objects.filter(
@@ -272,11 +302,21 @@ class SchoolStatus:
 
 def school_statuses(incident: Incident, current: GuidanceVersion | None) -> list[SchoolStatus]:
     """Per affected school: the newest version it acknowledged, and whether it is current."""
+    acks = GuidanceAcknowledgement.objects.filter(incident=incident).order_by("version")
+    return _statuses(affected_schools(incident), list(acks), current)
+
+
+def _statuses(
+    schools: list[School],
+    acks: list[GuidanceAcknowledgement],
+    current: GuidanceVersion | None,
+) -> list[SchoolStatus]:
+    """``acks`` oldest version first."""
     latest: dict[int, GuidanceAcknowledgement] = {}
-    for ack in GuidanceAcknowledgement.objects.filter(incident=incident).order_by("version"):
+    for ack in acks:
         latest[ack.school_id] = ack
     rows = []
-    for school in affected_schools(incident):
+    for school in schools:
         ack = latest.get(school.pk)
         rows.append(
             SchoolStatus(
@@ -295,7 +335,12 @@ def changes_since(incident: Incident, version: int | None) -> list[tuple[str, li
     current = current_version(incident)
     if current is None or version is None or version >= current.number:
         return []
-    old = GuidanceVersion.objects.filter(incident=incident, number=version).first()
+    return _changes(
+        GuidanceVersion.objects.filter(incident=incident, number=version).first(), current
+    )
+
+
+def _changes(old: GuidanceVersion | None, current: GuidanceVersion) -> list[tuple[str, list[str]]]:
     if old is None:
         return []
     changes = []
@@ -312,6 +357,59 @@ def changes_since(incident: Incident, version: int | None) -> list[tuple[str, li
     return changes
 
 
+@dataclass
+class GuidanceState:
+    """What the school pages show of one incident's guidance, loaded for many incidents at
+    once by ``guidance_states``."""
+
+    incident: Incident
+    schools: list[School]
+    versions: dict[int, GuidanceVersion]
+    acks: list[GuidanceAcknowledgement]
+    questions: list[Question]
+
+    @property
+    def current(self) -> GuidanceVersion | None:
+        return self.versions[max(self.versions)] if self.versions else None
+
+    def statuses(self) -> list[SchoolStatus]:
+        return _statuses(self.schools, self.acks, self.current)
+
+    def changes_since(self, version: int | None) -> list[tuple[str, list[str]]]:
+        current = self.current
+        if current is None or version is None or version >= current.number:
+            return []
+        return _changes(self.versions.get(version), current)
+
+
+def guidance_states(
+    incidents: list[Incident], *, questions_from: list[School] | None = None
+) -> list[GuidanceState]:
+    """The guidance state of each incident, in a fixed number of queries: affected schools,
+    every version, acknowledgements and questions (only those from ``questions_from`` when
+    given)."""
+    if not incidents:
+        return []
+    ids = [i.pk for i in incidents]
+    schools = affected_schools_by_incident(incidents)
+    versions: dict[int, dict[int, GuidanceVersion]] = {pk: {} for pk in ids}
+    for version in GuidanceVersion.objects.filter(incident_id__in=ids):
+        versions[version.incident_id][version.number] = version
+    acks: dict[int, list[GuidanceAcknowledgement]] = {pk: [] for pk in ids}
+    for ack in GuidanceAcknowledgement.objects.filter(incident_id__in=ids).order_by("version"):
+        acks[ack.incident_id].append(ack)
+    questions: dict[int, list[Question]] = {pk: [] for pk in ids}
+    asked = Question.objects.filter(incident_id__in=ids).select_related("school", "asked_by")
+    if questions_from is not None:
+        asked = asked.filter(school__in=questions_from)
+    for question in asked:
+        questions[question.incident_id].append(question)
+    return [
+        GuidanceState(i, schools[i.pk], versions[i.pk], acks[i.pk], questions[i.pk])
+        for i in incidents
+    ]
+
+
 def incidents_for_principal(user: User) -> list[Incident]:
     schools = list(user.schools.all())
     return list(
@@ -326,15 +424,22 @@ def incidents_for_principal(user: User) -> list[Incident]:
 def academics_block(incident: Incident, now) -> dict:
     """One incident on the academics dashboard: schools against the current version, and the
     questions sent up."""
-    current = current_version(incident)
-    statuses = school_statuses(incident, current)
-    return {
-        "incident": incident,
-        "clock": incident.clock(now),
-        "current": current,
-        "statuses": statuses,
-        "on_current": sum(1 for s in statuses if s.current),
-        "questions": list(
-            Question.objects.filter(incident=incident).select_related("school", "asked_by")
-        ),
-    }
+    return academics_blocks([incident], now)[0]
+
+
+def academics_blocks(incidents: list[Incident], now) -> list[dict]:
+    """``academics_block`` for each incident, in a fixed number of queries."""
+    blocks = []
+    for state in guidance_states(incidents):
+        statuses = state.statuses()
+        blocks.append(
+            {
+                "incident": state.incident,
+                "clock": state.incident.clock(now),
+                "current": state.current,
+                "statuses": statuses,
+                "on_current": sum(1 for s in statuses if s.current),
+                "questions": state.questions,
+            }
+        )
+    return blocks

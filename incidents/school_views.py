@@ -71,10 +71,9 @@ def academics_dashboard(request: HttpRequest) -> HttpResponse:
     """Per open incident: which version each school acknowledged, and questions to answer."""
     require_district_role(request.user, Role.ACADEMICS)
     now = timezone.now()
-    blocks = [
-        guidance.academics_block(incident, now)
-        for incident in selectors.open_incidents_for_district(request.user.district_id)
-    ]
+    blocks = guidance.academics_blocks(
+        list(selectors.open_incidents_for_district(request.user.district_id)), now
+    )
     return render(request, "incidents/academics.html", {"blocks": blocks, "now": now})
 
 
@@ -160,13 +159,14 @@ def school_guidance(request: HttpRequest) -> HttpResponse:
     my_schools = list(user.schools.order_by("name"))
     now = timezone.now()
     blocks = []
-    for incident in guidance.incidents_for_principal(user):
-        affected = {s.pk for s in guidance.affected_schools(incident)}
-        current = guidance.current_version(incident)
+    states = guidance.guidance_states(
+        guidance.incidents_for_principal(user), questions_from=my_schools
+    )
+    for state in states:
+        incident, current = state.incident, state.current
+        affected = {s.pk for s in state.schools}
         statuses = [
-            s
-            for s in guidance.school_statuses(incident, current)
-            if s.school.pk in affected and s.school in my_schools
+            s for s in state.statuses() if s.school.pk in affected and s.school in my_schools
         ]
         seen = min((s.version or 0 for s in statuses), default=0)
         blocks.append(
@@ -175,10 +175,8 @@ def school_guidance(request: HttpRequest) -> HttpResponse:
                 "clock": incident.clock(now),
                 "current": current,
                 "statuses": statuses,
-                "changes": guidance.changes_since(incident, seen or None),
-                "questions": Question.objects.filter(
-                    incident=incident, school__in=my_schools
-                ).select_related("school"),
+                "changes": state.changes_since(seen or None),
+                "questions": state.questions,
             }
         )
     return render(

@@ -108,8 +108,23 @@ def incident_detail_queryset() -> QuerySet[Incident]:
 
 def scorecard_for(incident: Incident, now: datetime):
     """The trust scorecard, computed from the incident's timeline."""
+    from incidents import guidance
+
+    schools = {incident.pk: guidance.affected_schools(incident)}
+    return scorecards_for([incident], now, schools=schools)[incident.pk]
+
+
+def scorecards_for(
+    incidents: list[Incident], now: datetime, *, schools: dict[int, list[School]] | None = None
+) -> dict:
+    """``scorecard_for`` for each incident, in a fixed number of queries. ``schools`` (each
+    incident's affected schools) may be passed in when the caller has them."""
     from incidents import guidance, scorecard
 
+    if not incidents:
+        return {}
+    if schools is None:
+        schools = guidance.affected_schools_by_incident(incidents)
     kinds = [
         scorecard.UPDATE_PUBLISHED,
         scorecard.DRAFT_WITHDRAWN,
@@ -117,15 +132,19 @@ def scorecard_for(incident: Incident, now: datetime):
         scorecard.GUIDANCE_PUBLISHED,
         scorecard.GUIDANCE_ACKNOWLEDGED,
     ]
-    events = [
-        scorecard.Event(at=e.at, kind=e.kind, payload=e.payload)
-        for e in TimelineEntry.objects.filter(incident=incident, kind__in=kinds).only(
-            "at", "kind", "payload"
+    events: dict[int, list] = {i.pk: [] for i in incidents}
+    for e in (
+        TimelineEntry.objects.filter(incident__in=incidents, kind__in=kinds)
+        .order_by("incident_id", "sequence")
+        .only("incident_id", "at", "kind", "payload")
+    ):
+        events[e.incident_id].append(scorecard.Event(at=e.at, kind=e.kind, payload=e.payload))
+    return {
+        incident.pk: scorecard.compute(
+            declared_at=incident.declared_at,
+            events=events[incident.pk],
+            now=incident.closed_at or now,
+            school_ids=[s.pk for s in schools[incident.pk]],
         )
-    ]
-    return scorecard.compute(
-        declared_at=incident.declared_at,
-        events=events,
-        now=incident.closed_at or now,
-        school_ids=[s.pk for s in guidance.affected_schools(incident)],
-    )
+        for incident in incidents
+    }
