@@ -26,3 +26,4 @@ urlpatterns = [
 
 handler403 = "incidents.views.permission_denied"
 handler404 = "incidents.views.page_not_found"
+handler500 = "incidents.views.server_error"

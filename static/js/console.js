@@ -149,24 +149,54 @@
 
     function say(text) { if (status) status.textContent = "Live updates: " + text; }
 
+    // Fetch the page over HTTP and swap in its panels (or, on a dashboard, its incidents).
+    // What the page knows moves on only once the fetch has succeeded, so a fetch that fails
+    // is tried again at the next hello or heartbeat that is ahead of the page.
+    var fetching = false;
+    var fetchAgain = false;
+    var announced = {};
     function refresh() {
       if (paused) { missed = true; return; }
-      if (!dashboard) {
-        document.body.dispatchEvent(new CustomEvent("incident-changed"));
-      } else if (window.htmx) {
-        window.htmx.ajax("GET", window.location.pathname,
-          { target: "#live-root", select: "#live-root", swap: "outerHTML" });
-      }
+      if (fetching) { fetchAgain = true; return; }
+      fetching = true;
+      var asked = Object.assign({}, announced);
+      window.fetch(window.location.pathname + window.location.search,
+        { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) {
+          if (!response.ok || response.redirected) throw new Error("HTTP " + response.status);
+          return response.text();
+        })
+        .then(function (text) {
+          var doc = new DOMParser().parseFromString(text, "text/html");
+          if (dashboard) {
+            var fresh = doc.getElementById("live-root");
+            var current = document.getElementById("live-root");
+            if (!fresh || !current) throw new Error("the page has no incidents block");
+            current.replaceWith(fresh);
+            if (window.htmx) window.htmx.process(fresh);
+            readSequences();
+            // Incidents this page does not show are known as of the fetch, not fetched again.
+            Object.keys(asked).forEach(function (id) { if (!(id in last)) last[id] = asked[id]; });
+            return;
+          }
+          var page = doc.querySelector("[data-ws-path]");
+          if (!page) throw new Error("the page has no incident");
+          doc.querySelectorAll("[id^='panel-']").forEach(swapIn);
+          last[incidentId] = Math.max(last[incidentId] || 0, parseInt(page.dataset.sequence || "0", 10));
+        })
+        .catch(function () { /* The next hello or heartbeat ahead of the page retries. */ })
+        .then(function () {
+          fetching = false;
+          if (fetchAgain) { fetchAgain = false; refresh(); }
+        });
     }
 
     // Anything newer than the page shows, learnt from a hello or a heartbeat: fetch it.
     function catchUp(sequences) {
       var behind = false;
       Object.keys(sequences).forEach(function (id) {
-        if (sequences[id] > (id in last ? last[id] : -1)) {
-          behind = true;
-          last[id] = sequences[id];
-        }
+        announced[id] = Math.max(announced[id] || 0, sequences[id]);
+        if (sequences[id] > (id in last ? last[id] : -1)) behind = true;
       });
       if (behind) refresh();
     }
@@ -176,7 +206,6 @@
       var known = key in last;
       if (paused || (known && message.from > last[key]) || (!known && !dashboard)) {
         // Paused, or a push went missing: fetch over HTTP rather than trust fragments.
-        last[key] = Math.max(last[key] || 0, message.sequence);
         refresh();
         return;
       }
@@ -227,11 +256,9 @@
         if (message.type === "push") {
           apply(message);
         } else if (message.type === "refresh") {
-          var key = String(message.incident);
-          if (message.sequence > (key in last ? last[key] : -1)) {
-            last[key] = message.sequence;
-            refresh();
-          }
+          var changed = {};
+          changed[message.incident] = message.sequence;
+          catchUp(changed);
         } else if (message.sequences) {
           catchUp(message.sequences);
         } else if (typeof message.sequence === "number") {

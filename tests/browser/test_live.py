@@ -49,6 +49,15 @@ class ScriptedSocket:
         self.route.send(json.dumps(message))
 
 
+def open_with_a_scripted_socket(page: Page, sign_in, user, incident) -> ScriptedSocket:
+    """Sign in and open the incident page, its socket played by the test."""
+    scripted = ScriptedSocket(page)
+    sign_in(user)
+    page.goto(f"/incidents/{incident.pk}/")
+    expect(page.get_by_text("Live updates: on")).to_be_visible()
+    return scripted
+
+
 def add_row(incident, summary: str) -> int:
     entry = _outside_the_event_loop(
         timeline_append, incident=incident, kind="note", summary=summary
@@ -57,10 +66,7 @@ def add_row(incident, summary: str) -> int:
 
 
 def test_a_contiguous_push_is_swapped_in(page: Page, sign_in, district, open_incident) -> None:
-    scripted = ScriptedSocket(page)
-    sign_in(district.cio)
-    page.goto(f"/incidents/{open_incident.pk}/")
-    expect(page.get_by_text("Live updates: on")).to_be_visible()
+    scripted = open_with_a_scripted_socket(page, sign_in, district.cio, open_incident)
     sequence = open_incident.sequence
     fragment = (
         f'<section class="panel" id="panel-timeline" data-seq="{sequence + 1}">'
@@ -74,10 +80,7 @@ def test_a_contiguous_push_is_swapped_in(page: Page, sign_in, district, open_inc
 
 def test_a_push_older_than_the_page_is_ignored(page: Page, sign_in, district, open_incident):
     """Two workers may send two pushes of one incident out of order."""
-    scripted = ScriptedSocket(page)
-    sign_in(district.cio)
-    page.goto(f"/incidents/{open_incident.pk}/")
-    expect(page.get_by_text("Live updates: on")).to_be_visible()
+    scripted = open_with_a_scripted_socket(page, sign_in, district.cio, open_incident)
     s = open_incident.sequence
 
     def timeline(text: str, sequence: int) -> str:
@@ -99,10 +102,7 @@ def test_a_push_older_than_the_page_is_ignored(page: Page, sign_in, district, op
 
 
 def test_a_missed_push_is_recovered_over_http(page: Page, sign_in, district, open_incident):
-    scripted = ScriptedSocket(page)
-    sign_in(district.cio)
-    page.goto(f"/incidents/{open_incident.pk}/")
-    expect(page.get_by_text("Live updates: on")).to_be_visible()
+    scripted = open_with_a_scripted_socket(page, sign_in, district.cio, open_incident)
     add_row(open_incident, "Row the socket never delivered")
     newest = add_row(open_incident, "Row after the gap")
     untrusted = '<section id="panel-timeline" data-seq="99"><p>Untrusted fragment</p></section>'
@@ -119,15 +119,38 @@ def test_a_missed_push_is_recovered_over_http(page: Page, sign_in, district, ope
 def test_a_heartbeat_ahead_of_the_page_triggers_a_refetch(
     page: Page, sign_in, district, open_incident
 ) -> None:
-    scripted = ScriptedSocket(page)
-    sign_in(district.cio)
-    page.goto(f"/incidents/{open_incident.pk}/")
-    expect(page.get_by_text("Live updates: on")).to_be_visible()
+    scripted = open_with_a_scripted_socket(page, sign_in, district.cio, open_incident)
     newest = add_row(open_incident, "Row announced only by a heartbeat")
 
     scripted.send(type="heartbeat", sequence=newest)
 
     expect(page.locator("#panel-timeline")).to_contain_text("Row announced only by a heartbeat")
+
+
+def test_a_failed_refetch_is_tried_again_at_the_next_heartbeat(
+    page: Page, sign_in, district, open_incident
+) -> None:
+    scripted = open_with_a_scripted_socket(page, sign_in, district.cio, open_incident)
+    failed = []
+
+    def fail_the_first_fetch(route) -> None:
+        if route.request.resource_type == "fetch" and not failed:
+            failed.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route(f"**/incidents/{open_incident.pk}/", fail_the_first_fetch)
+    newest = add_row(open_incident, "Row behind a failed fetch")
+
+    with page.expect_event("requestfailed"):
+        scripted.send(type="heartbeat", sequence=newest)
+    timeline = page.locator("#panel-timeline")
+    assert failed, "the heartbeat did not make the page fetch"
+    expect(timeline).not_to_contain_text("Row behind a failed fetch")
+
+    scripted.send(type="heartbeat", sequence=newest)
+    expect(timeline).to_contain_text("Row behind a failed fetch")
 
 
 def test_pausing_holds_updates_until_resumed(page: Page, sign_in, district, open_incident):

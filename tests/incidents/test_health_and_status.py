@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from comms.services import engine_heartbeat_record
@@ -153,3 +154,32 @@ def test_inbox_lists_and_marks_read(client, riverbend):
 
     assert "Hello" in first and "1 new" in first
     assert "new</span>" not in second
+
+
+@pytest.mark.parametrize(
+    ("failure", "status"),
+    [
+        (OperationalError("the server closed the connection"), 503),
+        (InterfaceError("connection already closed"), 503),
+        (RuntimeError("a bug"), 500),
+    ],
+)
+def test_a_database_out_of_reach_is_answered_503_with_a_retry(
+    client, incident, riverbend, monkeypatch, failure, status
+):
+    def fail(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr("incidents.views.incident_page_context", fail)
+    client.raise_request_exception = False
+    client.force_login(riverbend.cio)
+
+    response = client.get(f"/incidents/{incident.pk}/")
+
+    assert response.status_code == status
+    if status == 503:
+        assert response["Retry-After"] == "5"
+        assert b"cannot reach its database" in response.content
+    else:
+        assert "Retry-After" not in response
+        assert b"Something went wrong" in response.content
