@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 from django.db import transaction
 
 log = logging.getLogger(__name__)
@@ -123,9 +124,21 @@ def hand_off(changed: dict[int, int]) -> None:
 
 
 def send(group: str, message: dict) -> None:
+    send_all([(group, message)])
+
+
+def send_all(messages: list[tuple[str, dict]]) -> None:
+    """Send to several groups in one event loop: from sync code, each ``async_to_sync`` call
+    runs a loop of its own, and channels_redis opens a fresh connection for every loop."""
     layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group, message)
+    if layer is None or not messages:
+        return
+
+    async def send_each() -> None:
+        for group, message in messages:
+            await layer.group_send(group, message)
+
+    async_to_sync(send_each)()
 
 
 def publish(incident_id: int, *, from_sequence: int) -> None:
@@ -135,9 +148,14 @@ def publish(incident_id: int, *, from_sequence: int) -> None:
     from incidents import page, selectors
 
     incident = selectors.incident_detail_queryset().get(pk=incident_id)
+    pushed = pushed_key(incident_id)
+    if cache.get(pushed, -1) >= incident.sequence:
+        # A push of this state or a later one has gone out already (a burst of changes queued
+        # one task each): it covered this change, so a backlog renders once, not per change.
+        return
     now = timezone.now()
-    for audience, html in page.pushed_panels(incident, now).items():
-        send(
+    messages = [
+        (
             incident_group(incident_id, audience),
             {
                 "type": "incident.push",
@@ -146,12 +164,24 @@ def publish(incident_id: int, *, from_sequence: int) -> None:
                 "from": from_sequence,
             },
         )
-    publish_district(incident, from_sequence=from_sequence, now=now)
+        for audience, html in page.pushed_panels(incident, now).items()
+    ]
+    messages += district_messages(incident, from_sequence=from_sequence, now=now)
+    send_all(messages)
+    cache.set(pushed, incident.sequence, timeout=PUSHED_TTL)
 
 
-def publish_district(incident, *, from_sequence: int, now) -> None:
-    """Update the district dashboards that show this incident: rendered blocks for the
-    communications, academics and board pages, once per audience; a refresh notice for the
+# How long a push's sequence is remembered to skip the tasks it covered.
+PUSHED_TTL = 600
+
+
+def pushed_key(incident_id: int) -> str:
+    return f"live:pushed:{incident_id}"
+
+
+def district_messages(incident, *, from_sequence: int, now) -> list[tuple[str, dict]]:
+    """The messages that update the district dashboards showing this incident: rendered blocks
+    for the communications, academics and board pages, once per audience; a refresh notice for the
     pages whose contents differ from person to person (principals) or span the district
     (legal, the incident list)."""
     from django.template.loader import render_to_string
@@ -173,13 +203,15 @@ def publish_district(incident, *, from_sequence: int, now) -> None:
     blocks[DASHBOARD_BOARD] = render_to_string(
         "incidents/_briefing_article.html", {"b": briefing_of(incident, now), "now": now}
     )
+    messages = []
     for audience in DASHBOARD_AUDIENCES:
         message = {"type": "district.message", **base}
         if audience in blocks:
             message.update(kind="push", html=blocks[audience])
         else:
             message.update(kind="refresh", html="")
-        send(district_group(incident.district_id, audience), message)
+        messages.append((district_group(incident.district_id, audience), message))
+    return messages
 
 
 def end_sessions(user_id: int, *, reason: str) -> None:

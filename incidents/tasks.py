@@ -20,19 +20,25 @@ def live_heartbeat() -> int:
     by_district: dict[int, dict[str, int]] = {
         pk: {} for pk in District.objects.values_list("pk", flat=True)
     }
+    messages = []
     for incident_id, district_id, sequence in open_incidents:
         by_district.setdefault(district_id, {})[str(incident_id)] = sequence
-        for audience in page.AUDIENCES:
-            live.send(
+        messages += [
+            (
                 live.incident_group(incident_id, audience),
                 {"type": "incident.heartbeat", "sequence": sequence},
             )
+            for audience in page.AUDIENCES
+        ]
     for district_id, sequences in by_district.items():
-        for audience in live.DASHBOARD_AUDIENCES:
-            live.send(
+        messages += [
+            (
                 live.district_group(district_id, audience),
                 {"type": "district.heartbeat", "sequences": sequences},
             )
+            for audience in live.DASHBOARD_AUDIENCES
+        ]
+    live.send_all(messages)
     return len(open_incidents)
 
 

@@ -79,6 +79,16 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache():
+    """Nothing a test leaves in the cache (pushes remembered, throttles) reaches the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def eager_celery():
     """Tasks queued in tests run inline instead of piling up in a broker nobody reads."""
     from incident_console.celery import app

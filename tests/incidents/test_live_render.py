@@ -83,3 +83,31 @@ def test_a_push_loads_the_shared_data_once(riverbend):
         page.pushed_panels(incident, now)
 
     assert len(every_audience) == len(one_audience)
+
+
+def test_a_backlog_of_pushes_renders_the_latest_state_once(riverbend, monkeypatch):
+    """A burst of changes queues one push task each; the first to run sends the latest state,
+    and the tasks it covered send nothing."""
+    from incidents import live
+    from incidents.timeline import timeline_append
+
+    incident = busy_incident(riverbend)
+    sent = []
+    monkeypatch.setattr(live, "send_all", sent.append)
+    first = incident.sequence
+    for n in range(3):
+        timeline_append(incident=incident, kind="note", summary=f"Change {n}")
+    incident.refresh_from_db()
+    sent.clear()
+
+    for from_sequence in (first, first + 1, first + 2):
+        live.publish(incident.pk, from_sequence=from_sequence)
+
+    assert len(sent) == 1, "the covered tasks rendered again"
+    pushes = [m for _, m in sent[0] if m["type"] == "incident.push"]
+    assert {(m["from"], m["sequence"]) for m in pushes} == {(first, incident.sequence)}
+
+    timeline_append(incident=incident, kind="note", summary="A later change")
+    sent.clear()
+    live.publish(incident.pk, from_sequence=incident.sequence)
+    assert len(sent) == 1, "a change after the last push must be pushed"
