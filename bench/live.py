@@ -228,6 +228,7 @@ def role_cost(incident_id: int, draft_ids: list[int]) -> None:
     after-commit hand-off of the push, and the push's rendering alone, with query counts."""
     _django()
     from asgiref.sync import sync_to_async
+    from django.core.cache import cache
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
@@ -252,6 +253,16 @@ def role_cost(incident_id: int, draft_ids: list[int]) -> None:
         incident = selectors.incident_detail_queryset().get(pk=incident_id)
         page.pushed_panels(incident, timezone.now())
 
+    def dashboards_only(incident_id: int) -> None:
+        """The district dashboards' blocks that publish() renders after the incident page."""
+        incident = selectors.incident_detail_queryset().get(pk=incident_id)
+        live.district_messages(incident, from_sequence=0, now=timezone.now())
+
+    def publish_now(incident_id: int) -> None:
+        # Forget the last push, so publish() renders and sends as after a fresh change.
+        cache.delete(live.pushed_key(incident_id))
+        live.publish(incident_id, from_sequence=0)
+
     def shared_only(incident_id: int) -> None:
         incident = selectors.incident_detail_queryset().get(pk=incident_id)
         page.shared_context(incident, timezone.now(), scorecard=True)
@@ -263,7 +274,7 @@ def role_cost(incident_id: int, draft_ids: list[int]) -> None:
     sqls = [q["sql"] for q in captured.captured_queries]
     repeats = {"queries": len(sqls), "distinct": len(set(sqls))}
 
-    approve, publish, render, shared = [], [], [], []
+    approve, publish, render, shared, dashboards = [], [], [], [], []
 
     def measure_all() -> None:
         timed(lambda: render_only(incident_id))  # template loading and the like, once
@@ -272,8 +283,9 @@ def role_cost(incident_id: int, draft_ids: list[int]) -> None:
             approve.append(
                 timed(lambda d=draft: drafts.draft_approve(draft=d, by=lead, expected_revision=1))
             )
-            publish.append(timed(lambda: live.publish(incident_id, from_sequence=0)))
+            publish.append(timed(lambda: publish_now(incident_id)))
             render.append(timed(lambda: render_only(incident_id)))
+            dashboards.append(timed(lambda: dashboards_only(incident_id)))
             shared.append(timed(lambda: shared_only(incident_id)))
 
     async def as_in_the_server() -> None:
@@ -297,6 +309,7 @@ def role_cost(incident_id: int, draft_ids: list[int]) -> None:
                 "publish": summary(publish),
                 "render_only": summary(render),
                 "shared_data": summary(shared),
+                "dashboards": summary(dashboards),
                 "render_query_repeats": repeats,
                 "samples": len(draft_ids),
                 "audiences": len(page.AUDIENCES),
@@ -1298,7 +1311,9 @@ def markdown(info: dict, out: dict) -> str:
             f"({cost['render_query_repeats']['distinct']} distinct SQL texts of "
             f"{cost['render_query_repeats']['queries']}). Of which "
             f"loading the shared data {cost['shared_data']['ms_p50']} ms and "
-            f"{cost['shared_data']['queries']} queries, the rest rendering.",
+            f"{cost['shared_data']['queries']} queries, the rest rendering. The district "
+            f"dashboards' blocks, rendered after the incident page's push is sent: "
+            f"{cost['dashboards']['ms_p50']} ms and {cost['dashboards']['queries']} queries.",
         ]
     return "\n".join(lines)
 

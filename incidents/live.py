@@ -166,8 +166,9 @@ def publish(incident_id: int, *, from_sequence: int) -> None:
         )
         for audience, html in page.pushed_panels(incident, now).items()
     ]
-    messages += district_messages(incident, from_sequence=from_sequence, now=now)
+    # The incident's open pages first: they should not wait for the dashboards' rendering.
     send_all(messages)
+    send_all(district_messages(incident, from_sequence=from_sequence, now=now))
     cache.set(pushed, incident.sequence, timeout=PUSHED_TTL)
 
 
