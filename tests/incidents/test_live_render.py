@@ -103,11 +103,11 @@ def test_a_backlog_of_pushes_renders_the_latest_state_once(riverbend, monkeypatc
     for from_sequence in (first, first + 1, first + 2):
         live.publish(incident.pk, from_sequence=from_sequence)
 
-    assert len(sent) == 1, "the covered tasks rendered again"
-    pushes = [m for _, m in sent[0] if m["type"] == "incident.push"]
+    pushes = [m for batch in sent for _, m in batch if m["type"] == "incident.push"]
+    assert len(pushes) == len(page.AUDIENCES), "the covered tasks rendered again"
     assert {(m["from"], m["sequence"]) for m in pushes} == {(first, incident.sequence)}
 
     timeline_append(incident=incident, kind="note", summary="A later change")
     sent.clear()
     live.publish(incident.pk, from_sequence=incident.sequence)
-    assert len(sent) == 1, "a change after the last push must be pushed"
+    assert sent, "a change after the last push must be pushed"
