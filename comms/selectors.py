@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -238,23 +239,48 @@ def findings_for(
 ) -> list:
     """Discipline warnings for ``body`` as a message to the draft's audience. ``texts`` and
     ``lengths`` may be passed in when several drafts of one incident are checked at once."""
-    from comms import discipline
-
     incident = draft.incident
     texts = latest_texts_by_audience(incident) if texts is None else texts
     lengths = previous_lengths(incident) if lengths is None else lengths
-    return discipline.check(
-        body=body,
-        audience=draft.audience,
-        channel=draft.channel,
-        phase=CadencePhase.of(incident.clock().phase),
-        previous_lengths=lengths.get(draft.audience, []),
-        other_audiences={
-            audience: discipline.extract_facts(text)
-            for audience, text in texts.items()
-            if audience != draft.audience
-        },
+    return list(
+        _checked(
+            body,
+            draft.audience,
+            draft.channel,
+            CadencePhase.of(incident.clock().phase),
+            tuple(lengths.get(draft.audience, [])),
+            tuple(
+                (audience, _facts(text))
+                for audience, text in texts.items()
+                if audience != draft.audience
+            ),
+        )
     )
+
+
+# The checks depend only on their arguments, and a dashboard shows the same open drafts on
+# every view: remember recent answers instead of running every draft's checks per request.
+@functools.lru_cache(maxsize=4096)
+def _checked(body, audience, channel, phase, lengths, others) -> tuple:
+    from comms import discipline
+
+    return tuple(
+        discipline.check(
+            body=body,
+            audience=audience,
+            channel=channel,
+            phase=phase,
+            previous_lengths=lengths,
+            other_audiences=dict(others),
+        )
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _facts(text: str):
+    from comms import discipline
+
+    return discipline.extract_facts(text)
 
 
 def comms_block(incident: Incident, now: datetime) -> dict:

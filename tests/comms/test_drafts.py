@@ -589,3 +589,22 @@ def test_a_removed_drafter_can_no_longer_draft(incident, riverbend):
         drafts.draft_create(
             incident=incident, by=riverbend.academics, audience="staff", channel="email"
         )
+
+
+def test_a_drafts_checks_run_once_for_the_same_text_and_context(incident, riverbend, monkeypatch):
+    from comms import discipline, selectors
+
+    selectors._checked.cache_clear()
+    calls = []
+    real = discipline.check
+    monkeypatch.setattr(discipline, "check", lambda **kw: calls.append(kw) or real(**kw))
+    draft = new_draft(incident, riverbend, audience="families")
+    body = "We think a vendor caused it. It will be fixed by noon."
+
+    first = selectors.findings_for(draft, body)
+    again = selectors.findings_for(draft, body)
+    other = selectors.findings_for(draft, body + " Next update at 2 pm.")
+
+    assert len(calls) == 2, "the same text in the same context was checked twice"
+    assert first == again and {f.code for f in first} >= {"restoration_promise"}
+    assert other != first
