@@ -146,6 +146,7 @@ def publish(incident_id: int, *, from_sequence: int) -> None:
     from django.utils import timezone
 
     from incidents import page, selectors
+    from incidents.models import TimelineEntry
 
     incident = selectors.incident_detail_queryset().get(pk=incident_id)
     pushed = pushed_key(incident_id)
@@ -154,6 +155,10 @@ def publish(incident_id: int, *, from_sequence: int) -> None:
         # one task each): it covered this change, so a backlog renders once, not per change.
         return
     now = timezone.now()
+    kinds = TimelineEntry.objects.filter(
+        incident_id=incident_id, sequence__gt=from_sequence, sequence__lte=incident.sequence
+    ).values_list("kind", flat=True)
+    panels = page.panels_changed_by(kinds)
     messages = [
         (
             incident_group(incident_id, audience),
@@ -164,7 +169,7 @@ def publish(incident_id: int, *, from_sequence: int) -> None:
                 "from": from_sequence,
             },
         )
-        for audience, html in page.pushed_panels(incident, now).items()
+        for audience, html in page.pushed_panels(incident, now, panels).items()
     ]
     # The incident's open pages first: they should not wait for the dashboards' rendering.
     send_all(messages)

@@ -8,6 +8,7 @@ script adds the person's own token when a form is sent.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +25,35 @@ AUDIENCES = (OWNER, Role.COMMUNICATIONS, DRAFTER, *ROLE_AUDIENCES)
 
 # Every panel of the page that is pushed, each a partial with a stable root id.
 PANELS = ("clock", "roles", "cadence", "drafts", "decisions", "recovery", "duties", "timeline")
+
+# Timeline kinds whose changes show in only some panels. The draft workflow is most of an
+# incident's changes; until a draft is published, it shows in the drafts panel and the
+# timeline alone. A kind not listed here may change any panel, and pushes them all.
+NARROW_KINDS = {
+    kind: ("drafts", "timeline")
+    for kind in (
+        "draft.created",
+        "draft.edited",
+        "draft.submitted",
+        "draft.flagged",
+        "draft.legal_cleared",
+        "draft.approved",
+        "draft.returned",
+        "draft.withdrawn",
+        "draft.warning_acknowledged",
+    )
+}
+
+
+def panels_changed_by(kinds: Iterable[str]) -> tuple[str, ...]:
+    """The panels that changes of these timeline kinds can alter, in page order."""
+    wanted: set[str] = set()
+    for kind in kinds:
+        panels = NARROW_KINDS.get(kind)
+        if panels is None:
+            return PANELS
+        wanted.update(panels)
+    return tuple(panel for panel in PANELS if panel in wanted) or PANELS
 
 
 @dataclass(frozen=True)
@@ -136,8 +166,10 @@ PANEL_VIEWER_KEYS = {
 }
 
 
-def pushed_panels(incident: Incident, now: datetime) -> dict[str, str]:
-    """The pushed panels of the incident page, rendered for every audience."""
+def pushed_panels(
+    incident: Incident, now: datetime, panels: tuple[str, ...] = PANELS
+) -> dict[str, str]:
+    """The incident page's ``panels``, rendered for every audience."""
     from django.template.loader import render_to_string
 
     shared = shared_context(incident, now, scorecard=True)
@@ -146,7 +178,7 @@ def pushed_panels(incident: Incident, now: datetime) -> dict[str, str]:
     for audience in AUDIENCES:
         context = incident_context(incident, viewer_of(audience), now, shared=shared)
         parts = []
-        for panel in PANELS:
+        for panel in panels:
             key = (panel, *(bool(context[k]) for k in PANEL_VIEWER_KEYS[panel]))
             if key not in rendered:
                 rendered[key] = render_to_string(f"incidents/incident_detail.html#{panel}", context)

@@ -111,3 +111,60 @@ def test_a_backlog_of_pushes_renders_the_latest_state_once(riverbend, monkeypatc
     sent.clear()
     live.publish(incident.pk, from_sequence=incident.sequence)
     assert sent, "a change after the last push must be pushed"
+
+
+def pushed_after(incident, monkeypatch, change) -> tuple[dict[str, str], object]:
+    """The incident pushes ``live.publish`` sends for the rows ``change`` appends."""
+    from incidents import live
+
+    incident.refresh_from_db()
+    before = incident.sequence
+    change()
+    sent = []
+    monkeypatch.setattr(live, "send_all", sent.extend)
+    live.publish(incident.pk, from_sequence=before)
+    fresh = selectors.incident_detail_queryset().get(pk=incident.pk)
+    pushes = {g.rsplit(".", 1)[-1]: m["html"] for g, m in sent if m["type"] == "incident.push"}
+    return pushes, fresh
+
+
+def test_a_draft_change_pushes_only_the_drafts_panel_and_the_timeline(riverbend, monkeypatch):
+    from comms.drafts import draft_submit
+
+    incident = busy_incident(riverbend)
+    draft = incident.drafts.get()
+
+    pushes, fresh = pushed_after(
+        incident,
+        monkeypatch,
+        lambda: draft_submit(draft=draft, by=riverbend.comms, expected_revision=draft.revision),
+    )
+
+    assert page.panels_changed_by(["draft.submitted"]) == ("drafts", "timeline")
+    for audience, html in pushes.items():
+        assert 'id="panel-drafts"' in html and 'id="panel-timeline"' in html, audience
+        assert 'id="panel-roles"' not in html and 'id="panel-clock"' not in html, audience
+    # The pushed panels are exactly those of the audience's full rendering.
+    now = timezone.now()
+    context = page.incident_context(fresh, page.viewer_of(Role.LEGAL), now)
+    assert pushes[Role.LEGAL] == "".join(
+        render_to_string(f"incidents/incident_detail.html#{panel}", context)
+        for panel in ("drafts", "timeline")
+    )
+
+
+def test_any_other_change_pushes_every_panel(riverbend, monkeypatch):
+    incident = busy_incident(riverbend)
+
+    pushes, _ = pushed_after(
+        incident,
+        monkeypatch,
+        lambda: services.incident_role_assign(
+            incident=incident, function=Role.LEGAL, user=riverbend.legal, by=riverbend.cio
+        ),
+    )
+
+    assert page.panels_changed_by(["draft.approved", "role.assigned"]) == page.PANELS
+    assert page.panels_changed_by([]) == page.PANELS
+    for panel in page.PANELS:
+        assert f'id="panel-{panel}"' in pushes[page.OWNER], panel
