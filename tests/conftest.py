@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -76,6 +79,23 @@ def lakeshore(db) -> DistrictSetup:
 def fast_password_hashing(settings):
     """Hashing every test user's password with PBKDF2 costs a second per district."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+_cache_generation = itertools.count()
+_cache_run = f"{os.getpid()}-{time.time_ns()}"
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(settings):
+    """Each test its own key space in the configured cache (Redis or local memory).
+
+    Sign-in failure counts and used authenticator codes live in the cache and would carry
+    from one test to the next; a fresh key prefix isolates them without flushing a Redis
+    database that the channel layer and the Celery broker share.
+    """
+    default = dict(settings.CACHES["default"])
+    default["KEY_PREFIX"] = f"test-{_cache_run}-{next(_cache_generation)}"
+    settings.CACHES = {**settings.CACHES, "default": default}
 
 
 @pytest.fixture(autouse=True)
