@@ -128,7 +128,7 @@ def sign_in_with_password_and_code(
     """
     page.goto("/accounts/login/")
     page.get_by_label("User name").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     now = time.time()
     spent = (used if used is not None else {}).setdefault(user.pk, set())

@@ -7,6 +7,7 @@ authenticator secret are printed once and stored nowhere in clear text.
 from __future__ import annotations
 
 import secrets
+from urllib.parse import quote
 
 from allauth.mfa import app_settings
 from allauth.mfa.totp.internal.auth import generate_totp_secret
@@ -56,7 +57,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         issuer = app_settings.TOTP_ISSUER or "Incident console"
         label = f"{issuer}:{user.username}"
-        uri = f"otpauth://totp/{label}?" + urlencode(
+        uri = f"otpauth://totp/{quote(label, safe='')}?" + urlencode(
             {
                 "secret": secret,
                 "issuer": issuer,
