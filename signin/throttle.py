@@ -55,8 +55,10 @@ def _retry_after(key: str, limit: int) -> int:
     entry = cache.get(key)
     if not entry or entry[0] < limit:
         return 0
+    # The window is judged by the stored start, not by the cache's expiry, which Redis keeps
+    # on its own clock.
     remaining = entry[1] + settings.SIGN_IN_WINDOW_SECONDS - time.time()
-    return max(1, math.ceil(remaining))
+    return math.ceil(remaining) if remaining > 0 else 0
 
 
 def check(*, address: str, account: str = "") -> Verdict:
