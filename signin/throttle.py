@@ -9,6 +9,7 @@ the address count by signing in to an account of their own.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import time
 from dataclasses import dataclass
@@ -25,14 +26,22 @@ def client_address(request: HttpRequest) -> str:
     their left came from the client and may be forged.
     """
     count = settings.TRUSTED_PROXY_COUNT
-    remote = request.META.get("REMOTE_ADDR", "")
+    remote = _valid(request.META.get("REMOTE_ADDR", ""))
     if count <= 0:
         return remote
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [part for part in forwarded if part]
     if len(forwarded) < count:
         return remote
-    return forwarded[-count]
+    return _valid(forwarded[-count]) or remote
+
+
+def _valid(address: str) -> str:
+    """The address if it is an IP address, else "": the record stores it as one."""
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return ""
 
 
 def _key(kind: str, value: str) -> str:

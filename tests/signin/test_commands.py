@@ -92,3 +92,15 @@ def test_seed_demo_gives_every_demo_user_the_demo_authenticator(db, settings):
     assert Authenticator.objects.filter(type=Authenticator.Type.TOTP).count() == users == 15
     authenticator = Authenticator.objects.filter(user__username="ls-board").get()
     assert authenticator.wrap().instance.data["secret"] == DEMO_TOTP_SECRET
+
+
+def test_break_glass_lets_an_administrator_without_a_district_into_the_admin(client, db):
+    User.objects.create_superuser("admin", "admin@example.org", "first-password")
+    output = break_glass("admin")
+
+    client.post("/accounts/login/", {"login": "admin", "password": printed(output, "Password")})
+    client.post(
+        "/accounts/login/code/", {"code": current_code(printed(output, "Authenticator secret"))}
+    )
+
+    assert client.get("/admin/").status_code == 200

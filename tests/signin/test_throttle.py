@@ -170,8 +170,9 @@ def test_a_full_sign_in_forgets_the_account_failures(client, break_glass_cio):
         (1, "6.6.6.6, 1.1.1.1", "1.1.1.1"),
         (2, "6.6.6.6, 1.1.1.1, 10.0.0.5", "1.1.1.1"),
         (2, "", "127.0.0.1"),
+        (1, "not-an-address", "127.0.0.1"),
     ],
-    ids=["header-ignored", "one-proxy", "two-proxies", "missing-header"],
+    ids=["header-ignored", "one-proxy", "two-proxies", "missing-header", "garbage"],
 )
 def test_the_client_address_trusts_only_our_proxies(settings, proxies, forwarded, expected):
     settings.TRUSTED_PROXY_COUNT = proxies
