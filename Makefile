@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install browser lint format clean
+.PHONY: run test install browser lint format clean demo-code
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -27,6 +27,11 @@ run: install
 	else \
 		$(PY) manage.py run_console --port 8000; \
 	fi
+
+# The code the demo users' authenticator shows now (they share one demo secret).
+demo-code: export DEBUG ?= true
+demo-code: install
+	@$(PY) manage.py demo_code
 
 # Browser tests drive Debian's chromium; install it once if it is missing.
 browser:

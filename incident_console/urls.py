@@ -1,21 +1,19 @@
 """URL configuration."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from comms import views as comms_views
 from incidents import health
 from incidents import views as incident_views
 
+# The admin signs in on the console's sign-in page, code step included, never on its own form.
+admin.site.login = secure_admin_login(admin.site.login)
+
 urlpatterns = [
     path("", incident_views.home, name="home"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", incident_views.SignOutView.as_view(), name="logout"),
+    path("accounts/", include("signin.urls")),
     path("health/live", health.health_live, name="health-live"),
     path("health/ready", health.health_ready, name="health-ready"),
     path("incidents/", include("incidents.urls")),

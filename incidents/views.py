@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
@@ -15,7 +14,7 @@ from django.template import loader
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents import duties, live, page, selectors, services
+from incidents import duties, page, selectors, services
 from incidents.access import incident_for, refusal_message, require_district_role, require_role
 from incidents.errors import DomainError
 from incidents.forms import CadenceDefaultsForm, DutyFormSet, IncidentOpenForm, RoleAssignForm
@@ -212,17 +211,6 @@ def render_open_incidents(request: HttpRequest, role: str, template: str, **extr
     now = timezone.now()
     rows = [(incident, incident.clock(now)) for incident in incidents]
     return render(request, template, {"rows": rows, "now": now, **extra})
-
-
-class SignOutView(auth_views.LogoutView):
-    """Sign out, and close every live socket the person has open, on every device."""
-
-    def post(self, request, *args, **kwargs):
-        user_id = request.user.pk
-        response = super().post(request, *args, **kwargs)
-        if user_id is not None:
-            live.end_sessions(user_id, reason="signed_out")
-        return response
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

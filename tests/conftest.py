@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -78,14 +81,21 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Nothing a test leaves in the cache (pushes remembered, throttles) reaches the next."""
-    from django.core.cache import cache
+_cache_generation = itertools.count()
+_cache_run = f"{os.getpid()}-{time.time_ns()}"
 
-    cache.clear()
-    yield
-    cache.clear()
+
+@pytest.fixture(autouse=True)
+def isolated_cache(settings):
+    """Each test its own key space in the configured cache (Redis or local memory).
+
+    Sign-in failure counts, used authenticator codes and the last push of each incident live
+    in the cache and would carry from one test to the next; a fresh key prefix isolates them
+    without flushing a Redis database that the channel layer and the Celery broker share.
+    """
+    default = dict(settings.CACHES["default"])
+    default["KEY_PREFIX"] = f"test-{_cache_run}-{next(_cache_generation)}"
+    settings.CACHES = {**settings.CACHES, "default": default}
 
 
 @pytest.fixture(autouse=True)

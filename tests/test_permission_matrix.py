@@ -141,3 +141,57 @@ def test_permission_matrix(client, world, lakeshore, method, url, allowed, who):
         assert b"SIS down" not in response.content
     else:
         assert response.status_code in ((403, 404) if who == "other_district" else (403,))
+
+
+# --- Sign-in pages -------------------------------------------------------------------------
+# Open to anyone, signed in or not: what a page answers does not depend on the role. allauth's
+# account-management pages are not mounted (404): people are added and removed by their
+# district, passwords exist only for break-glass accounts (manage.py break_glass), and
+# authenticators are issued by that command, not managed by the person.
+# (method, url, status for an anonymous visitor, status for any signed-in role)
+SIGN_IN_MATRIX = [
+    ("get", "/accounts/login/", 200, 302),  # signed in: on to the person's page
+    ("post", "/accounts/login/", 422, 302),  # empty form; signed in: on to the person's page
+    ("get", "/accounts/logout/", 302, 200),  # signed in: asks before signing out
+    ("post", "/accounts/logout/", 302, 302),
+    ("get", "/accounts/login/code/", 302, 302),  # only after a password, else back to sign-in
+    ("post", "/accounts/login/code/", 302, 302),
+    ("get", "/accounts/login/district/", 405, 405),  # the provider start is a form post
+    ("post", "/accounts/login/district/", 422, 422),  # empty form
+    ("get", "/accounts/google/login/callback/", 400, 400),  # not started in this browser
+    ("get", "/accounts/microsoft/login/callback/", 400, 400),
+    ("get", "/accounts/inactive/", 200, 200),
+    ("get", "/accounts/provider/cancelled/", 200, 200),
+    ("get", "/accounts/provider/error/", 401, 401),
+    ("get", "/admin/login/", 302, 403),  # the console's sign-in; the admin is for staff only
+    # Not offered: 404 for everyone.
+    ("get", "/accounts/signup/", 404, 404),
+    ("post", "/accounts/signup/", 404, 404),
+    ("get", "/accounts/social/signup/", 404, 404),
+    ("get", "/accounts/password/reset/", 404, 404),
+    ("get", "/accounts/password/change/", 404, 404),
+    ("get", "/accounts/password/set/", 404, 404),
+    ("get", "/accounts/email/", 404, 404),
+    ("get", "/accounts/2fa/", 404, 404),
+    ("get", "/accounts/2fa/totp/activate/", 404, 404),
+    ("get", "/accounts/2fa/totp/deactivate/", 404, 404),
+    ("get", "/accounts/3rdparty/", 404, 404),
+    ("get", "/accounts/google/login/", 404, 404),  # started only by the district form
+    ("get", "/accounts/microsoft/login/", 404, 404),
+]
+
+SIGN_IN_CASES = [
+    pytest.param(method, url, anonymous, signed_in, who, id=f"{method} {url} as {who}")
+    for method, url, anonymous, signed_in in SIGN_IN_MATRIX
+    for who in ["anonymous", *Role.values, "other_district"]
+]
+
+
+@pytest.mark.parametrize(("method", "url", "anonymous", "signed_in", "who"), SIGN_IN_CASES)
+def test_sign_in_matrix(client, riverbend, lakeshore, method, url, anonymous, signed_in, who):
+    if who != "anonymous":
+        client.force_login(lakeshore.cio if who == "other_district" else riverbend.by_role(who))
+
+    response = getattr(client, method)(url)
+
+    assert response.status_code == (anonymous if who == "anonymous" else signed_in)

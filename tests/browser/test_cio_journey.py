@@ -11,8 +11,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from incidents.models import Incident
 from tests.browser.axe import assert_no_axe_violations
+from tests.browser.conftest import give_authenticator, sign_in_with_password_and_code
 from tests.conftest import DistrictSetup
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -34,9 +34,8 @@ def test_cio_declares_an_incident_and_assigns_the_communications_lead(
 ) -> None:
     page.goto("/accounts/login/")
     assert_no_axe_violations(page, "the sign-in page")
-    page.get_by_label("User name").fill(district.cio.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    give_authenticator(district.cio)
+    sign_in_with_password_and_code(page, district.cio)
 
     expect(page).to_have_url(re.compile(r"/incidents/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Incidents")

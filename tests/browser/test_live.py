@@ -26,7 +26,11 @@ from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from comms import drafts
 from incidents.timeline import timeline_append
-from tests.browser.conftest import _outside_the_event_loop
+from tests.browser.conftest import (
+    _outside_the_event_loop,
+    give_authenticator,
+    sign_in_with_password_and_code,
+)
 from tests.conftest import DistrictSetup
 from tests.factories import PASSWORD
 
@@ -197,6 +201,7 @@ def asgi_server(district):
         type(person).objects.filter(pk=person.pk).update(
             password=hasher.encode(PASSWORD, hasher.salt())
         )
+        give_authenticator(person)
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
     # Without REDIS_URL the console runs embedded: its worker takes tasks from the web
@@ -230,11 +235,7 @@ def asgi_server(district):
 def signed_in_page(browser: Browser, base: str, user) -> Page:
     context = browser.new_context(base_url=base)
     tab = context.new_page()
-    tab.goto("/accounts/login/")
-    tab.get_by_label("User name").fill(user.username)
-    tab.get_by_label("Password").fill(PASSWORD)
-    tab.get_by_role("button", name="Sign in").click()
-    expect(tab.get_by_role("button", name="Sign out")).to_be_visible()
+    sign_in_with_password_and_code(tab, user)
     return tab
 
 

@@ -13,6 +13,8 @@ from comms import drafts
 from comms.models import CommsPolicy, Draft, MessageTemplate
 from incidents import services
 from incidents.models import District, Incident, Role, RoleGrant, School, System, User
+from signin import services as signin_services
+from signin.demo import DEMO_TOTP_SECRET
 
 DEMO_PASSWORD = "console-demo"
 
@@ -112,7 +114,10 @@ class Command(BaseCommand):
             self._policies()
             self._incidents()
         self.stdout.write(
-            self.style.SUCCESS(f"Demo data ready. Password for every demo user: {DEMO_PASSWORD}")
+            self.style.SUCCESS(
+                f"Demo data ready. Password for every demo user: {DEMO_PASSWORD}; "
+                "authenticator code: run `manage.py demo_code`."
+            )
         )
 
     def _district(self, slug, name, zone, school_names, people) -> None:
@@ -139,6 +144,8 @@ class Command(BaseCommand):
             if created or not user.check_password(DEMO_PASSWORD):
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
+            # Password sign-in asks for an authenticator code: `manage.py demo_code` prints it.
+            signin_services.totp_ensure(user=user, secret=DEMO_TOTP_SECRET)
             for role in roles:
                 RoleGrant.objects.get_or_create(user=user, role=role)
             user.schools.add(*[schools[n] for n in led])
