@@ -148,6 +148,35 @@ class AcknowledgeForm(forms.Form):
     expected_revision = forms.IntegerField(widget=forms.HiddenInput)
 
 
+class NoticeGivenForm(forms.Form):
+    note = forms.CharField(label="How and to whom", max_length=500)
+
+
+class DrafterForm(forms.Form):
+    user = forms.ModelChoiceField(
+        queryset=None,
+        error_messages={
+            "required": "Choose a person from your district.",
+            "invalid_choice": "Choose a person from your district.",
+        },
+    )
+    remove = forms.BooleanField(required=False)
+
+    def __init__(self, *args, district, **kwargs):
+        from incidents.models import User
+
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(district=district)
+
+
+class TemplateReviewForm(forms.Form):
+    template = forms.ModelChoiceField(queryset=None)
+
+    def __init__(self, *args, district, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = MessageTemplate.objects.filter(district=district)
+
+
 class TemplateForm(forms.Form):
     kind = forms.ChoiceField(
         label="Kind of incident",

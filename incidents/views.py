@@ -102,8 +102,16 @@ def render_panel(
 @login_required
 @require_GET
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
+    return incident_page(request, incident_id)
+
+
+def incident_page(request: HttpRequest, incident_id: int, *, status: int = 200) -> HttpResponse:
+    """The whole incident page; forms posted from it that fail come back to it."""
     return render(
-        request, "incidents/incident_detail.html", incident_page_context(request, incident_id)
+        request,
+        "incidents/incident_detail.html",
+        incident_page_context(request, incident_id),
+        status=status,
     )
 
 
