@@ -308,9 +308,8 @@ def _step(request, draft: Draft, form_class, call, done: str, form_name: str) ->
         request.POST, **({"incident": draft.incident} if form_class is PublishForm else {})
     )
     if not form.is_valid():
-        return _editor(
-            request, draft, status=422, error="Nothing was changed. See below.", **{form_name: form}
-        )
+        # The step's form may not be on the page in the draft's state: name every error.
+        return _editor(request, draft, status=422, error=form_error_text(form), **{form_name: form})
     try:
         call(form.cleaned_data, form)
     except DomainError as exc:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -232,6 +237,19 @@ class SignOutView(auth_views.LogoutView):
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     message = str(exception) if exception and str(exception) else "You do not have access here."
     return render(request, "403.html", {"message": message}, status=403)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request the console will not read: a file, too many fields, too large a body."""
+    if isinstance(exception, TooManyFilesSent):
+        message = "The console accepts no file uploads."
+    elif isinstance(exception, TooManyFieldsSent):
+        message = "The form sent far more fields than any page of the console has."
+    elif isinstance(exception, RequestDataTooBig):
+        message = "The form sent more than the console accepts (1 MB)."
+    else:
+        message = "The console could not read this request."
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
