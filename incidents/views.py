@@ -37,6 +37,7 @@ PANELS = ("clock", "roles", "timeline", "cadence", "duties")
 
 
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     for role, url_name in HOME_BY_ROLE:
         if request.user.has_role(role) and request.user.district_id:
