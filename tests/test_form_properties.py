@@ -13,9 +13,28 @@ from hypothesis import strategies as st
 
 from comms import forms as comms_forms
 from comms import views as comms_views
+from comms.models import (
+    AudienceClock,
+    Draft,
+    DraftRevision,
+    FactSheetRevision,
+    MessageTemplate,
+    NoticeClock,
+    PublishedUpdate,
+    WarningAcknowledgement,
+)
 from comms.selectors import district_intervals
 from incidents import forms as incident_forms
 from incidents import school_views
+from incidents.models import (
+    Decision,
+    DutyTemplate,
+    FollowUp,
+    GuidanceVersion,
+    Incident,
+    Question,
+    Review,
+)
 from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +184,51 @@ def test_every_text_field_has_a_max_length():
     ]
 
     assert unbounded == []
+
+
+# (form, field) -> (model, column) it is saved to.
+COLUMNS = {
+    ("IncidentOpenForm", "title"): (Incident, "title"),
+    ("DutyRowForm", "title"): (DutyTemplate, "title"),
+    ("DecisionForm", "text"): (Decision, "text"),
+    ("DecisionForm", "decided_by"): (Decision, "decided_by"),
+    ("DecisionForm", "rationale"): (Decision, "rationale"),
+    ("QuestionAskForm", "text"): (Question, "text"),
+    ("QuestionAnswerForm", "answer"): (Question, "answer"),
+    ("ReviewForm", "what_happened"): (Review, "what_happened"),
+    ("ReviewForm", "why"): (Review, "why"),
+    ("FollowUpForm", "text"): (FollowUp, "text"),
+    ("GuidanceForm", "today"): (GuidanceVersion, "today"),
+    ("GuidanceForm", "can_wait"): (GuidanceVersion, "can_wait"),
+    ("GuidanceForm", "simplify"): (GuidanceVersion, "simplify"),
+    ("GuidanceForm", "ask"): (GuidanceVersion, "ask"),
+    ("GuidanceForm", "questions"): (GuidanceVersion, "questions"),
+    ("CadenceChangeForm", "reason"): (AudienceClock, "override_reason"),
+    ("PublishForm", "override_reason"): (PublishedUpdate, "staff_first_override"),
+    ("FactSheetForm", "known"): (FactSheetRevision, "known"),
+    ("FactSheetForm", "unknown"): (FactSheetRevision, "unknown"),
+    ("FactSheetForm", "doing"): (FactSheetRevision, "doing"),
+    ("FactSheetForm", "should_do"): (FactSheetRevision, "should_do"),
+    ("FactSheetForm", "next_update"): (FactSheetRevision, "next_update"),
+    ("DraftEditForm", "body"): (DraftRevision, "body"),
+    ("NoteForm", "note"): (Draft, "return_note"),
+    ("AcknowledgeForm", "code"): (WarningAcknowledgement, "code"),
+    ("AcknowledgeForm", "note"): (WarningAcknowledgement, "note"),
+    ("TemplateForm", "body"): (MessageTemplate, "body"),
+    ("NoticeGivenForm", "note"): (NoticeClock, "note"),
+}
+
+
+@pytest.mark.parametrize(
+    ("form_field", "column"),
+    COLUMNS.items(),
+    ids=[f"{form}.{field}" for form, field in COLUMNS],
+)
+def test_a_text_field_allows_exactly_what_its_column_keeps(form_field, column):
+    form_name, field_name = form_field
+    model, column_name = column
+    form_class = {f.__qualname__: f for f in FORMS}[form_name]
+
+    field = form_class.base_fields[field_name]
+
+    assert field.max_length == model._meta.get_field(column_name).max_length
