@@ -137,6 +137,12 @@ class DraftEditForm(forms.Form):
     expected_revision = forms.IntegerField(widget=forms.HiddenInput)
 
 
+class DraftCheckForm(forms.Form):
+    """The text in the editor, checked as it is typed; nothing is saved."""
+
+    body = forms.CharField(required=False, strip=False, max_length=DraftRevision.MAX_BODY)
+
+
 class NoteForm(forms.Form):
     note = forms.CharField(label="Note", max_length=1000)
     expected_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)

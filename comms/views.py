@@ -16,6 +16,7 @@ from comms import drafts, selectors, services
 from comms.forms import (
     AcknowledgeForm,
     CadenceChangeForm,
+    DraftCheckForm,
     DraftEditForm,
     DrafterForm,
     DraftNewForm,
@@ -289,7 +290,15 @@ def draft_check(request: HttpRequest, draft_id: int) -> HttpResponse:
     from comms import discipline
 
     draft = draft_for(request.user, draft_id)
-    body = request.POST.get("body", "")[: DraftRevision.MAX_BODY]
+    form = DraftCheckForm(request.POST)
+    check_error, body = None, ""
+    if form.is_valid():
+        body = form.cleaned_data["body"]
+    else:
+        # Text that cannot be saved is said so where the warnings appear; the warnings are for
+        # what the writer can keep (at most the first 10,000 characters, without NUL bytes).
+        check_error = " ".join(form.errors["body"])
+        body = request.POST.get("body", "")[: DraftRevision.MAX_BODY].replace("\x00", "")
     return render(
         request,
         "comms/draft.html#warnings",
@@ -298,8 +307,10 @@ def draft_check(request: HttpRequest, draft_id: int) -> HttpResponse:
             "findings": selectors.findings_for(draft, body),
             "acks": {},
             "live": True,
+            "check_error": check_error,
             "segments": discipline.sms_segments(body) if draft.channel == "sms" else None,
         },
+        status=422 if check_error else 200,
     )
 
 

@@ -16,6 +16,27 @@ from incidents.models import (
     User,
 )
 
+# The largest value an id column holds (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
+class IdsField(forms.ModelMultipleChoiceField):
+    """Several ids to choose from the queryset. An id past the column's range is an invalid
+    choice here: Django's ``__in`` lookup would pass it to the database, which SQLite cannot
+    even bind."""
+
+    def _check_values(self, value):
+        for pk in value if isinstance(value, list | tuple) else ():
+            text = str(pk).strip().removeprefix("-")
+            # Length first: Python refuses to convert a string of more than 4,300 digits.
+            if text.isdigit() and (len(text) > len(str(MAX_ID)) or not 0 < int(pk) <= MAX_ID):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
 
 class IncidentOpenForm(forms.Form):
     SCOPE_ALL = "all"
@@ -31,7 +52,7 @@ class IncidentOpenForm(forms.Form):
     severity = forms.TypedChoiceField(
         choices=Incident.Severity.choices, coerce=int, initial=Incident.Severity.HIGH
     )
-    systems = forms.ModelMultipleChoiceField(
+    systems = IdsField(
         label="Affected systems",
         queryset=None,
         required=False,
@@ -43,7 +64,7 @@ class IncidentOpenForm(forms.Form):
         widget=forms.RadioSelect,
         initial=SCOPE_ALL,
     )
-    schools = forms.ModelMultipleChoiceField(
+    schools = IdsField(
         label="Schools", queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
     impacts = forms.MultipleChoiceField(

@@ -286,3 +286,23 @@ def test_the_public_status_page_carries_the_policy(client, world):
     response = client.get("/status/riverbend/")
 
     assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    "school", ["10000000000000000000", "-10000000000000000000", "0", "x", "9" * 5000]
+)
+def test_an_id_out_of_range_in_a_choice_of_several_is_a_form_error(client, world, school):
+    client.force_login(world.setup.cio)
+    before = saved_state()
+
+    response = client.post(
+        "/incidents/new/",
+        {"title": "SIS down", "kind": "sis", "severity": "2", "scope": "some", "mode": "real",
+         "schools": [str(world.ids["school"]), school]},
+    )  # fmt: skip
+
+    assert response.status_code == 422
+    assert "is not a valid value" in response.content.decode() or "Select a valid choice" in (
+        response.content.decode()
+    )
+    assert saved_state() == before
