@@ -25,6 +25,7 @@ from incidents.forms import (
     form_error_text,
 )
 from incidents.models import GuidanceVersion, Incident, Question, Role, User
+from incidents.views import incident_page
 
 
 def _refused_form(request: HttpRequest, form: forms.Form, page) -> HttpResponse:
@@ -244,8 +245,6 @@ def question_ask(request: HttpRequest, incident_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def decision_record(request: HttpRequest, incident_id: int) -> HttpResponse:
-    from incidents.views import incident_page
-
     incident = incident_for(request.user, incident_id)
     form = DecisionForm(request.POST)
     if not form.is_valid():
