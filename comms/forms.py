@@ -137,6 +137,12 @@ class DraftEditForm(forms.Form):
     expected_revision = forms.IntegerField(widget=forms.HiddenInput)
 
 
+class DraftCheckForm(forms.Form):
+    """The text in the editor, checked as it is typed; nothing is saved."""
+
+    body = forms.CharField(required=False, strip=False, max_length=DraftRevision.MAX_BODY)
+
+
 class NoteForm(forms.Form):
     note = forms.CharField(label="Note", max_length=1000)
     expected_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -146,6 +152,35 @@ class AcknowledgeForm(forms.Form):
     code = forms.CharField(max_length=40, widget=forms.HiddenInput)
     note = forms.CharField(label="Why it stands", max_length=500)
     expected_revision = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class NoticeGivenForm(forms.Form):
+    note = forms.CharField(label="How and to whom", max_length=500)
+
+
+class DrafterForm(forms.Form):
+    user = forms.ModelChoiceField(
+        queryset=None,
+        error_messages={
+            "required": "Choose a person from your district.",
+            "invalid_choice": "Choose a person from your district.",
+        },
+    )
+    remove = forms.BooleanField(required=False)
+
+    def __init__(self, *args, district, **kwargs):
+        from incidents.models import User
+
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(district=district)
+
+
+class TemplateReviewForm(forms.Form):
+    template = forms.ModelChoiceField(queryset=None)
+
+    def __init__(self, *args, district, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = MessageTemplate.objects.filter(district=district)
 
 
 class TemplateForm(forms.Form):

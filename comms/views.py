@@ -16,12 +16,16 @@ from comms import drafts, selectors, services
 from comms.forms import (
     AcknowledgeForm,
     CadenceChangeForm,
+    DraftCheckForm,
     DraftEditForm,
+    DrafterForm,
     DraftNewForm,
     FactSheetForm,
     NoteForm,
+    NoticeGivenForm,
     PublishForm,
     TemplateForm,
+    TemplateReviewForm,
 )
 from comms.models import (
     Draft,
@@ -32,9 +36,10 @@ from comms.models import (
 )
 from incidents.access import incident_for, refusal_message, require_district_role
 from incidents.errors import DomainError
-from incidents.models import District, Role, User
+from incidents.forms import form_error_text
+from incidents.models import District, Role
 from incidents.selectors import open_incidents_for_district
-from incidents.views import respond_to_change
+from incidents.views import incident_page, respond_to_change
 
 
 @login_required
@@ -53,6 +58,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_GET
 def legal_dashboard(request: HttpRequest) -> HttpResponse:
     """The review queue, statutory notice clocks and the log of every disclosure made."""
+    return _legal_page(request)
+
+
+def _legal_page(request: HttpRequest, *, status: int = 200) -> HttpResponse:
     require_district_role(request.user, Role.LEGAL)
     district_id = request.user.district_id
     now = timezone.now()
@@ -67,6 +76,7 @@ def legal_dashboard(request: HttpRequest) -> HttpResponse:
             "log": selectors.disclosure_log(district_id),
             "now": now,
         },
+        status=status,
     )
 
 
@@ -280,7 +290,15 @@ def draft_check(request: HttpRequest, draft_id: int) -> HttpResponse:
     from comms import discipline
 
     draft = draft_for(request.user, draft_id)
-    body = request.POST.get("body", "")[: DraftRevision.MAX_BODY]
+    form = DraftCheckForm(request.POST)
+    check_error, body = None, ""
+    if form.is_valid():
+        body = form.cleaned_data["body"]
+    else:
+        # Text that cannot be saved is said so where the warnings appear; the warnings are for
+        # what the writer can keep (at most the first 10,000 characters, without NUL bytes).
+        check_error = " ".join(form.errors["body"])
+        body = request.POST.get("body", "")[: DraftRevision.MAX_BODY].replace("\x00", "")
     return render(
         request,
         "comms/draft.html#warnings",
@@ -289,8 +307,10 @@ def draft_check(request: HttpRequest, draft_id: int) -> HttpResponse:
             "findings": selectors.findings_for(draft, body),
             "acks": {},
             "live": True,
+            "check_error": check_error,
             "segments": discipline.sms_segments(body) if draft.channel == "sms" else None,
         },
+        status=422 if check_error else 200,
     )
 
 
@@ -299,9 +319,8 @@ def _step(request, draft: Draft, form_class, call, done: str, form_name: str) ->
         request.POST, **({"incident": draft.incident} if form_class is PublishForm else {})
     )
     if not form.is_valid():
-        return _editor(
-            request, draft, status=422, error="Nothing was changed. See below.", **{form_name: form}
-        )
+        # The step's form may not be on the page in the draft's state: name every error.
+        return _editor(request, draft, status=422, error=form_error_text(form), **{form_name: form})
     try:
         call(form.cleaned_data, form)
     except DomainError as exc:
@@ -433,9 +452,10 @@ def templates_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("form") == "review":
-                template = get_object_or_404(
-                    MessageTemplate, pk=request.POST.get("template"), district=district
-                )
+                review = TemplateReviewForm(request.POST, district=district)
+                if not review.is_valid():
+                    raise Http404("No template with that number in your district.")
+                template = review.cleaned_data["template"]
                 drafts.template_mark_reviewed(template=template, by=user)
                 messages.success(request, "Marked as reviewed by legal.")
                 return redirect("comms:templates")
@@ -473,8 +493,12 @@ def notice_given(request: HttpRequest, notice_id: int) -> HttpResponse:
         pk=notice_id,
         incident__district_id=request.user.district_id,
     )
+    form = NoticeGivenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error_text(form))
+        return _legal_page(request, status=422)
     try:
-        drafts.notice_mark_given(notice=notice, by=request.user, note=request.POST.get("note", ""))
+        drafts.notice_mark_given(notice=notice, by=request.user, note=form.cleaned_data["note"])
     except DomainError as exc:
         _refuse(exc)
         messages.error(request, str(exc))
@@ -503,21 +527,20 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
 def drafter_change(request: HttpRequest, incident_id: int) -> HttpResponse:
     """Name or remove a drafter for the incident."""
     incident = incident_for(request.user, incident_id)
-    person = User.objects.filter(
-        pk=request.POST.get("user") or 0, district_id=incident.district_id
-    ).first()
+    form = DrafterForm(request.POST, district=incident.district_id)
+    if not form.is_valid():
+        messages.error(request, form_error_text(form))
+        return incident_page(request, incident.pk, status=422)
+    person = form.cleaned_data["user"]
     error = None
-    if person is None:
-        error = "Choose a person from your district."
-    else:
-        try:
-            if request.POST.get("remove"):
-                drafts.drafter_remove(incident=incident, by=request.user, user=person)
-            else:
-                drafts.drafter_name(incident=incident, by=request.user, user=person)
-        except DomainError as exc:
-            _refuse(exc)
-            error = str(exc)
+    try:
+        if form.cleaned_data["remove"]:
+            drafts.drafter_remove(incident=incident, by=request.user, user=person)
+        else:
+            drafts.drafter_name(incident=incident, by=request.user, user=person)
+    except DomainError as exc:
+        _refuse(exc)
+        error = str(exc)
     if error:
         messages.error(request, error)
     else:

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "servestatic",
     "django.contrib.staticfiles",
+    "csp",
     "channels",
     "django_htmx",
     "template_partials",
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "incidents.middleware.ContentSecurityPolicyMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -238,7 +240,42 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Input limits ------------------------------------------------------------------------
+# The longest form is a 10,000-character draft; a megabyte of form data is far more than any
+# page sends. The biggest form, the phase checklist, has 40 rows of four fields.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
+# The console accepts no files: a multipart body carrying one is refused with a 400 before
+# any view reads it, and nothing is ever written to a temporary upload file.
+DATA_UPLOAD_MAX_NUMBER_FILES = 0
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+
+# --- Content-Security-Policy -------------------------------------------------------------
+# Scripts and styles come only from the console's own static files: no inline script, no
+# style attribute, no eval. ContentSecurityPolicyMiddleware adds the websocket origin of the
+# request's own host to connect-src, since browsers differ on whether 'self' covers ws(s)://.
+# Sign-in through Google or Microsoft Entra posts a form that redirects to the provider, so
+# form-action names both.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+        "form-action": [
+            "'self'",
+            "https://accounts.google.com",
+            "https://login.microsoftonline.com",
+        ],
+    },
+}
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True

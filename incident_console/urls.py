@@ -22,6 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "incidents.views.bad_request"
 handler403 = "incidents.views.permission_denied"
 handler404 = "incidents.views.page_not_found"
 handler500 = "incidents.views.server_error"

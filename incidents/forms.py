@@ -4,7 +4,38 @@ from __future__ import annotations
 
 from django import forms
 
-from incidents.models import DutyTrigger, Incident, Role, User
+from incidents.models import (
+    Decision,
+    DutyTrigger,
+    FollowUp,
+    Incident,
+    Question,
+    Review,
+    Role,
+    School,
+    User,
+)
+
+# The largest value an id column holds (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
+class IdsField(forms.ModelMultipleChoiceField):
+    """Several ids to choose from the queryset. An id past the column's range is an invalid
+    choice here: Django's ``__in`` lookup would pass it to the database, which SQLite cannot
+    even bind."""
+
+    def _check_values(self, value):
+        for pk in value if isinstance(value, list | tuple) else ():
+            text = str(pk).strip().removeprefix("-")
+            # Length first: Python refuses to convert a string of more than 4,300 digits.
+            if text.isdigit() and (len(text) > len(str(MAX_ID)) or not 0 < int(pk) <= MAX_ID):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
 
 
 class IncidentOpenForm(forms.Form):
@@ -21,7 +52,7 @@ class IncidentOpenForm(forms.Form):
     severity = forms.TypedChoiceField(
         choices=Incident.Severity.choices, coerce=int, initial=Incident.Severity.HIGH
     )
-    systems = forms.ModelMultipleChoiceField(
+    systems = IdsField(
         label="Affected systems",
         queryset=None,
         required=False,
@@ -33,7 +64,7 @@ class IncidentOpenForm(forms.Form):
         widget=forms.RadioSelect,
         initial=SCOPE_ALL,
     )
-    schools = forms.ModelMultipleChoiceField(
+    schools = IdsField(
         label="Schools", queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
     impacts = forms.MultipleChoiceField(
@@ -147,3 +178,81 @@ class CadenceDefaultsForm(forms.Form):
             tuple(name.split("__")): value  # type: ignore[misc]
             for name, value in self.cleaned_data.items()
         }
+
+
+def _max(model, field: str) -> int:
+    """The column's own limit, so a form never accepts more than the model keeps."""
+    return model._meta.get_field(field).max_length
+
+
+class DecisionForm(forms.Form):
+    text = forms.CharField(label="Decision", max_length=_max(Decision, "text"))
+    decided_by = forms.CharField(label="Who decided", max_length=_max(Decision, "decided_by"))
+    rationale = forms.CharField(
+        label="Why", max_length=_max(Decision, "rationale"), widget=forms.Textarea
+    )
+    visibility = forms.ChoiceField(choices=Decision.Visibility.choices)
+
+
+class SchoolForm(forms.Form):
+    """The school a principal acts for."""
+
+    school = forms.ModelChoiceField(queryset=None)
+
+    def __init__(self, *args, district, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].queryset = School.objects.filter(district=district)
+
+
+class QuestionAskForm(SchoolForm):
+    text = forms.CharField(label="Question", max_length=_max(Question, "text"))
+
+
+class QuestionAnswerForm(forms.Form):
+    answer = forms.CharField(label="Answer", max_length=_max(Question, "answer"))
+    for_guidance = forms.BooleanField(required=False)
+
+
+class ReviewForm(forms.Form):
+    what_happened = forms.CharField(
+        max_length=_max(Review, "what_happened"), required=False, widget=forms.Textarea
+    )
+    why = forms.CharField(max_length=_max(Review, "why"), required=False, widget=forms.Textarea)
+
+
+class FollowUpForm(forms.Form):
+    text = forms.CharField(label="Action", max_length=_max(FollowUp, "text"))
+    owner = forms.ModelChoiceField(
+        queryset=None,
+        error_messages={
+            "required": "Choose who owns the action.",
+            "invalid_choice": "Choose who owns the action.",
+        },
+    )
+    due_on = forms.DateField(
+        required=False,
+        error_messages={"invalid": "Give the due date as a date, e.g. 2026-12-01."},
+    )
+
+    def __init__(self, *args, district, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(district=district)
+
+
+class FollowUpDoneForm(forms.Form):
+    action = forms.ModelChoiceField(queryset=None)
+
+    def __init__(self, *args, incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].queryset = FollowUp.objects.filter(review__incident=incident)
+
+
+def form_error_text(form: forms.Form) -> str:
+    """Every error of a form as one sentence list, for a page that shows it as a message."""
+    parts = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        label = field.label or name.replace("_", " ").capitalize() if field else ""
+        for error in errors:
+            parts.append(f"{label}: {error}" if label else error)
+    return "Nothing was saved. " + " ".join(parts)

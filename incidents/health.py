@@ -9,6 +9,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 # The sweep runs every second; three missed sweeps and the engine counts as stalled.
 HEARTBEAT_STALE_AFTER = timedelta(seconds=10)
@@ -52,11 +53,13 @@ def _timers() -> tuple[bool, str, float | None]:
 
 
 @never_cache
+@require_safe
 def health_live(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
+@require_safe
 def health_ready(request: HttpRequest) -> JsonResponse:
     """200 when the database, Redis and the timer engine all answer; 503 otherwise."""
     db_ok, db = _database()

@@ -1,9 +1,13 @@
-"""Show every time in the signed-in person's district time zone."""
+"""Request-wide concerns: each district's time zone, and the Content-Security-Policy."""
 
+from csp.middleware import CSPMiddleware, PolicyParts
+from django.core.exceptions import DisallowedHost
 from django.utils import timezone
 
 
 class DistrictTimezoneMiddleware:
+    """Show every time in the signed-in person's district time zone."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -18,3 +22,28 @@ class DistrictTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's policy from settings, with this host's websocket origin in connect-src.
+
+    CSP Level 3 lets 'self' match ws:// and wss:// on the page's own host, but not every
+    browser in districts' hands implements that yet, and a page whose socket is refused only
+    falls back to polling: the origin is named explicitly so live updates work everywhere.
+    """
+
+    def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if report_only:
+            return parts
+        try:
+            host = request.get_host()
+        except DisallowedHost:
+            # The refusal of an unknown host is itself a response; it names no socket.
+            return parts
+        origin = f"{'wss' if request.is_secure() else 'ws'}://{host}"
+        update = dict(parts.update or {})
+        update["connect-src"] = [*update.get("connect-src", []), origin]
+        # ``update`` appends to the directive configured in settings; it never replaces it.
+        parts.update = update
+        return parts

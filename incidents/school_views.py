@@ -6,7 +6,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,16 +13,27 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from incidents import guidance, recovery, selectors
 from incidents.access import incident_for, refusal_message, require_district_role, require_role
-from incidents.errors import DomainError, Invalid
-from incidents.models import (
-    FollowUp,
-    GuidanceVersion,
-    Incident,
-    Question,
-    Role,
-    School,
-    User,
+from incidents.errors import DomainError
+from incidents.forms import (
+    DecisionForm,
+    FollowUpDoneForm,
+    FollowUpForm,
+    QuestionAnswerForm,
+    QuestionAskForm,
+    ReviewForm,
+    SchoolForm,
+    form_error_text,
 )
+from incidents.models import GuidanceVersion, Incident, Question, Role, User
+from incidents.views import incident_page
+
+
+def _refused_form(request: HttpRequest, form: forms.Form, page) -> HttpResponse:
+    """The page the form sits on, with what was wrong, as 422: nothing was saved."""
+    messages.error(request, form_error_text(form))
+    response = page(request)
+    response.status_code = 422
+    return response
 
 
 def _done(request: HttpRequest, error: str | None, ok: str, to: str, **kwargs) -> HttpResponse:
@@ -69,6 +79,10 @@ class GuidanceForm(forms.Form):
 @require_GET
 def academics_dashboard(request: HttpRequest) -> HttpResponse:
     """Per open incident: which version each school acknowledged, and questions to answer."""
+    return _academics_page(request)
+
+
+def _academics_page(request: HttpRequest) -> HttpResponse:
     require_district_role(request.user, Role.ACADEMICS)
     now = timezone.now()
     blocks = guidance.academics_blocks(
@@ -133,14 +147,12 @@ def question_answer(request: HttpRequest, question_id: int) -> HttpResponse:
         pk=question_id,
         incident__district_id=request.user.district_id,
     )
+    form = QuestionAnswerForm(request.POST)
+    if not form.is_valid():
+        return _refused_form(request, form, _academics_page)
     error = None
     try:
-        guidance.question_answer(
-            question=question,
-            by=request.user,
-            answer=request.POST.get("answer", ""),
-            for_guidance=bool(request.POST.get("for_guidance")),
-        )
+        guidance.question_answer(question=question, by=request.user, **form.cleaned_data)
     except DomainError as exc:
         error = refusal_message(exc)
     return _done(request, error, "Answer sent to the school.", "incidents:academics")
@@ -154,6 +166,10 @@ def question_answer(request: HttpRequest, question_id: int) -> HttpResponse:
 def school_guidance(request: HttpRequest) -> HttpResponse:
     """One page for a principal: the current guidance for their schools, what changed since
     they last acknowledged, the acknowledge button, and questions sent up."""
+    return _principal_page(request)
+
+
+def _principal_page(request: HttpRequest) -> HttpResponse:
     require_district_role(request.user, Role.PRINCIPAL)
     user = request.user
     my_schools = list(user.schools.order_by("name"))
@@ -186,15 +202,6 @@ def school_guidance(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _principal_school(request: HttpRequest) -> School:
-    school = School.objects.filter(
-        pk=request.POST.get("school") or 0, district_id=request.user.district_id
-    ).first()
-    if school is None:
-        raise PermissionDenied("You can act only for a school you lead.")
-    return school
-
-
 def _principal_incident(request: HttpRequest, incident_id: int) -> Incident:
     require_district_role(request.user, Role.PRINCIPAL)
     return get_object_or_404(Incident, pk=incident_id, district_id=request.user.district_id)
@@ -204,7 +211,10 @@ def _principal_incident(request: HttpRequest, incident_id: int) -> Incident:
 @require_POST
 def guidance_acknowledge(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = _principal_incident(request, incident_id)
-    school = _principal_school(request)
+    form = SchoolForm(request.POST, district=incident.district_id)
+    if not form.is_valid():
+        return _refused_form(request, form, _principal_page)
+    school = form.cleaned_data["school"]
     error = None
     try:
         ack = guidance.guidance_acknowledge(incident=incident, school=school, by=request.user)
@@ -218,12 +228,12 @@ def guidance_acknowledge(request: HttpRequest, incident_id: int) -> HttpResponse
 @require_POST
 def question_ask(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = _principal_incident(request, incident_id)
-    school = _principal_school(request)
+    form = QuestionAskForm(request.POST, district=incident.district_id)
+    if not form.is_valid():
+        return _refused_form(request, form, _principal_page)
     error = None
     try:
-        guidance.question_ask(
-            incident=incident, school=school, by=request.user, text=request.POST.get("text", "")
-        )
+        guidance.question_ask(incident=incident, by=request.user, **form.cleaned_data)
     except DomainError as exc:
         error = refusal_message(exc)
     return _done(request, error, "Question sent to the academic lead.", "incidents:guidance")
@@ -236,16 +246,12 @@ def question_ask(request: HttpRequest, incident_id: int) -> HttpResponse:
 @require_POST
 def decision_record(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = incident_for(request.user, incident_id)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _refused_form(request, form, lambda r: incident_page(r, incident_id))
     error = None
     try:
-        guidance.decision_record(
-            incident=incident,
-            by=request.user,
-            text=request.POST.get("text", ""),
-            decided_by=request.POST.get("decided_by", ""),
-            rationale=request.POST.get("rationale", ""),
-            visibility=request.POST.get("visibility", ""),
-        )
+        guidance.decision_record(incident=incident, by=request.user, **form.cleaned_data)
     except DomainError as exc:
         error = refusal_message(exc)
     return _done(request, error, "Decision recorded.", "incidents:detail", incident_id=incident.pk)
@@ -276,40 +282,28 @@ def review_page(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = incident_for(request.user, incident_id)
     error, status = None, 200
     if request.method == "POST":
-        try:
-            if request.POST.get("form") == "action":
-                owner = User.objects.filter(
-                    pk=request.POST.get("owner") or 0, district_id=incident.district_id
-                ).first()
-                if owner is None:
-                    raise Invalid("Choose who owns the action.")
-                due = forms.DateField(required=False).clean(request.POST.get("due_on") or None)
-                recovery.followup_add(
-                    incident=incident,
-                    by=request.user,
-                    text=request.POST.get("text", ""),
-                    owner=owner,
-                    due_on=due,
-                )
-            elif request.POST.get("form") == "done":
-                action = get_object_or_404(
-                    FollowUp, pk=request.POST.get("action") or 0, review__incident=incident
-                )
-                recovery.followup_done(action=action, by=request.user)
-            else:
-                recovery.review_save(
-                    incident=incident,
-                    by=request.user,
-                    what_happened=request.POST.get("what_happened", ""),
-                    why=request.POST.get("why", ""),
-                )
-        except forms.ValidationError:
-            error, status = "Give the due date as a date, e.g. 2026-12-01.", 422
-        except DomainError as exc:
-            error, status = refusal_message(exc), exc.status_code
+        which = request.POST.get("form")
+        if which == "action":
+            form = FollowUpForm(request.POST, district=incident.district_id)
+        elif which == "done":
+            form = FollowUpDoneForm(request.POST, incident=incident)
         else:
-            messages.success(request, "Review saved.")
-            return redirect("incidents:review", incident_id=incident.pk)
+            form = ReviewForm(request.POST)
+        if not form.is_valid():
+            error, status = form_error_text(form), 422
+        else:
+            try:
+                if which == "action":
+                    recovery.followup_add(incident=incident, by=request.user, **form.cleaned_data)
+                elif which == "done":
+                    recovery.followup_done(action=form.cleaned_data["action"], by=request.user)
+                else:
+                    recovery.review_save(incident=incident, by=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                error, status = refusal_message(exc), exc.status_code
+            else:
+                messages.success(request, "Review saved.")
+                return redirect("incidents:review", incident_id=incident.pk)
     review = getattr(incident, "review", None) if recovery.review_open(incident) else None
     return render(
         request,

@@ -6,7 +6,12 @@ import sys
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,6 +40,7 @@ PANELS = ("clock", "roles", "timeline", "cadence", "duties")
 
 
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     for role, url_name in HOME_BY_ROLE:
         if request.user.has_role(role) and request.user.district_id:
@@ -105,8 +111,16 @@ def render_panel(
 @login_required
 @require_GET
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
+    return incident_page(request, incident_id)
+
+
+def incident_page(request: HttpRequest, incident_id: int, *, status: int = 200) -> HttpResponse:
+    """The whole incident page; forms posted from it that fail come back to it."""
     return render(
-        request, "incidents/incident_detail.html", incident_page_context(request, incident_id)
+        request,
+        "incidents/incident_detail.html",
+        incident_page_context(request, incident_id),
+        status=status,
     )
 
 
@@ -229,6 +243,19 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = "5"
         return response
     return HttpResponse(loader.render_to_string("500.html"), status=500)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request the console will not read: a file, too many fields, too large a body."""
+    if isinstance(exception, TooManyFilesSent):
+        message = "The console accepts no file uploads."
+    elif isinstance(exception, TooManyFieldsSent):
+        message = "The form sent far more fields than any page of the console has."
+    elif isinstance(exception, RequestDataTooBig):
+        message = "The form sent more than the console accepts (1 MB)."
+    else:
+        message = "The console could not read this request."
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

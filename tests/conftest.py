@@ -8,9 +8,30 @@ import time
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from incidents.models import District, Role, School, System, User
 from tests.factories import DistrictFactory, SchoolFactory, SystemFactory, UserFactory
+
+# Property-based tests: CI runs the same examples every time (derandomize, no example
+# database) so a red build is reproducible; locally, examples vary and failures are kept in
+# .hypothesis/ to be replayed first. Either way the whole property suite stays near a minute
+# on two cores. Pages render in tens of milliseconds but a slow shared machine must not fail a
+# test on timing, hence no deadline.
+hypothesis_settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    max_examples=40,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile(
+    "default", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "default")
 
 
 @dataclass

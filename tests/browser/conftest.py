@@ -15,7 +15,7 @@ from typing import TypeVar
 
 import pytest
 from django.db import connections
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from incidents import services
 from incidents.models import Incident, User
@@ -34,6 +34,17 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Reports every Content-Security-Policy violation to the test. Playwright injects init scripts
+# outside the page's policy, so the listener itself is never refused.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  window.__cspViolation(
+    event.effectiveDirective + " blocked " + (event.blockedURI || "inline") + " at " +
+    event.documentURI + (event.sample ? " (" + event.sample + ")" : "")
+  );
+});
+"""
+
 # Sub-resources every page needs; a 4xx/5xx or a failed load for one of these fails the test.
 ASSET_TYPES = frozenset({"stylesheet", "script", "image", "font"})
 
@@ -81,12 +92,28 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium.close()
 
 
+def watch_csp(context: BrowserContext, problems: list[str]) -> None:
+    """Record every Content-Security-Policy violation on every page of ``context``: the
+    browser's securitypolicyviolation events, and its console errors about the policy (some
+    refusals, such as a blocked websocket, are reported only there)."""
+    context.expose_function("__cspViolation", lambda text: problems.append(f"CSP: {text}"))
+    context.add_init_script(CSP_LISTENER)
+
+    def on_console(message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            problems.append(f"CSP console error on {message.location.get('url')}: {message.text}")
+
+    context.on("console", on_console)
+
+
 @pytest.fixture
 def page(browser: Browser, live_server) -> Iterator[Page]:
-    """A fresh context (no cookies) per test, with broken assets and script errors recorded."""
+    """A fresh context (no cookies) per test, with broken assets, script errors and
+    Content-Security-Policy violations recorded: any of them fails the test."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
     problems: list[str] = []
+    watch_csp(context, problems)
+    tab = context.new_page()
 
     def on_response(response) -> None:
         if response.request.resource_type in ASSET_TYPES and response.status >= 400:
@@ -102,7 +129,9 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
     tab.on("pageerror", lambda error: problems.append(f"script error on {tab.url}: {error}"))
     yield tab
     context.close()
-    assert not problems, "Page assets or scripts failed:\n" + "\n".join(problems)
+    assert not problems, "Page assets, scripts or the security policy failed:\n" + "\n".join(
+        problems
+    )
 
 
 @pytest.fixture

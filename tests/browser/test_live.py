@@ -30,6 +30,7 @@ from tests.browser.conftest import (
     _outside_the_event_loop,
     give_authenticator,
     sign_in_with_password_and_code,
+    watch_csp,
 )
 from tests.conftest import DistrictSetup
 from tests.factories import PASSWORD
@@ -300,3 +301,26 @@ def test_legal_clearing_a_draft_updates_the_comms_dashboard(
     assert comms.evaluate("window.notReloaded") is True
     comms.context.close()
     legal.context.close()
+
+
+def test_the_live_socket_connects_under_the_content_security_policy(
+    browser: Browser, asgi_server: str, district: DistrictSetup, open_incident
+) -> None:
+    """The real server's policy names its own websocket origin, and the browser opens the
+    socket with nothing refused."""
+    problems: list[str] = []
+    cio = signed_in_page(browser, asgi_server, district.cio)
+    watch_csp(cio.context, problems)
+    sockets: list[str] = []
+    cio.on("websocket", lambda ws: sockets.append(ws.url))
+
+    response = cio.goto(f"/incidents/{open_incident.pk}/")
+
+    policy = response.headers["content-security-policy"]
+    host = asgi_server.removeprefix("http://")
+    assert f"connect-src 'self' ws://{host}" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    expect(cio.get_by_text("Live updates: on")).to_be_visible()
+    assert sockets == [f"ws://{host}/ws/incidents/{open_incident.pk}/"]
+    assert not problems, "\n".join(problems)
+    cio.context.close()

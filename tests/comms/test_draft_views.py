@@ -446,3 +446,16 @@ def test_a_publication_saved_while_the_broker_is_down_is_answered_as_saved(
     assert PublishedUpdate.objects.filter(draft=draft).count() == 1
     # The text waits for the requeue task instead of being lost.
     assert list(Dispatch.objects.values_list("status", flat=True)) == ["pending"]
+
+
+def test_live_check_says_when_the_text_cannot_be_saved(client, draft, riverbend):
+    client.force_login(riverbend.comms)
+
+    response = client.post(
+        f"/comms/drafts/{draft.pk}/check/", {"body": "It is not our fault.\x00" + "x" * 10_000}
+    )
+
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "It cannot be saved like this." in body
+    assert "Blame or defensive wording" in body
