@@ -79,13 +79,17 @@ def accepts_post(view) -> bool:
     return True
 
 
-def probe_post_routes(client, world) -> set[str]:
-    """The names of the routes that answer a POST with anything but 405, tried for real."""
+def probe_post_routes(client, world, person) -> set[str]:
+    """The names of the routes that answer a POST with anything but 405, tried for real.
+
+    Signed in afresh before each try: a post to a sign-in page ends the session it came with,
+    and a signed-out GET-only page answers with the sign-in redirect, not 405."""
     found = set()
     for route, name in walk(get_resolver().url_patterns, every_method=True):
         if name == "logout":
             found.add(name)  # takes POST; trying it would sign out
             continue
+        client.force_login(person)
         probe = fill_route(route, {n: ids[0] for n, ids in ID_OF.items()}, world, "none")
         if client.post("/" + probe, HTTP_HX_REQUEST="true").status_code != 405:
             found.add(name)
@@ -189,7 +193,7 @@ def test_discovery_finds_every_post_action(client, everyone):
 
     names = {name for _, name in ROUTES}
 
-    assert names == probe_post_routes(client, world)
+    assert names == probe_post_routes(client, world, person)
     assert {
         "login", "logout", "incidents:new", "incidents:settings", "incidents:assign-role",
         "incidents:duty-done", "incidents:guidance-edit", "incidents:guidance-nudge",
