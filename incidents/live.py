@@ -18,6 +18,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +149,14 @@ def publish(incident_id: int, *, from_sequence: int) -> None:
     from incidents import page, selectors
     from incidents.models import TimelineEntry
 
-    incident = selectors.incident_detail_queryset().get(pk=incident_id)
+    # The row alone first: a task that a later push covered stops after one query.
+    incident = selectors.incident_detail_queryset().prefetch_related(None).get(pk=incident_id)
     pushed = pushed_key(incident_id)
     if cache.get(pushed, -1) >= incident.sequence:
         # A push of this state or a later one has gone out already (a burst of changes queued
         # one task each): it covered this change, so a backlog renders once, not per change.
         return
+    prefetch_related_objects([incident], *selectors.INCIDENT_DETAIL_PREFETCH)
     now = timezone.now()
     kinds = TimelineEntry.objects.filter(
         incident_id=incident_id, sequence__gt=from_sequence, sequence__lte=incident.sequence

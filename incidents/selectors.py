@@ -100,9 +100,16 @@ def timeline_for(incident: Incident, limit: int = 200) -> list[TimelineEntry]:
     )
 
 
+# What the incident page reads beside the incident row itself.
+INCIDENT_DETAIL_PREFETCH = (
+    "systems",
+    Prefetch("schools", queryset=School.objects.order_by("name")),
+)
+
+
 def incident_detail_queryset() -> QuerySet[Incident]:
     return Incident.objects.select_related("district", "owner").prefetch_related(
-        "systems", Prefetch("schools", queryset=School.objects.order_by("name"))
+        *INCIDENT_DETAIL_PREFETCH
     )
 
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from comms.admin import ReadOnlyAdmin
 from signin.models import DistrictIdentityProvider, SecurityEvent
 
 
@@ -11,19 +12,10 @@ class DistrictIdentityProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):
+class SecurityEventAdmin(ReadOnlyAdmin):
     """The sign-in record: read-only, so the audit trail cannot be edited from the admin."""
 
     list_display = ["at", "kind", "identifier", "user", "district", "method", "address"]
     list_filter = ["kind", "district", "method"]
     search_fields = ["identifier", "user__username", "address"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

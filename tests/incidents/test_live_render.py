@@ -100,8 +100,11 @@ def test_a_backlog_of_pushes_renders_the_latest_state_once(riverbend, monkeypatc
     incident.refresh_from_db()
     sent.clear()
 
-    for from_sequence in (first, first + 1, first + 2):
-        live.publish(incident.pk, from_sequence=from_sequence)
+    live.publish(incident.pk, from_sequence=first)
+    for from_sequence in (first + 1, first + 2):
+        with CaptureQueriesContext(connection) as covered:
+            live.publish(incident.pk, from_sequence=from_sequence)
+        assert len(covered.captured_queries) == 1, "a covered task loads only the incident row"
 
     pushes = [m for batch in sent for _, m in batch if m["type"] == "incident.push"]
     assert len(pushes) == len(page.AUDIENCES), "the covered tasks rendered again"
