@@ -30,6 +30,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -425,12 +426,23 @@ def kill_when_saved_unanswered(stack: Stack, lead: Lead, process, incident: int)
     )
     started = time.monotonic()
     while time.monotonic() - started < 60:
+        if stack.sql(query, (incident,))[0][0] <= lead.answered:
+            time.sleep(0.002)
+            continue
+        # The answer may be on its way already: freeze the server, let whatever it had sent
+        # arrive, and kill it only if a saved change is still unanswered.
+        os.killpg(process.pid, signal.SIGSTOP)
+        time.sleep(IN_FLIGHT)
         saved = stack.sql(query, (incident,))[0][0]
         if saved > lead.answered:
             stack.kill(process)
             return {"saved_at_kill": saved, "answered_at_kill": lead.answered}
-        time.sleep(0.002)
+        os.killpg(process.pid, signal.SIGCONT)
     pytest.fail("no approval or publication was ever saved ahead of its answer")
+
+
+# Time for an answer the frozen server had already written to reach the lead over loopback.
+IN_FLIGHT = 0.1
 
 
 def test_web_server_killed_mid_request(stack):
