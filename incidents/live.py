@@ -162,21 +162,24 @@ def publish(incident_id: int, *, from_sequence: int) -> None:
         incident_id=incident_id, sequence__gt=from_sequence, sequence__lte=incident.sequence
     ).values_list("kind", flat=True)
     panels = page.panels_changed_by(kinds)
-    messages = [
-        (
-            incident_group(incident_id, audience),
-            {
-                "type": "incident.push",
-                "html": html,
-                "sequence": incident.sequence,
-                "from": from_sequence,
-            },
-        )
-        for audience, html in page.pushed_panels(incident, now, panels).items()
-    ]
-    # The incident's open pages first: they should not wait for the dashboards' rendering.
-    send_all(messages)
-    send_all(district_messages(incident, from_sequence=from_sequence, now=now))
+    # A worker has no request, so no zone is active: render in the district's, exactly as the
+    # same fragment fetched over HTTP by a signed-in person of that district.
+    with timezone.override(incident.district.zone):
+        messages = [
+            (
+                incident_group(incident_id, audience),
+                {
+                    "type": "incident.push",
+                    "html": html,
+                    "sequence": incident.sequence,
+                    "from": from_sequence,
+                },
+            )
+            for audience, html in page.pushed_panels(incident, now, panels).items()
+        ]
+        # The incident's open pages first: they should not wait for the dashboards' rendering.
+        send_all(messages)
+        send_all(district_messages(incident, from_sequence=from_sequence, now=now))
     cache.set(pushed, incident.sequence, timeout=PUSHED_TTL)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
+from babel.dates import get_timezone, get_timezone_name
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -18,6 +20,22 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(
             f"“{value}” is not an IANA time zone name; use a name such as America/Chicago."
         )
+
+
+@functools.cache
+def zone_label(name: str, locale: str = "en_US") -> str:
+    """An IANA zone by the name people use for it ("Eastern Time"), from the Unicode CLDR
+    through Babel. A zone without a generic name (one with no daylight saving, such as
+    Pacific/Honolulu) takes its standard name; one without either keeps the IANA name."""
+    if name in ("UTC", "Etc/UTC"):
+        return "UTC"
+    zone = get_timezone(name)
+    for variant in ("generic", "standard"):
+        label = get_timezone_name(zone, width="long", zone_variant=variant, locale=locale)
+        # CLDR falls back to a place name such as "United States (Honolulu) Time".
+        if "(" not in label:
+            return label
+    return name
 
 
 class District(models.Model):
@@ -36,6 +54,11 @@ class District(models.Model):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+    @property
+    def zone_label(self) -> str:
+        """The zone as people say it: "Central Time", not "America/Chicago"."""
+        return zone_label(self.time_zone)
 
 
 class School(models.Model):

@@ -150,10 +150,12 @@ def test_a_draft_change_pushes_only_the_drafts_panel_and_the_timeline(riverbend,
     # The pushed panels are exactly those of the audience's full rendering.
     now = timezone.now()
     context = page.incident_context(fresh, page.viewer_of(Role.LEGAL), now)
-    assert pushes[Role.LEGAL] == "".join(
-        render_to_string(f"incidents/incident_detail.html#{panel}", context)
-        for panel in ("drafts", "timeline")
-    )
+    with timezone.override(riverbend.district.zone):
+        expected = "".join(
+            render_to_string(f"incidents/incident_detail.html#{panel}", context)
+            for panel in ("drafts", "timeline")
+        )
+    assert pushes[Role.LEGAL] == expected
 
 
 def test_any_other_change_pushes_every_panel(riverbend, monkeypatch):
@@ -171,3 +173,37 @@ def test_any_other_change_pushes_every_panel(riverbend, monkeypatch):
     assert page.panels_changed_by([]) == page.PANELS
     for panel in page.PANELS:
         assert f'id="panel-{panel}"' in pushes[page.OWNER], panel
+
+
+def test_a_push_shows_every_time_in_the_district_zone(riverbend, monkeypatch):
+    """A worker renders with no request and so no active zone: pushed panels and dashboard
+    blocks must still show Riverbend's Central Time, exactly as a page fetched over HTTP."""
+    import re
+
+    from incidents import live
+    from incidents.timeline import timeline_append
+
+    incident = busy_incident(riverbend)
+    incident.refresh_from_db()
+    before = incident.sequence
+    timeline_append(incident=incident, kind="note", summary="A change that is pushed")
+    sent = []
+    monkeypatch.setattr(live, "send_all", sent.extend)
+
+    live.publish(incident.pk, from_sequence=before)
+
+    rendered = [m["html"] for _, m in sent if m.get("html")]
+    assert len(rendered) >= len(page.AUDIENCES) + 2, "the incident page and dashboards pushed"
+    for html in rendered:
+        assert "UTC" not in html, html
+    for _, message in sent:
+        if message["type"] == "incident.push":
+            assert re.search(r"\d:\d\d [AP]M C[SD]T", message["html"]), message["html"]
+    fresh = selectors.incident_detail_queryset().get(pk=incident.pk)
+    with timezone.override(riverbend.district.zone):
+        expected = render_to_string(
+            "incidents/incident_detail.html#timeline",
+            page.incident_context(fresh, page.viewer_of(page.OWNER), timezone.now()),
+        )
+    owner_push = next(m["html"] for g, m in sent if g == live.incident_group(incident.pk, "owner"))
+    assert expected in owner_push
