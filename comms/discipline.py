@@ -12,6 +12,7 @@ import statistics
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 AUDIENCES = ("staff", "families", "board", "media")
 CHANNELS = ("email", "sms", "web", "voice")
@@ -241,6 +242,49 @@ def _next_update(text: str) -> tuple[bool, str | None, str]:
             return True, _clock(match), match.group(0).strip()
         relative = relative or _RELATIVE.search(sentence)
     return (True, None, relative.group(0)) if relative else (False, None, "")
+
+
+_DAY_WORDS = _rx(rf"today|tonight|this (?:morning|afternoon|evening)|tomorrow|{_DAY}")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _stated_day(sentence: str, today: date) -> date | None:
+    """The day a next-update sentence names, from ``today``: "tomorrow", "Friday", "tonight"."""
+    match = _DAY_WORDS.search(sentence)
+    if not match:
+        return None
+    word = match.group(0).lower()
+    if word == "tomorrow":
+        return today + timedelta(days=1)
+    if word in _WEEKDAYS:
+        return today + timedelta(days=(_WEEKDAYS.index(word) - today.weekday()) % 7)
+    return today
+
+
+def promise_differs(body: str, promised: datetime, now: datetime) -> Finding | None:
+    """A warning when the text names a time or day for the next update other than the one
+    being promised. ``promised`` and ``now`` are in the district's zone; the promised time is
+    what the update clock and the status page show, so the text must not contradict it."""
+    for sentence in _SENTENCE_END.split(body):
+        anchor = _ANCHOR.search(sentence)
+        if not anchor:
+            continue
+        stated_clock = _next_update(sentence)[1]
+        stated_day = _stated_day(sentence, now.date())
+        if stated_clock is None and stated_day is None:
+            continue
+        clock_differs = stated_clock is not None and stated_clock != f"{promised:%H:%M}"
+        day_differs = stated_day is not None and stated_day != promised.date()
+        if not (clock_differs or day_differs):
+            return None
+        promised_text = f"{promised:%A} at {promised:%-I:%M %p}".replace(":00 ", " ")
+        reason = (
+            f'The text says "{sentence.strip()}", but the promised next update is '
+            f"{promised_text}. The update clock and the status page show the promised time: "
+            "change the text or the promised time so that they agree."
+        )
+        return Finding("promise_differs", "Next update time differs from the promise", reason)
+    return None
 
 
 def _status(text: str) -> tuple[str | None, str]:

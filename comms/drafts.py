@@ -12,7 +12,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from comms import services
+from comms import discipline, services
 from comms.models import (
     Audience,
     Channel,
@@ -27,7 +27,7 @@ from comms.models import (
     PublishedUpdate,
     WarningAcknowledgement,
 )
-from incidents.errors import Conflict, Invalid, Refused
+from incidents.errors import Conflict, Invalid, PromiseDiffers, Refused
 from incidents.models import RESPONSE_TEAM_ROLES, District, Incident, Role, User
 from incidents.timeline import timeline_append
 
@@ -456,9 +456,13 @@ def draft_publish(
     expected_revision: int,
     promised_next_at: datetime,
     override_reason: str = "",
+    keep_promised_time: bool = False,
 ) -> PublishedUpdate:
     """Publish the approved revision: record it, start the audience's clock at the promised
-    time, and queue delivery. Exercises deliver nothing outside the console."""
+    time, and queue delivery. Exercises deliver nothing outside the console.
+
+    A text that names another next-update time than ``promised_next_at`` is refused unless
+    ``keep_promised_time`` says to publish it anyway: readers would see two times."""
     draft = _locked(draft, expected_revision)
     incident = draft.incident
     if by.district_id != incident.district_id or not by.has_role(Role.COMMUNICATIONS):
@@ -473,6 +477,12 @@ def draft_publish(
             "reason for going ahead without it."
         )
     body = draft.revisions.get(number=draft.revision).body
+    zone = incident.district.zone
+    differs = discipline.promise_differs(
+        body, timezone.localtime(promised_next_at, zone), timezone.localtime(timezone.now(), zone)
+    )
+    if differs and not keep_promised_time:
+        raise PromiseDiffers(differs.reason)
     update = services.update_record(
         incident=incident,
         audience=draft.audience,
@@ -486,6 +496,8 @@ def draft_publish(
     draft.state = S.PUBLISHED
     draft.save(update_fields=["state", "updated_at"])
     override = f"; staff-first overridden: {override_reason}" if update.staff_first_override else ""
+    if differs:
+        override += "; its text names another next-update time than the one promised"
     _log(draft, by, "draft.published", f"revision {draft.revision} published{override}")
     _dispatch(update, policy_for(incident.district))
     return update

@@ -85,6 +85,10 @@ class PublishForm(PromiseMixin):
         max_length=500,
         required=False,
     )
+    keep_promised_time = forms.BooleanField(
+        label="Publish anyway: readers see the promised time, not the one in the text",
+        required=False,
+    )
 
 
 class FactSheetForm(forms.Form):

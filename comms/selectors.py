@@ -122,6 +122,15 @@ def silences_for_district(district_id: int, now: datetime) -> list[Silence]:
     ]
 
 
+def silences_by_incident(district_id: int, now: datetime) -> list[tuple[Incident, list[Silence]]]:
+    """``silences_for_district`` with one entry per incident, longest-silent incident first,
+    so a banner takes one line per incident rather than one per audience."""
+    grouped: dict[int, tuple[Incident, list[Silence]]] = {}
+    for silence in silences_for_district(district_id, now):
+        grouped.setdefault(silence.incident.pk, (silence.incident, []))[1].append(silence)
+    return list(grouped.values())
+
+
 def inbox_for(user: User) -> QuerySet[Notification]:
     return (
         Notification.objects.filter(recipient=user, channel=Notification.Channel.IN_APP)
@@ -311,14 +320,13 @@ def comms_blocks(incidents: list[Incident], now: datetime) -> list[dict]:
     # latest_texts_by_audience and previous_lengths, for every incident at once.
     texts: dict[int, dict[str, str]] = {pk: {} for pk in ids}
     lengths: dict[int, dict[str, list[int]]] = {pk: {} for pk in ids}
-    for incident_id, audience, text, withdrawn_at in (
-        PublishedUpdate.objects.filter(incident_id__in=ids)
-        .order_by("published_at")
-        .values_list("incident_id", "audience", "summary", "withdrawn_at")
-    ):
-        lengths[incident_id].setdefault(audience, []).append(len(text))
-        if withdrawn_at is None:
-            texts[incident_id][audience] = text
+    # The latest update each audience heard, for "what has gone out" beside the open drafts.
+    latest: dict[int, dict[str, PublishedUpdate]] = {pk: {} for pk in ids}
+    for update in PublishedUpdate.objects.filter(incident_id__in=ids).order_by("published_at"):
+        lengths[update.incident_id].setdefault(update.audience, []).append(len(update.summary))
+        latest[update.incident_id][update.audience] = update
+        if update.withdrawn_at is None:
+            texts[update.incident_id][update.audience] = update.summary
     for incident_id, audience, body in (
         DraftRevision.objects.filter(
             draft__incident_id__in=ids,
@@ -348,6 +356,9 @@ def comms_blocks(incidents: list[Incident], now: datetime) -> list[dict]:
                 "clock": incident.clock(now),
                 "clocks": clocks[incident.pk],
                 "drafts": open_drafts[incident.pk],
+                "published": [
+                    latest[incident.pk][a] for a in Audience.values if a in latest[incident.pk]
+                ],
                 "now": now,
             }
         )

@@ -35,7 +35,7 @@ from comms.models import (
     NoticeClock,
 )
 from incidents.access import incident_for, refusal_message, require_district_role
-from incidents.errors import DomainError
+from incidents.errors import DomainError, PromiseDiffers
 from incidents.forms import form_error_text
 from incidents.models import District, Role
 from incidents.selectors import open_incidents_for_district
@@ -325,6 +325,8 @@ def _step(request, draft: Draft, form_class, call, done: str, form_name: str) ->
         call(form.cleaned_data, form)
     except DomainError as exc:
         status, error = _refuse(exc)
+        # Offer the choice to keep the promised time only once the texts disagree.
+        form.promise_differs = isinstance(exc, PromiseDiffers)
         draft.refresh_from_db()
         return _editor(request, draft, status=status, error=error, **{form_name: form})
     messages.success(request, done)
@@ -404,6 +406,7 @@ def draft_action(request: HttpRequest, draft_id: int, action: str) -> HttpRespon
                 expected_revision=d["expected_revision"],
                 promised_next_at=f.promised_next_at(),
                 override_reason=d.get("override_reason", ""),
+                keep_promised_time=d.get("keep_promised_time", False),
             ),
             "Published.",
         ),

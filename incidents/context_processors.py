@@ -29,7 +29,7 @@ def navigation(request):
     Silence is shown on every response-team page: a broken promise to an audience is the
     one thing nobody on the team may miss.
     """
-    from comms.selectors import silences_for_district, unread_count
+    from comms.selectors import silences_by_incident, unread_count
 
     user = request.user
     if not user.is_authenticated:
@@ -40,5 +40,5 @@ def navigation(request):
         "current_district": user.district,
         "role_labels": [Role(r).label for r in Role.values if r in user.roles],
         "unread_notifications": unread_count(user),
-        "silences": silences_for_district(user.district_id, timezone.now()) if team else [],
+        "silences": silences_by_incident(user.district_id, timezone.now()) if team else [],
     }

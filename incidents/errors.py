@@ -23,3 +23,7 @@ class Conflict(Invalid):
     """The thing changed since the person looked at it (a newer revision, another state)."""
 
     status_code = 409
+
+
+class PromiseDiffers(Invalid):
+    """The text of an update names another next-update time than the one being promised."""

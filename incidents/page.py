@@ -102,11 +102,12 @@ def shared_context(
     """
     from comms.selectors import clock_rows, drafts_for_incident
 
+    slots = selectors.role_slots(incident)
     return {
         "incident": incident,
         "clock": incident.clock(now),
         "now": now,
-        "slots": selectors.role_slots(incident),
+        "slots": slots,
         "timeline": selectors.timeline_for(incident),
         "duties": selectors.duty_rows(incident, now),
         "cadence": clock_rows(incident, now),
@@ -115,6 +116,7 @@ def shared_context(
         if drafters is not None
         else list(incident.drafters.select_related("user")),
         "drafts": list(drafts_for_incident(incident)),
+        "drafter_candidates": drafter_candidates(incident, slots),
         "decisions": list(incident.decisions.all()),
         "scorecard": selectors.scorecard_for(incident, now) if scorecard else None,
     }
@@ -150,6 +152,20 @@ def incident_context(
         "can_export": viewer.audience in (OWNER, Role.CIO, Role.LEGAL),
         "audience": viewer.audience,
     }
+
+
+def drafter_candidates(incident: Incident, slots) -> list[tuple[User, str]]:
+    """Who the communications lead can name as a drafter, with the function they hold: the
+    response team, less the owner and the communications leads, who draft already."""
+    leads = {
+        p.pk for slot in slots if slot.function == Role.COMMUNICATIONS for p in slot.candidates
+    }
+    candidates: dict[int, tuple[User, str]] = {}
+    for slot in slots:
+        for person in slot.candidates:
+            if person.pk != incident.owner_id and person.pk not in leads:
+                candidates.setdefault(person.pk, (person, slot.label))
+    return list(candidates.values())
 
 
 # What each pushed panel shows differently from one viewer to another. In a push, a panel

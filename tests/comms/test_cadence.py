@@ -211,7 +211,22 @@ def test_silence_is_shown_on_every_response_dashboard(client, incident, riverben
 
     for url, body in pages.items():
         assert "Silence: a promised update is late" in body, url
-        assert "staff, silent for 15 min" in body, url
+        assert "silent to staff for 15 min" in body, url
+
+
+def test_the_silence_banner_takes_one_line_per_incident(client, incident, riverbend, clock):
+    """On a phone the banner must not push the page below the fold: the title once, then
+    every silent audience after it."""
+    clock.move_to(START + timedelta(hours=5))
+    client.force_login(riverbend.comms)
+
+    body = client.get("/comms/").content.decode()
+    banner = body[body.index('class="silence-banner"') : body.index("</section>")]
+
+    assert banner.count("<li>") == 1
+    assert banner.count(incident.title) == 1
+    for audience in ("staff", "families", "board"):
+        assert f"{audience} for " in banner
 
 
 def test_silence_is_not_shown_to_principals(client, incident, riverbend, clock):

@@ -1,8 +1,11 @@
 """Message discipline checks: each warning fires on the messages it is meant for and stays quiet
 on calm, plain messages; SMS segment counting at the GSM-7 and UCS-2 boundaries."""
 
+from datetime import datetime
+
 import pytest
 
+from comms import discipline
 from comms.discipline import Facts, check, extract_facts, reading_grade, sms_segments
 
 NEXT = " Our next update will be at 2 pm."
@@ -694,3 +697,39 @@ def test_alarm_words_do_not_warn_in_phase_one():
     )
 
     assert "alarm_in_recovery" not in [f.code for f in findings]
+
+
+# --- The next-update time in the text against the promised one -----------------------------
+
+PROMISE_NOW = datetime(2026, 12, 4, 15, 47)  # a Friday afternoon, district time
+PROMISED = datetime(2026, 12, 4, 16, 42)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "The next update will be posted by 2 pm.",
+        "We will send the next update tomorrow at 4:42 pm.",
+        "Next update on Monday.",
+        "Phones are down. Next update at 16:00.",
+    ],
+)
+def test_a_next_update_time_other_than_the_promise_is_a_warning(body):
+    finding = discipline.promise_differs(body, PROMISED, PROMISE_NOW)
+
+    assert finding is not None and finding.code == "promise_differs"
+    assert "Friday at 4:42 PM" in finding.reason
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Next update by 4:42 pm.",
+        "We will send the next update today at 4:42 PM.",
+        "Next update on Friday at 4:42 p.m.",
+        "Phones are down. We will update you within the hour.",
+        "Phones are down at 2 pm for maintenance.",
+    ],
+)
+def test_the_promised_time_or_no_time_is_no_warning(body):
+    assert discipline.promise_differs(body, PROMISED, PROMISE_NOW) is None

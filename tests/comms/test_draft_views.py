@@ -132,7 +132,7 @@ def test_the_whole_workflow_through_the_pages(client, draft, riverbend):
     client.force_login(riverbend.comms)
     client.post(
         f"/comms/drafts/{draft.pk}/",
-        {"body": "Staff: the SIS is down. Next update 2 pm.", "expected_revision": "1"},
+        {"body": "Staff: the SIS is down. Next update tomorrow at 2 pm.", "expected_revision": "1"},
     )
     act(client, draft, "submit", expected_revision=2)
     client.force_login(riverbend.legal)
@@ -140,7 +140,14 @@ def test_the_whole_workflow_through_the_pages(client, draft, riverbend):
     client.force_login(riverbend.comms)
     assert act(client, draft, "approve", expected_revision=2).status_code == 302
 
-    response = act(client, draft, "publish", expected_revision=2, next_update_in=30)
+    # The text says tomorrow at 2 pm; the promise is 30 minutes away: the page offers to keep it.
+    held = act(client, draft, "publish", expected_revision=2, next_update_in=30)
+    assert held.status_code == 422
+    assert "promised next update is" in held.content.decode()
+    assert 'name="keep_promised_time"' in held.content.decode()
+    response = act(
+        client, draft, "publish", expected_revision=2, next_update_in=30, keep_promised_time="on"
+    )
 
     assert response.status_code == 302
     draft.refresh_from_db()
@@ -459,3 +466,37 @@ def test_live_check_says_when_the_text_cannot_be_saved(client, draft, riverbend)
     body = response.content.decode()
     assert "It cannot be saved like this." in body
     assert "Blame or defensive wording" in body
+
+
+def test_the_dashboard_shows_what_went_out_beside_the_drafts(client, draft, riverbend):
+    draft = drafts.draft_submit(draft=draft, by=riverbend.comms, expected_revision=1)
+    draft = drafts.draft_approve(draft=draft, by=riverbend.comms, expected_revision=1)
+    drafts.draft_publish(
+        draft=draft,
+        by=riverbend.comms,
+        expected_revision=1,
+        promised_next_at=timezone.now() + timedelta(minutes=30),
+        keep_promised_time=True,
+    )
+    client.force_login(riverbend.comms)
+
+    body = client.get("/comms/").content.decode()
+
+    assert "No drafts yet" not in body
+    assert "No drafts in progress." in body
+    published = body[body.index("Latest published, per audience") :]
+    assert f'href="/comms/drafts/{draft.pk}/">Staff · Web and status page</a>' in published
+    assert "next update promised" in published
+
+
+def test_the_lead_is_offered_only_people_who_do_not_draft_already(client, incident, riverbend):
+    client.force_login(riverbend.comms)
+
+    body = client.get(f"/incidents/{incident.pk}/").content.decode()
+
+    select = body[body.index('<select name="user" id="drafter">') :]
+    select = select[: select.index("</select>")]
+    assert f'value="{riverbend.academics.pk}"' in select
+    assert f'value="{riverbend.legal.pk}"' in select
+    assert f'value="{riverbend.comms.pk}"' not in select, "the lead drafts already"
+    assert f'value="{riverbend.cio.pk}"' not in select, "the owner drafts already"

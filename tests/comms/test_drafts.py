@@ -397,6 +397,47 @@ def test_publishing_records_it_and_restarts_the_clock(incident, riverbend):
     assert clock.next_update_due_at == update.promised_next_at
 
 
+def approved_text(incident, riverbend, body: str):
+    draft = new_draft(incident, riverbend)
+    draft = drafts.draft_edit(draft=draft, by=riverbend.comms, body=body, expected_revision=1)
+    draft = drafts.draft_submit(draft=draft, by=riverbend.comms, expected_revision=2)
+    return drafts.draft_approve(draft=draft, by=riverbend.comms, expected_revision=2)
+
+
+def test_a_text_naming_another_next_update_time_is_held_back(incident, riverbend):
+    """The status page shows the promised time; a text saying otherwise contradicts it."""
+    promised = timezone.localtime(timezone.now() + timedelta(minutes=55), riverbend.district.zone)
+    stated = promised + timedelta(hours=3)
+    draft = approved_text(
+        incident, riverbend, f"Grades cannot be viewed. Next update by {stated:%-I:%M %p}."
+    )
+
+    with pytest.raises(Invalid, match="promised next update is"):
+        publish(draft, riverbend, minutes=55)
+
+    draft.refresh_from_db()
+    assert draft.state == S.APPROVED and not PublishedUpdate.objects.exists()
+    update = publish(draft, riverbend, minutes=55, keep_promised_time=True)
+    assert update.promised_next_at.replace(second=0, microsecond=0) == promised.replace(
+        second=0, microsecond=0
+    )
+    assert (
+        "names another next-update time"
+        in TimelineEntry.objects.get(kind="draft.published").summary
+    )
+
+
+def test_a_text_naming_the_promised_time_publishes(incident, riverbend):
+    promised = timezone.localtime(timezone.now() + timedelta(minutes=55), riverbend.district.zone)
+    draft = approved_text(
+        incident, riverbend, f"Grades cannot be viewed. Next update by {promised:%-I:%M %p}."
+    )
+
+    update = publish(draft, riverbend, minutes=55)
+
+    assert update.summary.endswith(f"{promised:%-I:%M %p}.")
+
+
 def test_publishing_without_approval_is_refused(incident, riverbend):
     draft = new_draft(incident, riverbend)
 

@@ -210,6 +210,9 @@ class Command(BaseCommand):
 
     def _messages(self, incident: Incident, comms: User) -> None:
         """A fact sheet, a published staff email and a public web update."""
+        # The text names the same next-update time that the update promises and the page shows.
+        promised = timezone.now() + timedelta(minutes=55)
+        local = timezone.localtime(promised, incident.district.zone)
         drafts.fact_sheet_revise(
             incident=incident,
             by=comms,
@@ -218,7 +221,7 @@ class Command(BaseCommand):
             unknown="When the phone lines will be repaired.",
             doing="The phone company has a technician on the way.",
             should_do="Reach the school office by email; in an emergency call 911 as usual.",
-            next_update="by 2 pm",
+            next_update=f"by {local:%-I:%M %p}".replace(":00 ", " "),
         )
         for audience, channel in [("staff", "email"), ("media", "web")]:
             draft = drafts.draft_create(
@@ -233,5 +236,5 @@ class Command(BaseCommand):
                 draft=draft,
                 by=comms,
                 expected_revision=1,
-                promised_next_at=timezone.now() + timedelta(minutes=55),
+                promised_next_at=promised,
             )
