@@ -34,7 +34,7 @@ from comms.models import (
     MessageTemplate,
     NoticeClock,
 )
-from incidents.access import incident_for, refusal_message, require_district_role
+from incidents.access import incident_for, refusal_message, require_dashboard
 from incidents.errors import DomainError, PromiseDiffers
 from incidents.forms import form_error_text
 from incidents.models import District, Role
@@ -46,12 +46,14 @@ from incidents.views import incident_page, respond_to_change
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Per open incident: each audience's clock, and drafts by state with who they wait for."""
-    require_district_role(request.user, Role.COMMUNICATIONS)
+    read_only = require_dashboard(request.user, Role.COMMUNICATIONS)
     now = timezone.now()
     blocks = selectors.comms_blocks(
         list(open_incidents_for_district(request.user.district_id).select_related("district")), now
     )
-    return render(request, "comms/dashboard.html", {"blocks": blocks, "now": now})
+    return render(
+        request, "comms/dashboard.html", {"blocks": blocks, "now": now, "read_only": read_only}
+    )
 
 
 @login_required
@@ -62,7 +64,7 @@ def legal_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _legal_page(request: HttpRequest, *, status: int = 200) -> HttpResponse:
-    require_district_role(request.user, Role.LEGAL)
+    read_only = require_dashboard(request.user, Role.LEGAL)
     district_id = request.user.district_id
     now = timezone.now()
     incidents = open_incidents_for_district(district_id)
@@ -75,6 +77,7 @@ def _legal_page(request: HttpRequest, *, status: int = 200) -> HttpResponse:
             "notices": selectors.notices_open(district_id),
             "log": selectors.disclosure_log(district_id),
             "now": now,
+            "read_only": read_only,
         },
         status=status,
     )

@@ -38,6 +38,20 @@ def require_district_role(user: User, *roles: str) -> None:
     require_role(user, *roles)
 
 
+# The CIO governs the space between functions: every dashboard is open to them, read-only
+# where the action is another role's.
+OVERSIGHT_ROLES = frozenset({Role.CIO})
+
+
+def require_dashboard(user: User, role: str) -> bool:
+    """Refuse unless the user holds ``role`` in a district or oversees the response there.
+
+    Returns True when the page is shown read-only: the person oversees it but does not hold
+    the role whose actions the page offers."""
+    require_district_role(user, role, *OVERSIGHT_ROLES)
+    return not user.has_role(role)
+
+
 def refusal_message(error: DomainError) -> str:
     """A domain refusal as a message to show; a refusal of role becomes a plain 403."""
     if error.status_code == 403:

@@ -3,16 +3,17 @@
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.access import OVERSIGHT_ROLES
 from incidents.models import RESPONSE_TEAM_ROLES, Role
 
 # (role that grants the link, label, url name), in menu order.
 ROLE_PAGES: list[tuple[frozenset[str], str, str]] = [
     (RESPONSE_TEAM_ROLES, "Incidents", "incidents:list"),
-    (frozenset({Role.COMMUNICATIONS}), "Communications", "comms:dashboard"),
-    (frozenset({Role.ACADEMICS}), "Academics", "incidents:academics"),
-    (frozenset({Role.LEGAL}), "Legal", "comms:legal"),
+    (frozenset({Role.COMMUNICATIONS, *OVERSIGHT_ROLES}), "Communications", "comms:dashboard"),
+    (frozenset({Role.ACADEMICS, *OVERSIGHT_ROLES}), "Academics", "incidents:academics"),
+    (frozenset({Role.LEGAL, *OVERSIGHT_ROLES}), "Legal", "comms:legal"),
     (frozenset({Role.PRINCIPAL}), "School guidance", "incidents:guidance"),
-    (frozenset({Role.BOARD_LIAISON}), "Board briefing", "incidents:briefing"),
+    (frozenset({Role.BOARD_LIAISON, *OVERSIGHT_ROLES}), "Board briefing", "incidents:briefing"),
     (frozenset({Role.CIO}), "District setup", "incidents:settings"),
 ]
 

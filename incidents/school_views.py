@@ -12,7 +12,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import guidance, recovery, selectors
-from incidents.access import incident_for, refusal_message, require_district_role, require_role
+from incidents.access import (
+    incident_for,
+    refusal_message,
+    require_dashboard,
+    require_district_role,
+    require_role,
+)
 from incidents.errors import DomainError
 from incidents.forms import (
     DecisionForm,
@@ -83,12 +89,16 @@ def academics_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _academics_page(request: HttpRequest) -> HttpResponse:
-    require_district_role(request.user, Role.ACADEMICS)
+    read_only = require_dashboard(request.user, Role.ACADEMICS)
     now = timezone.now()
     blocks = guidance.academics_blocks(
         list(selectors.open_incidents_for_district(request.user.district_id)), now
     )
-    return render(request, "incidents/academics.html", {"blocks": blocks, "now": now})
+    return render(
+        request,
+        "incidents/academics.html",
+        {"blocks": blocks, "now": now, "read_only": read_only},
+    )
 
 
 @login_required
@@ -264,12 +274,12 @@ def board_briefing(request: HttpRequest) -> HttpResponse:
     next update. Read-only and printable."""
     from comms.briefing import briefing_for
 
-    require_district_role(request.user, Role.BOARD_LIAISON)
+    preview = require_dashboard(request.user, Role.BOARD_LIAISON)
     now = timezone.now()
     return render(
         request,
         "incidents/briefing.html",
-        {"briefings": briefing_for(request.user.district_id, now), "now": now},
+        {"briefings": briefing_for(request.user.district_id, now), "now": now, "preview": preview},
     )
 
 

@@ -72,7 +72,7 @@ def test_account_without_a_role_is_told_plainly(client, riverbend):
         (Role.BOARD_LIAISON, "/comms/legal/"),
         (Role.COMMUNICATIONS, "/incidents/academics/"),
         (Role.LEGAL, "/incidents/guidance/"),
-        (Role.CIO, "/incidents/briefing/"),
+        (Role.TECHNICAL, "/incidents/briefing/"),
         (Role.COMMUNICATIONS, "/incidents/new/"),
         (Role.TECHNICAL, "/incidents/new/"),
     ],
