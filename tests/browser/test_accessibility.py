@@ -65,3 +65,35 @@ def test_refusal_page_explains_and_passes_axe(page: Page, sign_in, district: Dis
     page.set_viewport_size(PHONE)
     assert scroll_width(page) <= PHONE["width"]
     assert_no_axe_violations(page, "the 403 page")
+
+
+def test_the_colour_scheme_choice_is_remembered_in_this_browser(
+    page: Page, sign_in, district: DistrictSetup
+) -> None:
+    sign_in(district.cio)
+    scheme = page.get_by_role("group", name="Colour scheme")
+    expect(scheme.get_by_role("button", name="Automatic")).to_have_attribute("aria-pressed", "true")
+    background = "getComputedStyle(document.documentElement).backgroundColor"
+    light = page.evaluate(background)
+
+    scheme.get_by_role("button", name="Dark").click()
+
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    assert page.evaluate(background) != light
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    expect(scheme.get_by_role("button", name="Dark")).to_have_attribute("aria-pressed", "true")
+    scheme.get_by_role("button", name="Automatic").click()
+    expect(page.locator("html")).not_to_have_attribute("data-theme", "dark")
+    assert page.evaluate(background) == light
+
+
+def test_automatic_follows_the_device(page: Page, sign_in, district: DistrictSetup) -> None:
+    sign_in(district.cio)
+    background = "getComputedStyle(document.documentElement).backgroundColor"
+    light = page.evaluate(background)
+
+    page.emulate_media(color_scheme="dark")
+
+    assert page.evaluate(background) != light
+    assert_no_axe_violations(page, "the incident list in the dark scheme")
