@@ -1,13 +1,15 @@
 # The two commands of the quick start are `make run` and `make test`.
 
-VENV := .venv
+# Any Python from 3.11 to 3.13: `make test PYTHON=python3.12 VENV=.venv-3.12`.
+PYTHON ?= python3
+VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run test install browser lint format clean demo-code
 
 $(STAMP): pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)

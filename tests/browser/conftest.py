@@ -7,11 +7,17 @@ must still work without it, which is what these tests check.
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
+from urllib.error import URLError
+from urllib.request import urlopen
 
 import pytest
 from django.db import connections
@@ -24,6 +30,7 @@ from signin.demo import DEMO_TOTP_SECRET, current_code
 from tests.conftest import DistrictSetup, make_district
 from tests.factories import PASSWORD
 
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -217,3 +224,39 @@ def open_incident(district: DistrictSetup) -> Incident:
         all_schools=True,
         impacts=[Incident.Impact.INSTRUCTION],
     )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_console(env: dict[str, str], output: IO[bytes] | int) -> tuple[subprocess.Popen, str]:
+    """`run_console` (uvicorn with the worker and beat inside) on a free port, once it answers
+    its liveness probe; fails the test with what the server wrote if it never does."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_console", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urlopen(f"{base}/health/live", timeout=1):
+                return process, base
+        except (URLError, ConnectionError):
+            time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGKILL)
+    written = process.stdout.read().decode() if process.stdout else "(see its log file)"
+    pytest.fail(f"the console did not start:\n{written}")
+
+
+def stop_console(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=15)

@@ -49,7 +49,7 @@ def test_family_update_from_draft_to_status_page(
     assert_no_axe_violations(page, "the editor with live warnings")
     page.get_by_label("Message", exact=True).fill(
         "Dear families, grades cannot be seen online today. School runs as normal. "
-        "We will send the next update by 2 pm."
+        "We will send the next update tomorrow by 2 pm."
     )
     page.get_by_role("button", name="Save as revision 2").click()
     page.get_by_role("button", name="Flag for legal review").click()
@@ -72,7 +72,7 @@ def test_family_update_from_draft_to_status_page(
     expect(page.locator(".prompt")).to_contain_text("Say which grades: term grades.")
     page.get_by_label("Message", exact=True).fill(
         "Dear families, term grades cannot be seen online today. School runs as normal. "
-        "We will send the next update by 2 pm."
+        "We will send the next update tomorrow by 2 pm."
     )
     page.get_by_role("button", name="Save as revision 3").click()
     page.get_by_role("button", name="Send revision 3 for legal review").click()
@@ -95,6 +95,12 @@ def test_family_update_from_draft_to_status_page(
     page.get_by_label("Reason to publish before staff have heard").fill(
         "Families are calling every school; staff were told in person at 8 am."
     )
+    page.get_by_label("Next update promised in (minutes)").fill("90")
+    page.get_by_role("button", name="Publish revision 3").click()
+    # The text promises tomorrow at 2 pm, the form 90 minutes: the page says so and asks.
+    expect(page.get_by_role("alert")).to_contain_text("the promised next update is")
+    assert_no_axe_violations(page, "the publish form asking which time stands")
+    page.get_by_label("Publish anyway: readers see the promised time").check()
     page.get_by_label("Next update promised in (minutes)").fill("90")
     page.get_by_role("button", name="Publish revision 3").click()
     expect(page.locator(".badge--draft-published")).to_have_text("Published")

@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.error import URLError
 from urllib.parse import urlsplit
-from urllib.request import urlopen
 
 import pytest
 from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver, get_resolver, resolve
@@ -34,11 +31,9 @@ from django.urls import reverse as django_reverse
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.browser.axe import axe_violations, format_violations
-from tests.browser.conftest import watch_csp
-from tests.browser.test_live import free_port
+from tests.browser.conftest import ROOT, start_console, stop_console, watch_csp
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 
 DEMO_PASSWORD = "console-demo"
 # Every demo role of Riverbend, a principal of one school (rb-principal2), and a person of the
@@ -136,33 +131,13 @@ def demo_console(tmp_path_factory) -> Iterator[str]:
     manage = [sys.executable, "manage.py"]
     for step in (["migrate", "--noinput"], ["seed_demo"]):
         subprocess.run([*manage, *step], cwd=ROOT, env=env, check=True, capture_output=True)
-    port = free_port()
     log = Path(env["VAR_DIR"]) / "console.log"
-    server = subprocess.Popen(
-        [*manage, "run_console", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urlopen(f"{base}/health/live", timeout=1):
-                break
-        except (URLError, ConnectionError):
-            time.sleep(0.1)
-    else:
-        os.killpg(server.pid, signal.SIGKILL)
-        pytest.fail("the demo console did not start:\n" + log.read_text())
+    with log.open("wb") as output:
+        server, base = start_console(env, output)
     try:
         yield base
     finally:
-        print(f"The demo console's log: {log}")
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=15)
+        stop_console(server)
         next(databases, None)
 
 

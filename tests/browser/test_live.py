@@ -10,14 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-from pathlib import Path
-from urllib.error import URLError
-from urllib.request import urlopen
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
@@ -30,13 +23,14 @@ from tests.browser.conftest import (
     _outside_the_event_loop,
     give_authenticator,
     sign_in_with_password_and_code,
+    start_console,
+    stop_console,
     watch_csp,
 )
 from tests.conftest import DistrictSetup
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class ScriptedSocket:
@@ -178,12 +172,6 @@ def test_pausing_holds_updates_until_resumed(page: Page, sign_in, district, open
 # --- Two people, the real server ------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def asgi_server(district):
     """The console on the test database, for as long as the test runs: uvicorn with a Celery
@@ -203,34 +191,14 @@ def asgi_server(district):
             password=hasher.encode(PASSWORD, hasher.salt())
         )
         give_authenticator(person)
-    port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
     # Without REDIS_URL the console runs embedded: its worker takes tasks from the web
     # process's in-memory broker.
     for name in ("DJANGO_ALLOW_ASYNC_UNSAFE", "REDIS_URL"):
         env.pop(name, None)
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "run_console", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urlopen(f"{base}/health/live", timeout=1):
-                break
-        except (URLError, ConnectionError):
-            time.sleep(0.1)
-    else:
-        os.killpg(process.pid, signal.SIGKILL)
-        pytest.fail("the web server did not start:\n" + process.stdout.read().decode())
+    process, base = start_console(env, subprocess.PIPE)
     yield base
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=10)
+    stop_console(process)
 
 
 def signed_in_page(browser: Browser, base: str, user) -> Page:
