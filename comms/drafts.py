@@ -12,7 +12,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from comms import discipline, services
+from comms import discipline, services, workflow
 from comms.models import (
     Audience,
     Channel,
@@ -176,27 +176,6 @@ def needs_legal(draft: Draft, incident: Incident, policy: CommsPolicy) -> bool:
     return draft.audience in policy.legal_audiences and not draft.from_pre_reviewed_template
 
 
-def _may_draft(incident: Incident, by: User) -> bool:
-    return _owner_or_comms(incident, by) or (
-        by.district_id == incident.district_id
-        and Drafter.objects.filter(incident=incident, user=by).exists()
-    )
-
-
-def is_drafter(incident: Incident, user: User) -> bool:
-    return Drafter.objects.filter(incident=incident, user=user).exists()
-
-
-def may_draft(incident: Incident, user: User) -> bool:
-    """Whether ``user`` may write, edit and submit drafts for ``incident``."""
-    return _may_draft(incident, user)
-
-
-def may_draft_given(incident: Incident, user: User, drafters: list[Drafter]) -> bool:
-    """``may_draft`` when the incident's drafters are already loaded."""
-    return _owner_or_comms(incident, user) or any(d.user_id == user.pk for d in drafters)
-
-
 @transaction.atomic
 def drafter_name(*, incident: Incident, by: User, user: User) -> Drafter:
     """The communications lead names someone on the response team to write drafts."""
@@ -267,7 +246,7 @@ def _log(draft: Draft, by: User, kind: str, summary: str, **payload) -> None:
 @transaction.atomic
 def draft_create(*, incident: Incident, by: User, audience: str, channel: str) -> Draft:
     """Start a draft from the district's template, filled from the current fact sheet."""
-    if not _may_draft(incident, by):
+    if not workflow.is_writer(incident, by):
         raise Refused(
             "Only the communications lead, the drafters they name and the incident owner "
             "write drafts."
@@ -304,22 +283,12 @@ def _locked(draft: Draft, expected_revision: int | None = None) -> Draft:
     return locked
 
 
-def _require_state(draft: Draft, *states: str, action: str) -> None:
-    if draft.state not in states:
-        raise Conflict(f"A draft that is {draft.get_state_display().lower()} cannot be {action}.")
-
-
 @transaction.atomic
 def draft_edit(*, draft: Draft, by: User, body: str, expected_revision: int) -> Draft:
     """Save new text as a new revision. Approval and legal clearance belonged to the old
     text, so an edited draft goes back to being a draft."""
     draft = _locked(draft, expected_revision)
-    if not _may_draft(draft.incident, by):
-        raise Refused(
-            "Only the communications lead, the drafters they name and the incident owner "
-            "edit drafts."
-        )
-    _require_state(draft, S.DRAFT, S.IN_REVIEW, S.LEGAL_REVIEW, S.APPROVED, action="edited")
+    workflow.require(draft, by, "edit")
     body = _check_body(body)
     latest = draft.revisions.order_by("-number").first()
     if latest and latest.body == body:
@@ -344,12 +313,7 @@ def draft_edit(*, draft: Draft, by: User, body: str, expected_revision: int) -> 
 @transaction.atomic
 def draft_flag_legal(*, draft: Draft, by: User, flagged: bool) -> Draft:
     draft = _locked(draft)
-    if not _may_draft(draft.incident, by):
-        raise Refused(
-            "Only the communications lead, the drafters they name and the incident owner "
-            "flag drafts."
-        )
-    _require_state(draft, S.DRAFT, S.IN_REVIEW, action="flagged")
+    workflow.require(draft, by, "flag" if flagged else "unflag")
     if draft.flagged_for_legal != flagged:
         draft.flagged_for_legal = flagged
         draft.save(update_fields=["flagged_for_legal", "updated_at"])
@@ -361,12 +325,7 @@ def draft_flag_legal(*, draft: Draft, by: User, flagged: bool) -> Draft:
 def draft_submit(*, draft: Draft, by: User, expected_revision: int) -> Draft:
     """Send a draft for review: to legal first when the rules say so."""
     draft = _locked(draft, expected_revision)
-    if not _may_draft(draft.incident, by):
-        raise Refused(
-            "Only the communications lead, the drafters they name and the incident owner "
-            "submit drafts."
-        )
-    _require_state(draft, S.DRAFT, action="submitted")
+    workflow.require(draft, by, "submit")
     legal = needs_legal(draft, draft.incident, policy_for(draft.incident.district))
     cleared = draft.legal_cleared_revision == draft.revision
     draft.state = S.LEGAL_REVIEW if legal and not cleared else S.IN_REVIEW
@@ -381,9 +340,7 @@ def draft_submit(*, draft: Draft, by: User, expected_revision: int) -> Draft:
 def draft_legal_clear(*, draft: Draft, by: User, expected_revision: int) -> Draft:
     """Legal counsel clears this revision; it returns to the communications lead's review."""
     draft = _locked(draft, expected_revision)
-    if by.district_id != draft.incident.district_id or not by.has_role(Role.LEGAL):
-        raise Refused("Only legal counsel clears legal review.")
-    _require_state(draft, S.LEGAL_REVIEW, action="cleared by legal")
+    workflow.require(draft, by, "clear")
     draft.state, draft.legal_cleared_revision = S.IN_REVIEW, draft.revision
     draft.save(update_fields=["state", "legal_cleared_revision", "updated_at"])
     _log(draft, by, "draft.legal_cleared", f"revision {draft.revision} cleared by legal")
@@ -400,15 +357,7 @@ def draft_return(*, draft: Draft, by: User, note: str, expected_revision: int) -
         raise Invalid("Say what needs to change; the note goes back with the draft.")
     if len(note) > 1000:
         raise Invalid("Keep the note to 1,000 characters or fewer.")
-    same_district = by.district_id == draft.incident.district_id
-    if draft.state == S.LEGAL_REVIEW:
-        if not (same_district and by.has_role(Role.LEGAL)):
-            raise Refused("Only legal counsel returns a draft from legal review.")
-    elif draft.state == S.IN_REVIEW:
-        if not (same_district and by.has_role(Role.COMMUNICATIONS)):
-            raise Refused("Only the communications lead returns a draft from review.")
-    else:
-        _require_state(draft, S.IN_REVIEW, S.LEGAL_REVIEW, action="returned")
+    workflow.require(draft, by, "return")
     by_whom = "legal" if draft.state == S.LEGAL_REVIEW else "review"
     draft.state, draft.return_note = S.DRAFT, f"{by}: {note}"
     draft.save(update_fields=["state", "return_note", "updated_at"])
@@ -420,9 +369,7 @@ def draft_return(*, draft: Draft, by: User, note: str, expected_revision: int) -
 def draft_approve(*, draft: Draft, by: User, expected_revision: int) -> Draft:
     """The communications lead approves exactly this revision."""
     draft = _locked(draft, expected_revision)
-    if by.district_id != draft.incident.district_id or not by.has_role(Role.COMMUNICATIONS):
-        raise Refused("Only the communications lead approves messages.")
-    _require_state(draft, S.IN_REVIEW, action="approved")
+    workflow.require(draft, by, "approve")
     legal = needs_legal(draft, draft.incident, policy_for(draft.incident.district))
     if legal and draft.legal_cleared_revision != draft.revision:
         raise Invalid("This draft needs legal review of its current text before approval.")
@@ -465,9 +412,7 @@ def draft_publish(
     ``keep_promised_time`` says to publish it anyway: readers would see two times."""
     draft = _locked(draft, expected_revision)
     incident = draft.incident
-    if by.district_id != incident.district_id or not by.has_role(Role.COMMUNICATIONS):
-        raise Refused("Only the communications lead publishes messages.")
-    _require_state(draft, S.APPROVED, action="published")
+    workflow.require(draft, by, "publish")
     if draft.approved_revision != draft.revision:
         raise Invalid("Only the approved revision can be published; approve the latest first.")
     override_reason = override_reason.strip()[:500]
@@ -538,10 +483,7 @@ def draft_withdraw(*, draft: Draft, by: User, reason: str) -> Draft:
     """Take a draft out of the workflow, or take back a published update. A withdrawn
     published update is replaced on the status page by a note that it was withdrawn."""
     draft = _locked(draft)
-    if by.district_id != draft.incident.district_id or not by.has_role(Role.COMMUNICATIONS):
-        raise Refused("Only the communications lead withdraws messages.")
-    if draft.state == S.WITHDRAWN:
-        raise Invalid("This draft is already withdrawn.")
+    workflow.require(draft, by, "withdraw")
     reason = reason.strip()
     if not reason or len(reason) > 500:
         raise Invalid("Give the reason for withdrawing, up to 500 characters.")
@@ -561,11 +503,7 @@ def warning_acknowledge(
 ) -> WarningAcknowledgement:
     """Record that the writer read a discipline warning on this revision, and why it stands."""
     draft = _locked(draft, expected_revision)
-    if not _may_draft(draft.incident, by):
-        raise Refused(
-            "Only the communications lead, the drafters they name and the incident owner "
-            "answer warnings."
-        )
+    workflow.require(draft, by, "acknowledge")
     note = note.strip()
     if not note or len(note) > 500:
         raise Invalid("Say in a few words why the warning does not apply, up to 500 characters.")

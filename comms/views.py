@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from comms import drafts, selectors, services
+from comms import drafts, selectors, services, workflow
 from comms.forms import (
     AcknowledgeForm,
     CadenceChangeForm,
@@ -137,12 +137,10 @@ class RevisionForm(forms.Form):
 
 # --- Access -------------------------------------------------------------------------------
 
-DRAFT_READERS = (Role.CIO, Role.COMMUNICATIONS, Role.LEGAL)
-
 
 def draft_for(user, draft_id: int) -> Draft:
     """A draft of the user's district, for those who may read outward messages before they
-    go out: the CIO, the communications lead, the drafters they name and legal counsel."""
+    go out (``workflow.may_read``)."""
     draft = (
         Draft.objects.select_related("incident__district", "incident__owner")
         .filter(pk=draft_id)
@@ -150,7 +148,7 @@ def draft_for(user, draft_id: int) -> Draft:
     )
     if draft is None or draft.incident.district_id != user.district_id:
         raise Http404("No draft with that number in your district.")
-    if not user.has_role(*DRAFT_READERS) and not drafts.is_drafter(draft.incident, user):
+    if not workflow.may_read(draft, user):
         raise PermissionDenied(
             "Drafts are for the CIO, the communications lead, the drafters they name and "
             "legal counsel."
@@ -234,7 +232,8 @@ def _editor(request, draft: Draft, *, status: int = 200, error: str | None = Non
     acks = {a.code: a for a in current.acks.select_related("by")}
     user = request.user
     incident = draft.incident
-    is_writer = drafts.may_draft(incident, user)
+    actions = workflow.allowed_actions(draft, user)
+    next_steps = actions & workflow.NEXT_STEPS
     context = {
         "draft": draft,
         "incident": incident,
@@ -244,10 +243,10 @@ def _editor(request, draft: Draft, *, status: int = 200, error: str | None = Non
         "segments": discipline.sms_segments(body or "") if draft.channel == "sms" else None,
         "revisions": draft.revisions.select_related("author"),
         "error": error,
-        "can_edit": is_writer and draft.is_open,
-        "can_submit": is_writer and draft.state == Draft.State.DRAFT,
-        "is_comms": user.has_role(Role.COMMUNICATIONS),
-        "is_legal": user.has_role(Role.LEGAL),
+        "actions": actions,
+        "next_steps": next_steps,
+        "waiting_for": workflow.WAITING_FOR.get(draft.state, ""),
+        "flag_steps": [("flag", "Flag for legal review"), ("unflag", "Remove the legal flag")],
         "needs_legal": drafts.needs_legal(draft, incident, drafts.policy_for(incident.district)),
         "edit_form": forms.get("edit_form")
         or DraftEditForm(initial={"body": current.body, "expected_revision": draft.revision}),

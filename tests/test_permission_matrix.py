@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from comms import drafts
+from comms import drafts, workflow
 from incidents import guidance
 from incidents import services as incident_services
 from incidents.models import Role
@@ -60,9 +60,19 @@ MATRIX = [
     ("post", "/comms/incidents/{incident}/drafters/", {M}),
     ("get", "/comms/drafts/{draft}/", {C, M, L}),
     ("post", "/comms/drafts/{draft}/check/", {C, M, L}),
-    ("post", "/comms/drafts/{draft}/approve/", {M}),
-    ("post", "/comms/drafts/{draft}/publish/", {M}),
-    ("post", "/comms/drafts/{draft}/clear/", {L}),
+]
+
+# The draft workflow's steps, read from its one table: a step is open to the roles that take
+# it in some state (in another state they get 409, never 403). The incident's owner is the
+# CIO here, so the writers are the CIO and the communications lead.
+WHO_IS = {workflow.WRITER: {C, M}, workflow.LEGAL: {L}, workflow.LEAD: {M}}
+MATRIX += [
+    (
+        "post",
+        "/comms/drafts/{draft}/" if step == "edit" else f"/comms/drafts/{{draft}}/{step}/",
+        set().union(*(WHO_IS[who] for who in rows.values())),
+    )
+    for step, rows in workflow.STEPS.items()
 ]
 
 # Actions that load the object first and then ask the service: a wrong role that may read
@@ -90,9 +100,19 @@ VALID_POSTS = {
     "/comms/incidents/{incident}/facts/": lambda s: {"known": "x", "expected_number": "0"},
     "/comms/incidents/{incident}/drafts/new/": lambda s: {"audience": "staff", "channel": "web"},
     "/comms/incidents/{incident}/drafters/": lambda s: {"user": s.technical.pk},
-    "/comms/drafts/{draft}/approve/": lambda s: {"expected_revision": "1"},
+    "/comms/drafts/{draft}/": lambda s: {"body": "New words.", "expected_revision": "1"},
+    **{
+        f"/comms/drafts/{{draft}}/{step}/": lambda s: {"expected_revision": "1"}
+        for step in ("flag", "unflag", "submit", "clear", "approve")
+    },
     "/comms/drafts/{draft}/publish/": lambda s: {"expected_revision": "1", "next_update_in": "30"},
-    "/comms/drafts/{draft}/clear/": lambda s: {"expected_revision": "1"},
+    "/comms/drafts/{draft}/return/": lambda s: {"expected_revision": "1", "note": "Shorter."},
+    "/comms/drafts/{draft}/withdraw/": lambda s: {"expected_revision": "1", "note": "Superseded."},
+    "/comms/drafts/{draft}/acknowledge/": lambda s: {
+        "expected_revision": "1",
+        "code": "no_next_update",
+        "note": "Said in person.",
+    },
 }
 
 

@@ -1,0 +1,156 @@
+"""The draft workflow in one table: which step applies in which state, and who takes it.
+
+The services enforce it (``require``), the editor shows exactly the steps it allows
+(``allowed_actions``), and the tests walk every state and role against it. Nothing else
+decides who may write, review or publish a draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from comms.models import Draft, Drafter
+from incidents.errors import Conflict, Refused
+from incidents.models import Incident, Role, User
+
+S = Draft.State
+
+# Who takes a step: the writers of the incident's drafts (the owner, the communications lead
+# and the drafters the lead names), legal counsel, or the communications lead alone.
+WRITER, LEGAL, LEAD = "writer", "legal", "lead"
+OPEN = (S.DRAFT, S.IN_REVIEW, S.LEGAL_REVIEW, S.APPROVED)
+
+# step -> {state in which it applies: who takes it there}
+STEPS: dict[str, dict[str, str]] = {
+    "edit": dict.fromkeys(OPEN, WRITER),
+    "acknowledge": dict.fromkeys(OPEN, WRITER),
+    "flag": {S.DRAFT: WRITER},
+    "unflag": {S.DRAFT: WRITER},
+    "submit": {S.DRAFT: WRITER},
+    "clear": {S.LEGAL_REVIEW: LEGAL},
+    "return": {S.LEGAL_REVIEW: LEGAL, S.IN_REVIEW: LEAD},
+    "approve": {S.IN_REVIEW: LEAD},
+    "publish": {S.APPROVED: LEAD},
+    "withdraw": {**dict.fromkeys(OPEN, LEAD), S.PUBLISHED: LEAD},
+}
+
+# The past participle of each step, for "A draft that is approved cannot be submitted."
+DONE = {
+    "edit": "edited",
+    "acknowledge": "acknowledged",
+    "flag": "flagged",
+    "unflag": "unflagged",
+    "submit": "submitted",
+    "clear": "cleared by legal",
+    "return": "returned",
+    "approve": "approved",
+    "publish": "published",
+    "withdraw": "withdrawn",
+}
+
+# The steps that move a draft on, offered under "Next step" in the editor.
+NEXT_STEPS = frozenset({"submit", "flag", "unflag", "clear", "approve", "return", "publish"})
+# What the editor says to a reader who has no next step to take.
+WAITING_FOR = {
+    S.DRAFT: "Waiting for the writer to send it for review.",
+    S.LEGAL_REVIEW: "Waiting for legal counsel.",
+    S.IN_REVIEW: "Waiting for the communications lead's approval.",
+    S.APPROVED: "Approved; waiting for the communications lead to publish.",
+    S.PUBLISHED: "Published. The audience's clock restarted at the promise made.",
+    S.WITHDRAWN: "Withdrawn.",
+}
+
+_WRITERS = "the communications lead, the drafters they name and the incident owner"
+# Said to a person who holds none of the roles that ever take a step.
+REFUSALS = {
+    "edit": f"Only {_WRITERS} edit drafts.",
+    "acknowledge": f"Only {_WRITERS} answer warnings.",
+    "flag": f"Only {_WRITERS} flag drafts.",
+    "unflag": f"Only {_WRITERS} flag drafts.",
+    "submit": f"Only {_WRITERS} submit drafts.",
+    "clear": "Only legal counsel clears legal review.",
+    "return": "Only legal counsel and the communications lead return drafts.",
+    "approve": "Only the communications lead approves messages.",
+    "publish": "Only the communications lead publishes messages.",
+    "withdraw": "Only the communications lead withdraws messages.",
+}
+# Said when the person takes the step in other states but not in this one.
+_STATE_REFUSALS = {
+    ("return", S.LEGAL_REVIEW): "Only legal counsel returns a draft from legal review.",
+    ("return", S.IN_REVIEW): "Only the communications lead returns a draft from review.",
+}
+
+
+def is_writer(incident: Incident, user: User, drafter_ids: Collection[int] | None = None) -> bool:
+    """Whether ``user`` writes this incident's drafts. ``drafter_ids`` may be given when the
+    incident's drafters are loaded already; otherwise they are looked up."""
+    if user.district_id != incident.district_id:
+        return False
+    if user.pk == incident.owner_id or user.has_role(Role.COMMUNICATIONS):
+        return True
+    if drafter_ids is not None:
+        return user.pk in drafter_ids
+    return Drafter.objects.filter(incident=incident, user=user).exists()
+
+
+def may_read(draft: Draft, user: User) -> bool:
+    """Drafts are read by the CIO, the communications lead, legal counsel and the writers."""
+    if user.district_id != draft.incident.district_id:
+        return False
+    return user.has_role(Role.CIO, Role.COMMUNICATIONS, Role.LEGAL) or is_writer(
+        draft.incident, user
+    )
+
+
+def _holds(who: str, incident: Incident, user: User, drafter_ids) -> bool:
+    if who == WRITER:
+        return is_writer(incident, user, drafter_ids)
+    if user.district_id != incident.district_id:
+        return False
+    return user.has_role(Role.LEGAL if who == LEGAL else Role.COMMUNICATIONS)
+
+
+# Conditions beyond the state, with what is said when one does not hold.
+_CONDITIONS = {
+    "flag": (lambda d: not d.flagged_for_legal, "This draft is already flagged for legal review."),
+    "unflag": (lambda d: d.flagged_for_legal, "This draft is not flagged for legal review."),
+}
+
+
+def _applies(step: str, draft: Draft) -> bool:
+    condition = _CONDITIONS.get(step)
+    return condition is None or condition[0](draft)
+
+
+def allowed_actions(
+    draft: Draft, user: User, drafter_ids: Collection[int] | None = None
+) -> frozenset[str]:
+    """The steps ``user`` may take on ``draft`` now: what the editor offers, no more."""
+    if drafter_ids is None and user.district_id == draft.incident.district_id:
+        drafter_ids = set(draft.incident.drafters.values_list("user_id", flat=True))
+    return frozenset(
+        step
+        for step, rows in STEPS.items()
+        if (who := rows.get(draft.state))
+        and _applies(step, draft)
+        and _holds(who, draft.incident, user, drafter_ids)
+    )
+
+
+def require(draft: Draft, user: User, step: str) -> None:
+    """Refuse the step unless the table allows it: 403 for a person who never takes it, 409
+    for a state in which it does not apply, 403 for a person who takes it only elsewhere,
+    409 when its condition does not hold (flagging a flagged draft)."""
+    rows = STEPS[step]
+    incident = draft.incident
+    if not any(_holds(who, incident, user, None) for who in set(rows.values())):
+        raise Refused(REFUSALS[step])
+    who = rows.get(draft.state)
+    if who is None:
+        raise Conflict(
+            f"A draft that is {draft.get_state_display().lower()} cannot be {DONE[step]}."
+        )
+    if not _holds(who, incident, user, None):
+        raise Refused(_STATE_REFUSALS.get((step, draft.state), REFUSALS[step]))
+    if not _applies(step, draft):
+        raise Conflict(_CONDITIONS[step][1])
