@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from incidents import selectors
+from incidents import lifecycle, selectors
 from incidents.models import Incident, Role, User
 
 # Push audiences of the incident page, most capable first: a person with several roles
@@ -142,6 +142,7 @@ def incident_context(
         **shared,
         "scorecard": shared["scorecard"] if sees_scorecard else None,
         "is_owner": viewer.is_owner,
+        "lifecycle_steps": lifecycle.allowed_steps(incident, is_owner=viewer.is_owner),
         "can_assign": viewer.is_owner,
         "can_speak": incident.is_open and (viewer.is_owner or Role.COMMUNICATIONS in roles),
         "cadence_form": forms.get("cadence_form") or CadenceChangeForm(),

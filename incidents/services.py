@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from comms.drafts import notice_clocks_sync
 from comms.services import incident_timers_start
+from incidents import lifecycle
 from incidents.duties import duties_complete_by_trigger, duties_copy
 from incidents.errors import Invalid, Refused
 from incidents.models import (
@@ -141,36 +142,33 @@ def incident_role_assign(
     return assignment
 
 
-def _owner_only(incident: Incident, by: User, action: str) -> Incident:
-    if by.pk != incident.owner_id:
-        raise Refused(f"Only the incident owner can {action}.")
-    return Incident.objects.select_for_update().get(pk=incident.pk)
+def _locked_for(incident: Incident, by: User, step: str) -> Incident:
+    """The incident row, locked, once the lifecycle table allows ``by`` to take ``step``."""
+    # Checked on the locked row: another request may have moved the incident meanwhile.
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    lifecycle.require(locked, by, step)
+    return locked
 
 
 @transaction.atomic
 def incident_mark_restored(*, incident: Incident, by: User) -> Incident:
     """Record that the affected systems work again; the console then prompts for Recovery."""
-    locked = _owner_only(incident, by, "mark systems restored")
-    if locked.status != Incident.Status.ACTIVE:
-        raise Invalid("Systems can be marked restored only while the incident is active.")
-    if locked.systems_restored_at is None:
-        locked.systems_restored_at = timezone.now()
-        locked.save(update_fields=["systems_restored_at"])
-        timeline_append(
-            incident=locked,
-            kind="incident.restored",
-            actor=by,
-            summary="Affected systems marked restored. Recovery can begin when ready",
-        )
+    locked = _locked_for(incident, by, "restored")
+    locked.systems_restored_at = timezone.now()
+    locked.save(update_fields=["systems_restored_at"])
+    timeline_append(
+        incident=locked,
+        kind="incident.restored",
+        actor=by,
+        summary="Affected systems marked restored. Recovery can begin when ready",
+    )
     return locked
 
 
 @transaction.atomic
 def incident_enter_recovery(*, incident: Incident, by: User) -> Incident:
     """Move the incident to Recovery, on purpose: the clock never does it by itself."""
-    locked = _owner_only(incident, by, "move the incident to Recovery")
-    if locked.status != Incident.Status.ACTIVE:
-        raise Invalid("Only an active incident can move to Recovery.")
+    locked = _locked_for(incident, by, "recovery")
     locked.status, locked.recovery_at = Incident.Status.RECOVERY, timezone.now()
     locked.save(update_fields=["status", "recovery_at"])
     timeline_append(
@@ -185,9 +183,7 @@ def incident_enter_recovery(*, incident: Incident, by: User) -> Incident:
 @transaction.atomic
 def incident_close(*, incident: Incident, by: User) -> Incident:
     """Close an incident in Recovery. Its clocks stop and pending deadlines lapse."""
-    locked = _owner_only(incident, by, "close the incident")
-    if locked.status != Incident.Status.RECOVERY:
-        raise Invalid("Move the incident to Recovery before closing it.")
+    locked = _locked_for(incident, by, "close")
     locked.status, locked.closed_at = Incident.Status.CLOSED, timezone.now()
     locked.save(update_fields=["status", "closed_at"])
     timeline_append(incident=locked, kind="incident.closed", actor=by, summary="Incident closed")

@@ -1,0 +1,83 @@
+"""The incident's lifecycle in one table: which step applies in which status.
+
+Only the incident's owner takes these steps. The services enforce the table (``require``),
+the incident page offers exactly what it allows (``allowed_steps``), and a test walks every
+status against both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from incidents.errors import Invalid, Refused
+from incidents.models import Incident, User
+
+Status = Incident.Status
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: str
+    statuses: frozenset[str]
+    refusal: str  # said to anyone but the owner
+    not_now: str  # said in a status where the step does not apply
+    confirm: str = ""  # asked in the browser before a step that cannot be undone
+    primary: bool = True
+
+
+STEPS = {
+    step.name: step
+    for step in (
+        Step(
+            "restored",
+            "Mark systems restored",
+            frozenset({Status.ACTIVE}),
+            "Only the incident owner can mark systems restored.",
+            "Systems can be marked restored only while the incident is active.",
+            primary=False,
+        ),
+        Step(
+            "recovery",
+            "Move to Recovery",
+            frozenset({Status.ACTIVE}),
+            "Only the incident owner can move the incident to Recovery.",
+            "Only an active incident can move to Recovery.",
+            confirm="Move this incident to Recovery? Phase deadlines stop; update clocks "
+            "continue at the Recovery cadence.",
+        ),
+        Step(
+            "close",
+            "Close the incident",
+            frozenset({Status.RECOVERY}),
+            "Only the incident owner can close the incident.",
+            "Move the incident to Recovery before closing it.",
+            confirm="Close this incident? Its clocks stop for good.",
+        ),
+    )
+}
+
+
+def _applies(step: Step, incident: Incident) -> bool:
+    if incident.status not in step.statuses:
+        return False
+    # Systems are marked restored once; the mark stays through Recovery.
+    return not (step.name == "restored" and incident.systems_restored_at is not None)
+
+
+def allowed_steps(incident: Incident, *, is_owner: bool) -> list[Step]:
+    """The steps the incident page offers, in order: all of them to the owner, none to others."""
+    if not is_owner:
+        return []
+    return [step for step in STEPS.values() if _applies(step, incident)]
+
+
+def require(incident: Incident, by: User, name: str) -> None:
+    """Refuse the step unless ``by`` owns the incident and its status allows the step."""
+    step = STEPS[name]
+    if by.pk != incident.owner_id:
+        raise Refused(step.refusal)
+    if incident.status not in step.statuses:
+        raise Invalid(step.not_now)
+    if not _applies(step, incident):
+        raise Invalid("Systems are already marked restored.")
