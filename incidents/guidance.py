@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from incidents import guidance_rules
 from incidents.errors import Invalid, Refused
 from incidents.models import (
     Decision,
@@ -102,11 +103,6 @@ def starting_text(incident: Incident) -> dict[str, str]:
     return {**text, "questions": ""}
 
 
-def _academic_lead(incident: Incident, by: User) -> None:
-    if by.district_id != incident.district_id or not by.has_role(Role.ACADEMICS):
-        raise Refused("Only the academic lead publishes guidance and answers questions.")
-
-
 def _notify(incident: Incident, recipients: list[User], subject: str, body: str) -> None:
     from comms.engine import notify
 
@@ -117,7 +113,7 @@ def _notify(incident: Incident, recipients: list[User], subject: str, body: str)
 def guidance_publish(*, incident: Incident, by: User, **fields: str) -> GuidanceVersion:
     """Publish the next version. Answers marked for the guidance join its questions section,
     and the principals of the affected schools are told."""
-    _academic_lead(incident, by)
+    guidance_rules.require(by, "publish", incident=incident)
     if incident.status == Incident.Status.CLOSED:
         raise Invalid("This incident is closed; its guidance can no longer change.")
     values = {name: (fields.get(name) or "").strip() for name in GuidanceVersion.FIELDS}
@@ -162,8 +158,7 @@ def guidance_acknowledge(
     *, incident: Incident, school: School, by: User
 ) -> GuidanceAcknowledgement:
     """A principal confirms their school follows the current version."""
-    if not by.has_role(Role.PRINCIPAL) or not by.schools.filter(pk=school.pk).exists():
-        raise Refused("You can acknowledge guidance only for a school you lead.")
+    guidance_rules.require(by, "acknowledge", incident=incident, school=school)
     if school.pk not in {s.pk for s in affected_schools(incident)}:
         raise Invalid(f"{school} is not affected by this incident.")
     current = current_version(incident)
@@ -186,7 +181,7 @@ def guidance_acknowledge(
 @transaction.atomic
 def guidance_nudge(*, incident: Incident, by: User) -> list[School]:
     """Remind the principals of schools not yet on the current version."""
-    _academic_lead(incident, by)
+    guidance_rules.require(by, "nudge", incident=incident)
     current = current_version(incident)
     if current is None:
         raise Invalid("Publish guidance before nudging schools to acknowledge it.")
@@ -220,8 +215,8 @@ def guidance_nudge(*, incident: Incident, by: User) -> list[School]:
 
 @transaction.atomic
 def question_ask(*, incident: Incident, school: School, by: User, text: str) -> Question:
-    if not by.has_role(Role.PRINCIPAL) or not by.schools.filter(pk=school.pk).exists():
-        raise Refused("You can ask questions only for a school you lead.")
+    """A principal sends a question from one of their schools up to the academic lead."""
+    guidance_rules.require(by, "ask", incident=incident, school=school)
     text = text.strip()
     if not text or len(text) > 2000:
         raise Invalid("Write the question in up to 2,000 characters.")
@@ -238,8 +233,9 @@ def question_ask(*, incident: Incident, school: School, by: User, text: str) -> 
 
 @transaction.atomic
 def question_answer(*, question: Question, by: User, answer: str, for_guidance: bool) -> Question:
+    """The academic lead answers; an answer may join the next version of the guidance."""
     question = Question.objects.select_for_update().select_related("incident").get(pk=question.pk)
-    _academic_lead(question.incident, by)
+    guidance_rules.require(by, "answer", incident=question.incident)
     answer = answer.strip()
     if not answer or len(answer) > 4000:
         raise Invalid("Write the answer in up to 4,000 characters.")

@@ -200,7 +200,7 @@ def district_messages(incident, *, from_sequence: int, now) -> list[tuple[str, d
 
     from comms.briefing import briefing_of
     from comms.selectors import comms_block
-    from incidents import guidance
+    from incidents import guidance, guidance_rules
 
     sequence = incident.sequence
     base = {"incident": incident.pk, "sequence": sequence, "from": from_sequence}
@@ -210,7 +210,11 @@ def district_messages(incident, *, from_sequence: int, now) -> list[tuple[str, d
             "comms/_comms_block.html", {"block": comms_block(incident, now)}
         )
         blocks[DASHBOARD_ACADEMICS] = render_to_string(
-            "incidents/_academics_block.html", {"b": guidance.academics_block(incident, now)}
+            "incidents/_academics_block.html",
+            {
+                "b": guidance.academics_block(incident, now),
+                "guidance_steps": guidance_rules.steps_of(guidance_rules.ACADEMIC),
+            },
         )
     blocks[DASHBOARD_BOARD] = render_to_string(
         "incidents/_briefing_article.html", {"b": briefing_of(incident, now), "now": now}

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents import guidance, recovery, selectors
+from incidents import guidance, guidance_rules, recovery, selectors
 from incidents.access import (
     incident_for,
     refusal_message,
@@ -97,7 +97,12 @@ def _academics_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "incidents/academics.html",
-        {"blocks": blocks, "now": now, "read_only": read_only},
+        {
+            "blocks": blocks,
+            "now": now,
+            "read_only": read_only,
+            "guidance_steps": guidance_rules.steps_for(request.user),
+        },
     )
 
 
