@@ -57,3 +57,16 @@ def test_the_public_status_page_names_the_zone_for_families(client, lakeshore) -
     assert "Times are in Eastern Time." in text
     assert "America/New_York" not in text
     assert 'rel="icon"' in text
+
+
+def test_every_page_title_is_plain_text() -> None:
+    """A title block holds a few words; markup there is shown in the browser's tab."""
+    long_titles = []
+    for folder in TEMPLATE_DIRS:
+        for template in folder.rglob("*.html"):
+            for match in re.finditer(
+                r"\{% block title %\}(.*?)\{% endblock", template.read_text(), re.S
+            ):
+                if "<" in match.group(1) or "\n" in match.group(1):
+                    long_titles.append(str(template.relative_to(ROOT)))
+    assert not long_titles, f"markup in the title block of: {', '.join(long_titles)}"

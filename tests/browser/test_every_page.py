@@ -252,6 +252,9 @@ def route_name(path: str) -> str:
 
 def look(page: Page, where: str, zones: tuple[str, ...], problems: list[str], *, axe: bool):
     """The checks a person would make of the page as it stands."""
+    title = page.title()
+    if not title or len(title) > 120 or "<" in title or any(t in title for t in TEMPLATE_SYNTAX):
+        problems.append(f"{where}: the window title is not a title: {title[:120]!r}")
     text = page.inner_text("body")
     for syntax in TEMPLATE_SYNTAX:
         if syntax in text:
