@@ -311,8 +311,11 @@ def draft_edit(*, draft: Draft, by: User, body: str, expected_revision: int) -> 
 
 
 @transaction.atomic
-def draft_flag_legal(*, draft: Draft, by: User, flagged: bool) -> Draft:
-    draft = _locked(draft)
+def draft_flag_legal(
+    *, draft: Draft, by: User, flagged: bool, expected_revision: int | None = None
+) -> Draft:
+    """Ask for legal review of a draft before it is sent on, or take the request back."""
+    draft = _locked(draft, expected_revision)
     workflow.require(draft, by, "flag" if flagged else "unflag")
     if draft.flagged_for_legal != flagged:
         draft.flagged_for_legal = flagged

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -37,7 +40,7 @@ from comms.models import (
 from incidents.access import incident_for, refusal_message, require_dashboard
 from incidents.errors import DomainError, PromiseDiffers
 from incidents.forms import form_error_text
-from incidents.models import District, Role
+from incidents.models import District, Role, User
 from incidents.selectors import open_incidents_for_district
 from incidents.views import incident_page, respond_to_change
 
@@ -316,23 +319,92 @@ def draft_check(request: HttpRequest, draft_id: int) -> HttpResponse:
     )
 
 
-def _step(request, draft: Draft, form_class, call, done: str, form_name: str) -> HttpResponse:
-    form = form_class(
-        request.POST, **({"incident": draft.incident} if form_class is PublishForm else {})
+@dataclass(frozen=True)
+class Step:
+    """How the editor takes one step of the workflow: the form it reads, the name the editor
+    shows that form under when it comes back with an error, what it says when done, and the
+    service call (draft, person, cleaned data, form)."""
+
+    form: type[forms.Form]
+    done: str
+    call: Callable[[Draft, User, dict, forms.Form], object]
+    form_name: str = "revision_form"
+
+
+def _revision_step(service, done: str) -> Step:
+    return Step(
+        RevisionForm,
+        done,
+        lambda draft, by, d, f: service(
+            draft=draft, by=by, expected_revision=d["expected_revision"]
+        ),
     )
-    if not form.is_valid():
-        # The step's form may not be on the page in the draft's state: name every error.
-        return _editor(request, draft, status=422, error=form_error_text(form), **{form_name: form})
-    try:
-        call(form.cleaned_data, form)
-    except DomainError as exc:
-        status, error = _refuse(exc)
-        # Offer the choice to keep the promised time only once the texts disagree.
-        form.promise_differs = isinstance(exc, PromiseDiffers)
-        draft.refresh_from_db()
-        return _editor(request, draft, status=status, error=error, **{form_name: form})
-    messages.success(request, done)
-    return redirect("comms:draft", draft_id=draft.pk)
+
+
+def _publish(draft: Draft, by: User, d: dict, form: PublishForm):
+    return drafts.draft_publish(
+        draft=draft,
+        by=by,
+        expected_revision=d["expected_revision"],
+        promised_next_at=form.promised_next_at(),
+        override_reason=d.get("override_reason", ""),
+        keep_promised_time=d.get("keep_promised_time", False),
+    )
+
+
+# One row per step of ``workflow.STEPS`` taken from the editor's buttons; editing the text is
+# the editor's own form (``draft_detail``).
+STEPS = {
+    "submit": _revision_step(drafts.draft_submit, "Sent for review."),
+    "clear": _revision_step(drafts.draft_legal_clear, "Cleared by legal."),
+    "approve": _revision_step(
+        drafts.draft_approve, "Approved. Only this revision can be published."
+    ),
+    "flag": Step(
+        RevisionForm,
+        "Flagged for legal review.",
+        lambda draft, by, d, f: drafts.draft_flag_legal(
+            draft=draft, by=by, flagged=True, expected_revision=d["expected_revision"]
+        ),
+    ),
+    "unflag": Step(
+        RevisionForm,
+        "Legal flag removed.",
+        lambda draft, by, d, f: drafts.draft_flag_legal(
+            draft=draft, by=by, flagged=False, expected_revision=d["expected_revision"]
+        ),
+    ),
+    "return": Step(
+        NoteForm,
+        "Returned with your note.",
+        lambda draft, by, d, f: drafts.draft_return(
+            draft=draft,
+            by=by,
+            note=d["note"],
+            expected_revision=d.get("expected_revision") or draft.revision,
+        ),
+        "note_form",
+    ),
+    "withdraw": Step(
+        NoteForm,
+        "Withdrawn.",
+        lambda draft, by, d, f: drafts.draft_withdraw(draft=draft, by=by, reason=d["note"]),
+        "note_form",
+    ),
+    "acknowledge": Step(
+        AcknowledgeForm,
+        "Warning acknowledged; your note is kept.",
+        lambda draft, by, d, f: drafts.warning_acknowledge(
+            draft=draft,
+            by=by,
+            code=d["code"],
+            note=d["note"],
+            expected_revision=d["expected_revision"],
+        ),
+        "ack_form",
+    ),
+    "publish": Step(PublishForm, "Published.", _publish, "publish_form"),
+}
 
 
 @login_required
@@ -340,88 +412,26 @@ def _step(request, draft: Draft, form_class, call, done: str, form_name: str) ->
 def draft_action(request: HttpRequest, draft_id: int, action: str) -> HttpResponse:
     """One step of the workflow. Each names the revision it acts on."""
     draft = draft_for(request.user, draft_id)
-    by = request.user
-
-    def revision_of(data):
-        return data.get("expected_revision") or draft.revision
-
-    steps = {
-        "submit": (
-            RevisionForm,
-            lambda d, f: drafts.draft_submit(
-                draft=draft, by=by, expected_revision=d["expected_revision"]
-            ),
-            "Sent for review.",
-        ),
-        "flag": (
-            RevisionForm,
-            lambda d, f: drafts.draft_flag_legal(draft=draft, by=by, flagged=True),
-            "Flagged for legal review.",
-        ),
-        "unflag": (
-            RevisionForm,
-            lambda d, f: drafts.draft_flag_legal(draft=draft, by=by, flagged=False),
-            "Legal flag removed.",
-        ),
-        "clear": (
-            RevisionForm,
-            lambda d, f: drafts.draft_legal_clear(
-                draft=draft, by=by, expected_revision=d["expected_revision"]
-            ),
-            "Cleared by legal.",
-        ),
-        "approve": (
-            RevisionForm,
-            lambda d, f: drafts.draft_approve(
-                draft=draft, by=by, expected_revision=d["expected_revision"]
-            ),
-            "Approved. Only this revision can be published.",
-        ),
-        "return": (
-            NoteForm,
-            lambda d, f: drafts.draft_return(
-                draft=draft, by=by, note=d["note"], expected_revision=revision_of(d)
-            ),
-            "Returned with your note.",
-        ),
-        "withdraw": (
-            NoteForm,
-            lambda d, f: drafts.draft_withdraw(draft=draft, by=by, reason=d["note"]),
-            "Withdrawn.",
-        ),
-        "acknowledge": (
-            AcknowledgeForm,
-            lambda d, f: drafts.warning_acknowledge(
-                draft=draft,
-                by=by,
-                code=d["code"],
-                note=d["note"],
-                expected_revision=d["expected_revision"],
-            ),
-            "Warning acknowledged; your note is kept.",
-        ),
-        "publish": (
-            PublishForm,
-            lambda d, f: drafts.draft_publish(
-                draft=draft,
-                by=by,
-                expected_revision=d["expected_revision"],
-                promised_next_at=f.promised_next_at(),
-                override_reason=d.get("override_reason", ""),
-                keep_promised_time=d.get("keep_promised_time", False),
-            ),
-            "Published.",
-        ),
-    }
-    if action not in steps:
+    step = STEPS.get(action)
+    if step is None:
         raise Http404("No such step.")
-    form_class, call, done = steps[action]
-    form_name = {
-        NoteForm: "note_form",
-        PublishForm: "publish_form",
-        AcknowledgeForm: "ack_form",
-    }.get(form_class, "revision_form")
-    return _step(request, draft, form_class, call, done, form_name)
+    extra = {"incident": draft.incident} if step.form is PublishForm else {}
+    form = step.form(request.POST, **extra)
+    if not form.is_valid():
+        # The step's form may not be on the page in the draft's state: name every error.
+        return _editor(
+            request, draft, status=422, error=form_error_text(form), **{step.form_name: form}
+        )
+    try:
+        step.call(draft, request.user, form.cleaned_data, form)
+    except DomainError as exc:
+        status, error = _refuse(exc)
+        # Offer the choice to keep the promised time only once the texts disagree.
+        form.promise_differs = isinstance(exc, PromiseDiffers)
+        draft.refresh_from_db()
+        return _editor(request, draft, status=status, error=error, **{step.form_name: form})
+    messages.success(request, step.done)
+    return redirect("comms:draft", draft_id=draft.pk)
 
 
 @login_required

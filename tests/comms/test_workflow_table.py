@@ -122,3 +122,9 @@ def test_the_table_names_who_moves_a_draft_on() -> None:
     }
     assert S.PUBLISHED not in workflow.STEPS["edit"]
     assert all(S.WITHDRAWN not in rows for rows in workflow.STEPS.values())
+
+
+def test_the_editor_takes_every_step_of_the_table() -> None:
+    from comms.views import STEPS as EDITOR_STEPS
+
+    assert set(EDITOR_STEPS) | {"edit"} == set(workflow.STEPS)
