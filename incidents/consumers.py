@@ -29,7 +29,46 @@ def signed_in(scope: dict):
     return user
 
 
-class IncidentConsumer(AsyncWebsocketConsumer):
+class LiveConsumer(AsyncWebsocketConsumer):
+    """What both live sockets share: admitting or refusing at connect, joining the groups,
+    keeping the membership fresh on each heartbeat, leaving, and closing when the person
+    signs out or their access changes."""
+
+    joined: list[str]
+
+    async def admitted(self, user, groups: list[str] | None, hello: dict) -> None:
+        """Accept, then refuse with a code the page understands, or join and say hello.
+
+        Accept before refusing: a close before the handshake reaches the browser as a bare
+        403 and code 1006, and the page could not tell "sign in again" from a network drop.
+        """
+        await self.accept()
+        if groups is None:
+            code = CLOSE_FORBIDDEN if user.is_authenticated else CLOSE_UNAUTHENTICATED
+            await self.close(code=code)
+            return
+        self.joined = [*groups, live.user_group(user.pk)]
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.send(text_data=json.dumps({"type": "hello", **hello}))
+
+    async def rejoin(self) -> None:
+        # Joining again refreshes the membership, so the layer's group expiry never bites.
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def session_end(self, event: dict) -> None:
+        code = (
+            CLOSE_UNAUTHENTICATED if event.get("reason") == "signed_out" else CLOSE_ACCESS_CHANGED
+        )
+        await self.close(code=code)
+
+
+class IncidentConsumer(LiveConsumer):
     """Forwards one audience's rendered fragments of an incident to a signed-in member of its
     response team.
 
@@ -40,22 +79,9 @@ class IncidentConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         incident_id = self.scope["url_route"]["kwargs"]["incident_id"]
         user, found = await self._admit(incident_id)
-        # Accept before refusing: a close before the handshake reaches the browser as a bare
-        # 403 and code 1006, and the page could not tell "sign in again" from a network drop.
-        await self.accept()
-        if found is None:
-            code = CLOSE_FORBIDDEN if user.is_authenticated else CLOSE_UNAUTHENTICATED
-            await self.close(code=code)
-            return
-        audience, sequence = found
-        self.joined = [live.incident_group(incident_id, audience), live.user_group(user.pk)]
-        for group in self.joined:
-            await self.channel_layer.group_add(group, self.channel_name)
-        await self.send(text_data=json.dumps({"type": "hello", "sequence": sequence}))
-
-    async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        audience, sequence = found or (None, None)
+        groups = None if found is None else [live.incident_group(incident_id, audience)]
+        await self.admitted(user, groups, {"sequence": sequence})
 
     async def incident_push(self, event: dict) -> None:
         await self.send(
@@ -70,16 +96,8 @@ class IncidentConsumer(AsyncWebsocketConsumer):
         )
 
     async def incident_heartbeat(self, event: dict) -> None:
-        # Joining again refreshes the membership, so the layer's group expiry never bites.
-        for group in self.joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self.rejoin()
         await self.send(text_data=json.dumps({"type": "heartbeat", "sequence": event["sequence"]}))
-
-    async def session_end(self, event: dict) -> None:
-        code = (
-            CLOSE_UNAUTHENTICATED if event.get("reason") == "signed_out" else CLOSE_ACCESS_CHANGED
-        )
-        await self.close(code=code)
 
     @database_sync_to_async
     def _admit(self, incident_id: int):
@@ -95,28 +113,16 @@ class IncidentConsumer(AsyncWebsocketConsumer):
         return user, ((audience, incident.sequence) if audience else None)
 
 
-class DistrictConsumer(AsyncWebsocketConsumer):
+class DistrictConsumer(LiveConsumer):
     """Forwards dashboard updates of the person's district: rendered blocks for the
     dashboards their roles open, and refresh notices for the rest. Groups are chosen once, at
     connect, from the roles the person holds; no database work per message."""
 
     async def connect(self) -> None:
         user, found = await self._admit()
-        await self.accept()
-        if found is None:
-            code = CLOSE_FORBIDDEN if user.is_authenticated else CLOSE_UNAUTHENTICATED
-            await self.close(code=code)
-            return
-        district_id, audiences, sequences = found
-        self.joined = [live.district_group(district_id, a) for a in audiences]
-        self.joined.append(live.user_group(user.pk))
-        for group in self.joined:
-            await self.channel_layer.group_add(group, self.channel_name)
-        await self.send(text_data=json.dumps({"type": "hello", "sequences": sequences}))
-
-    async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        district_id, audiences, sequences = found or (None, [], {})
+        groups = None if found is None else [live.district_group(district_id, a) for a in audiences]
+        await self.admitted(user, groups, {"sequences": sequences})
 
     async def district_message(self, event: dict) -> None:
         await self.send(
@@ -132,17 +138,10 @@ class DistrictConsumer(AsyncWebsocketConsumer):
         )
 
     async def district_heartbeat(self, event: dict) -> None:
-        for group in self.joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self.rejoin()
         await self.send(
             text_data=json.dumps({"type": "heartbeat", "sequences": event["sequences"]})
         )
-
-    async def session_end(self, event: dict) -> None:
-        code = (
-            CLOSE_UNAUTHENTICATED if event.get("reason") == "signed_out" else CLOSE_ACCESS_CHANGED
-        )
-        await self.close(code=code)
 
     @database_sync_to_async
     def _admit(self):
