@@ -385,7 +385,7 @@ def draft_approve(*, draft: Draft, by: User, expected_revision: int) -> Draft:
     return draft
 
 
-def _staff_heard_first(draft: Draft) -> bool:
+def staff_heard_first(draft: Draft) -> bool:
     """A family or media update may go out only after staff heard this round first: a staff
     update published since this audience's previous update (or any, for the first)."""
     if draft.audience not in (Audience.FAMILIES, Audience.MEDIA):
@@ -419,7 +419,9 @@ def draft_publish(
     if draft.approved_revision != draft.revision:
         raise Invalid("Only the approved revision can be published; approve the latest first.")
     override_reason = override_reason.strip()[:500]
-    if not _staff_heard_first(draft) and not override_reason:
+    # Decided once, before this update is recorded: afterwards it would count itself.
+    staff_first = staff_heard_first(draft)
+    if not staff_first and not override_reason:
         raise Invalid(
             "Staff hear first: publish the matching staff update before this one, or give the "
             "reason for going ahead without it."
@@ -439,7 +441,7 @@ def draft_publish(
         by=by,
     )
     update.channel, update.draft, update.revision = draft.channel, draft, draft.revision
-    update.staff_first_override = override_reason if not _staff_heard_first(draft) else ""
+    update.staff_first_override = "" if staff_first else override_reason
     update.save(update_fields=["channel", "draft", "revision", "staff_first_override"])
     draft.state = S.PUBLISHED
     draft.save(update_fields=["state", "updated_at"])

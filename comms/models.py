@@ -287,7 +287,16 @@ class Draft(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.state not in (self.State.PUBLISHED, self.State.WITHDRAWN)
+        return self.state in OPEN_DRAFT_STATES
+
+
+# Drafts still on their way out: every state before published or withdrawn.
+OPEN_DRAFT_STATES = (
+    Draft.State.DRAFT,
+    Draft.State.IN_REVIEW,
+    Draft.State.LEGAL_REVIEW,
+    Draft.State.APPROVED,
+)
 
 
 class DraftRevision(models.Model):

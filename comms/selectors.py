@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 
 from comms.models import (
     DEFAULT_INTERVALS,
+    OPEN_DRAFT_STATES,
     Audience,
     AudienceClock,
     CadenceDefault,
@@ -19,14 +20,6 @@ from comms.models import (
     Notification,
 )
 from incidents.models import Incident, User
-
-# Drafts still on their way out.
-OPEN_DRAFT_STATES = (
-    Draft.State.DRAFT,
-    Draft.State.IN_REVIEW,
-    Draft.State.LEGAL_REVIEW,
-    Draft.State.APPROVED,
-)
 
 
 @dataclass(frozen=True)

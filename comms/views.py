@@ -257,7 +257,7 @@ def _editor(request, draft: Draft, *, status: int = 200, error: str | None = Non
         or NoteForm(initial={"expected_revision": draft.revision}),
         "publish_form": forms.get("publish_form")
         or PublishForm(incident=incident, initial={"expected_revision": draft.revision}),
-        "staff_heard_first": drafts._staff_heard_first(draft),
+        "staff_heard_first": drafts.staff_heard_first(draft),
     }
     return render(request, "comms/draft.html", context, status=status)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from comms.models import Draft, Drafter
+from comms.models import OPEN_DRAFT_STATES, Draft, Drafter
 from incidents.errors import Conflict, Refused
 from incidents.models import Incident, Role, User
 
@@ -18,7 +18,7 @@ S = Draft.State
 # Who takes a step: the writers of the incident's drafts (the owner, the communications lead
 # and the drafters the lead names), legal counsel, or the communications lead alone.
 WRITER, LEGAL, LEAD = "writer", "legal", "lead"
-OPEN = (S.DRAFT, S.IN_REVIEW, S.LEGAL_REVIEW, S.APPROVED)
+OPEN = OPEN_DRAFT_STATES
 
 # step -> {state in which it applies: who takes it there}
 STEPS: dict[str, dict[str, str]] = {

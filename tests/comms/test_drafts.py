@@ -468,6 +468,18 @@ def test_staff_hear_first(incident, riverbend):
     assert update.audience == "families" and not update.staff_first_override
 
 
+def test_a_reason_given_when_staff_have_heard_is_not_an_override(incident, riverbend):
+    """Whether staff heard first is decided before the update is recorded, not after it,
+    when the new families update would count as the latest and hide the staff one."""
+    publish(approved(incident, riverbend, audience="staff"), riverbend)
+    families = approved(incident, riverbend, audience="families")
+
+    update = publish(families, riverbend, override_reason="Just in case")
+
+    assert update.staff_first_override == ""
+    assert "overridden" not in TimelineEntry.objects.filter(kind="draft.published").last().summary
+
+
 def test_staff_first_can_be_overridden_with_a_reason(incident, riverbend):
     media = approved(incident, riverbend, audience="media")
 
