@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from django.db import models
@@ -40,6 +41,19 @@ DEFAULT_INTERVALS: dict[str, dict[str, int]] = {
     Audience.BOARD: {"control": 240, "trust": 720, "recovery": 2880},
     Audience.MEDIA: {"control": 240, "trust": 720, "recovery": 2880},
 }
+
+
+def cadence_interval(
+    audience: str,
+    phase: str,
+    *,
+    override: int | None = None,
+    district: Mapping[tuple[str, str], int] | None = None,
+) -> int:
+    """Minutes between updates to ``audience`` in ``phase``: the incident's own interval when
+    one was set, else the district's default (keyed by (audience, phase)), else the console's.
+    The one place this rule is written."""
+    return override or (district or {}).get((audience, phase)) or DEFAULT_INTERVALS[audience][phase]
 
 
 class CadenceDefault(models.Model):

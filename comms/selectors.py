@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from django.db.models import QuerySet
 
 from comms.models import (
-    DEFAULT_INTERVALS,
     OPEN_DRAFT_STATES,
     Audience,
     AudienceClock,
@@ -18,6 +17,7 @@ from comms.models import (
     ClockState,
     Draft,
     Notification,
+    cadence_interval,
 )
 from incidents.models import Incident, User
 
@@ -37,13 +37,6 @@ class ClockRow:
     last_published_at: datetime | None
 
 
-def _district_intervals(district_id: int, phase: str) -> dict[str, int]:
-    intervals = {a: DEFAULT_INTERVALS[a][phase] for a in Audience.values}
-    for row in CadenceDefault.objects.filter(district_id=district_id, phase=phase):
-        intervals[row.audience] = row.interval_minutes
-    return intervals
-
-
 def clock_rows(incident: Incident, now: datetime) -> list[ClockRow]:
     """Each audience's clock, in a fixed order, with its state at ``now``."""
     return clock_rows_by_incident([incident], now)[incident.pk]
@@ -53,9 +46,9 @@ def clock_rows_by_incident(incidents: list[Incident], now: datetime) -> dict[int
     """``clock_rows`` for many incidents in two queries, whatever their number."""
     if not incidents:
         return {}
-    defaults: dict[tuple[int, str, str], int] = {}
+    defaults: dict[int, dict[tuple[str, str], int]] = {}
     for row in CadenceDefault.objects.filter(district_id__in={i.district_id for i in incidents}):
-        defaults[row.district_id, row.phase, row.audience] = row.interval_minutes
+        defaults.setdefault(row.district_id, {})[row.audience, row.phase] = row.interval_minutes
     clocks: dict[int, dict[str, AudienceClock]] = {i.pk: {} for i in incidents}
     for clock in AudienceClock.objects.filter(incident__in=incidents):
         clocks[clock.incident_id][clock.audience] = clock
@@ -68,9 +61,6 @@ def clock_rows_by_incident(incidents: list[Incident], now: datetime) -> dict[int
             if clock is None:
                 continue
             state = clock.state(now, incident)
-            default = defaults.get(
-                (incident.district_id, phase, audience), DEFAULT_INTERVALS[audience][phase]
-            )
             rows.append(
                 ClockRow(
                     audience=audience,
@@ -80,7 +70,12 @@ def clock_rows_by_incident(incidents: list[Incident], now: datetime) -> dict[int
                     due_at=clock.next_update_due_at,
                     due_soon_at=clock.due_soon_at(incident),
                     silent_for=clock.silent_for(now),
-                    interval_minutes=clock.interval_override_minutes or default,
+                    interval_minutes=cadence_interval(
+                        audience,
+                        phase,
+                        override=clock.interval_override_minutes,
+                        district=defaults.get(incident.district_id),
+                    ),
                     overridden=clock.interval_override_minutes is not None,
                     override_reason=clock.override_reason,
                     last_published_at=clock.last_published_at,
@@ -138,10 +133,14 @@ def unread_count(user: User) -> int:
 
 def district_intervals(district_id: int) -> dict[tuple[str, str], int]:
     """The district's interval for every audience and phase, defaults filled in."""
+    district = {
+        (row.audience, row.phase): row.interval_minutes
+        for row in CadenceDefault.objects.filter(district_id=district_id)
+    }
     return {
-        (audience, phase): minutes
+        (audience, phase): cadence_interval(audience, phase, district=district)
         for phase in CadencePhase.values
-        for audience, minutes in _district_intervals(district_id, phase).items()
+        for audience in Audience.values
     }
 
 

@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from comms.models import (
-    DEFAULT_INTERVALS,
     MAX_INTERVAL_MINUTES,
     MIN_INTERVAL_MINUTES,
     Audience,
@@ -19,6 +18,7 @@ from comms.models import (
     EngineHeartbeat,
     Notification,
     PublishedUpdate,
+    cadence_interval,
 )
 from incidents.duties import duties_complete_by_trigger
 from incidents.errors import Invalid, Refused
@@ -47,13 +47,18 @@ def engine_heartbeat_record(*, name: str = ENGINE) -> EngineHeartbeat:
 def interval_minutes(incident: Incident, audience: str, phase: str | None = None) -> int:
     """Minutes between updates to ``audience`` now, on the incident's clock."""
     clock = AudienceClock.objects.filter(incident=incident, audience=audience).first()
-    if clock and clock.interval_override_minutes:
-        return clock.interval_override_minutes
+    override = clock.interval_override_minutes if clock else None
     phase = phase or CadencePhase.of(incident.clock().phase)
-    default = CadenceDefault.objects.filter(
-        district_id=incident.district_id, audience=audience, phase=phase
-    ).first()
-    return default.interval_minutes if default else DEFAULT_INTERVALS[audience][phase]
+    # The district's default is read only when the incident has no interval of its own.
+    default = (
+        None
+        if override
+        else CadenceDefault.objects.filter(
+            district_id=incident.district_id, audience=audience, phase=phase
+        ).first()
+    )
+    district = {(audience, phase): default.interval_minutes} if default else {}
+    return cadence_interval(audience, phase, override=override, district=district)
 
 
 def _schedule(incident: Incident, kind: str, subject: str, due_at: datetime, gen: int = 1) -> None:
