@@ -18,7 +18,6 @@ urlpatterns = [
     ),
     path("<int:incident_id>/", views.incident_detail, name="detail"),
     path("<int:incident_id>/roles/", views.incident_role_assign, name="assign-role"),
-    path("<int:incident_id>/panels/<slug:panel>/", views.incident_panel, name="panel"),
     path("<int:incident_id>/duties/<int:duty_id>/done/", views.duty_done, name="duty-done"),
     path("<int:incident_id>/guidance/edit/", school_views.guidance_edit, name="guidance-edit"),
     path("<int:incident_id>/guidance/nudge/", school_views.guidance_nudge, name="guidance-nudge"),

@@ -36,8 +36,6 @@ HOME_BY_ROLE: list[tuple[str, str]] = [
     (Role.PRINCIPAL, "incidents:guidance"),
 ]
 
-PANELS = ("clock", "roles", "timeline", "cadence", "duties")
-
 
 @login_required
 @require_GET
@@ -97,15 +95,20 @@ def incident_page_context(request: HttpRequest, incident_id: int, **forms) -> di
 def render_panel(
     request: HttpRequest, incident_id: int, panel: str, *, error: bool = False, **extra
 ) -> HttpResponse:
-    """One panel of the incident page. After a change, tell the page's other panels."""
+    """The changed panel of the incident page and, after a change, every other panel out of
+    band in the same answer: one request brings the person's page up to date, the socket
+    tells everyone else, and nothing is fetched twice."""
     context = incident_page_context(request, incident_id, **extra)
     context.update(extra)
-    response = render(
-        request, f"incidents/incident_detail.html#{panel}", context, status=422 if error else 200
-    )
+    html = loader.render_to_string(f"incidents/incident_detail.html#{panel}", context, request)
     if not error:
-        response["HX-Trigger"] = "incident-changed"
-    return response
+        context["oob"] = True
+        html += "".join(
+            loader.render_to_string(f"incidents/incident_detail.html#{other}", context, request)
+            for other in page.PANELS
+            if other != panel
+        )
+    return HttpResponse(html, status=422 if error else 200)
 
 
 @login_required
@@ -121,19 +124,6 @@ def incident_page(request: HttpRequest, incident_id: int, *, status: int = 200) 
         "incidents/incident_detail.html",
         incident_page_context(request, incident_id),
         status=status,
-    )
-
-
-@login_required
-@require_GET
-def incident_panel(request: HttpRequest, incident_id: int, panel: str) -> HttpResponse:
-    """One panel of the incident page, re-fetched by the page when the incident changes."""
-    if panel not in PANELS:
-        raise Http404("No such panel.")
-    return render(
-        request,
-        f"incidents/incident_detail.html#{panel}",
-        incident_page_context(request, incident_id),
     )
 
 

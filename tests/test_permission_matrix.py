@@ -37,7 +37,6 @@ MATRIX = [
     ("get", "/incidents/guidance/", {P}),
     ("get", "/incidents/briefing/", {B, C}),
     ("get", "/incidents/{incident}/", TEAM),
-    ("get", "/incidents/{incident}/panels/timeline/", TEAM),
     ("post", "/incidents/{incident}/roles/", {C}),
     ("post", "/incidents/{incident}/duties/{duty}/done/", {C}),
     ("post", "/incidents/{incident}/status/restored/", {C}),

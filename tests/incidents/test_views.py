@@ -191,7 +191,7 @@ def test_response_team_can_read_the_incident(client, riverbend, role):
 
 
 @pytest.mark.parametrize("role", [Role.PRINCIPAL, Role.BOARD_LIAISON])
-@pytest.mark.parametrize("suffix", ["", "panels/timeline/", "panels/roles/"])
+@pytest.mark.parametrize("suffix", ["", "review/", "timeline.json"])
 def test_principal_and_board_are_refused_on_incident_pages(client, riverbend, role, suffix):
     incident = IncidentFactory(owner=riverbend.cio)
     client.force_login(riverbend.by_role(role))
@@ -202,7 +202,7 @@ def test_principal_and_board_are_refused_on_incident_pages(client, riverbend, ro
     assert b"Incident pages are for the response team" in response.content
 
 
-@pytest.mark.parametrize("suffix", ["", "panels/timeline/"])
+@pytest.mark.parametrize("suffix", ["", "review/"])
 def test_another_district_cannot_see_an_incident(client, riverbend, lakeshore, suffix):
     incident = IncidentFactory(owner=riverbend.cio, title="Riverbend secret")
     client.force_login(lakeshore.cio)
@@ -314,3 +314,21 @@ def test_incident_page_query_count_is_fixed(client, riverbend, django_assert_max
         response = client.get(f"/incidents/{incident.pk}/")
 
     assert response.status_code == 200
+
+
+def test_a_change_answers_with_every_panel_in_one_response(client, riverbend):
+    """The changed panel in place and the others out of band: no follow-up requests."""
+    incident = IncidentFactory(owner=riverbend.cio)
+    client.force_login(riverbend.cio)
+
+    response = client.post(
+        f"/incidents/{incident.pk}/roles/",
+        {"function": Role.LEGAL, "user": riverbend.legal.pk},
+        HTTP_HX_REQUEST="true",
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200 and "HX-Trigger" not in response
+    assert body.lstrip().startswith('<section class="panel" id="panel-roles"')
+    assert 'id="panel-roles" data-seq' in body and body.count("hx-swap-oob") == 7
+    assert "Legal counsel: " in body[body.index('id="panel-timeline"') :]
