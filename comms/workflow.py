@@ -18,12 +18,11 @@ S = Draft.State
 # Who takes a step: the writers of the incident's drafts (the owner, the communications lead
 # and the drafters the lead names), legal counsel, or the communications lead alone.
 WRITER, LEGAL, LEAD = "writer", "legal", "lead"
-OPEN = OPEN_DRAFT_STATES
 
 # step -> {state in which it applies: who takes it there}
 STEPS: dict[str, dict[str, str]] = {
-    "edit": dict.fromkeys(OPEN, WRITER),
-    "acknowledge": dict.fromkeys(OPEN, WRITER),
+    "edit": dict.fromkeys(OPEN_DRAFT_STATES, WRITER),
+    "acknowledge": dict.fromkeys(OPEN_DRAFT_STATES, WRITER),
     "flag": {S.DRAFT: WRITER},
     "unflag": {S.DRAFT: WRITER},
     "submit": {S.DRAFT: WRITER},
@@ -31,7 +30,7 @@ STEPS: dict[str, dict[str, str]] = {
     "return": {S.LEGAL_REVIEW: LEGAL, S.IN_REVIEW: LEAD},
     "approve": {S.IN_REVIEW: LEAD},
     "publish": {S.APPROVED: LEAD},
-    "withdraw": {**dict.fromkeys(OPEN, LEAD), S.PUBLISHED: LEAD},
+    "withdraw": {**dict.fromkeys(OPEN_DRAFT_STATES, LEAD), S.PUBLISHED: LEAD},
 }
 
 # The past participle of each step, for "A draft that is approved cannot be submitted."
@@ -142,15 +141,16 @@ def require(draft: Draft, user: User, step: str) -> None:
     for a state in which it does not apply, 403 for a person who takes it only elsewhere,
     409 when its condition does not hold (flagging a flagged draft)."""
     rows = STEPS[step]
-    incident = draft.incident
-    if not any(_holds(who, incident, user, None) for who in set(rows.values())):
+    # Each kind of person is looked up once (a writer may take a query for the drafters).
+    holds = {who: _holds(who, draft.incident, user, None) for who in set(rows.values())}
+    if not any(holds.values()):
         raise Refused(REFUSALS[step])
     who = rows.get(draft.state)
     if who is None:
         raise Conflict(
             f"A draft that is {draft.get_state_display().lower()} cannot be {DONE[step]}."
         )
-    if not _holds(who, incident, user, None):
+    if not holds[who]:
         raise Refused(_STATE_REFUSALS.get((step, draft.state), REFUSALS[step]))
     if not _applies(step, draft):
         raise Conflict(_CONDITIONS[step][1])
