@@ -58,11 +58,16 @@ STEPS = {
 }
 
 
+def _taken_already(step: Step, incident: Incident) -> str:
+    """Why a step the status allows is not offered: it was taken once and stands. Systems are
+    marked restored once; the mark stays through Recovery."""
+    if step.name == "restored" and incident.systems_restored_at is not None:
+        return "Systems are already marked restored."
+    return ""
+
+
 def _applies(step: Step, incident: Incident) -> bool:
-    if incident.status not in step.statuses:
-        return False
-    # Systems are marked restored once; the mark stays through Recovery.
-    return not (step.name == "restored" and incident.systems_restored_at is not None)
+    return incident.status in step.statuses and not _taken_already(step, incident)
 
 
 def allowed_steps(incident: Incident, *, is_owner: bool) -> list[Step]:
@@ -79,5 +84,5 @@ def require(incident: Incident, by: User, name: str) -> None:
         raise Refused(step.refusal)
     if incident.status not in step.statuses:
         raise Invalid(step.not_now)
-    if not _applies(step, incident):
-        raise Invalid("Systems are already marked restored.")
+    if taken := _taken_already(step, incident):
+        raise Invalid(taken)
