@@ -164,7 +164,7 @@ def role_seed(incidents: int, drafts_per_incident: int) -> None:
 
     from comms import drafts
     from comms.models import Draft
-    from incidents import page
+    from console import page
     from incidents.models import District, Incident, RoleGrant, User
     from incidents.services import incident_open, incident_role_assign
 
@@ -180,7 +180,7 @@ def role_seed(incidents: int, drafts_per_incident: int) -> None:
     owner, lead = people["bench-owner"], people["bench-comms"]
     made = []
     # Nobody listens while seeding: skip rendering a push for every seeded row.
-    with mock.patch("incidents.live.hand_off"), mock.patch("incidents.live.end_sessions"):
+    with mock.patch("console.live.hand_off"), mock.patch("console.live.end_sessions"):
         for k in range(incidents):
             incident = incident_open(
                 by=owner, title=f"Bench live {k}", kind=Incident.Kind.SIS, severity=2,
@@ -235,7 +235,8 @@ def role_cost(incident_id: int, draft_ids: list[int]) -> None:
 
     from comms import drafts
     from comms.models import Draft
-    from incidents import live, page, selectors
+    from console import live, page
+    from incidents import selectors
     from incidents.models import User
 
     lead = User.objects.get(username="bench-comms")
@@ -807,7 +808,7 @@ def group_members(bench: Bench, incident_id: int) -> int:
     consumer that never ran its disconnect stays a member until the layer's group expiry)."""
     import redis
 
-    from incidents.live import incident_group
+    from console.live import incident_group
 
     client = redis.Redis.from_url(bench.env["REDIS_URL"])
     try:
@@ -823,7 +824,7 @@ def group_members(bench: Bench, incident_id: int) -> int:
 def clear_groups(bench: Bench, incident_id: int) -> None:
     import redis
 
-    from incidents.live import incident_group
+    from console.live import incident_group
 
     client = redis.Redis.from_url(bench.env["REDIS_URL"])
     try:
@@ -975,7 +976,7 @@ async def layer_fan_out(
     left of the end-to-end time is the request: the write, and rendering every audience."""
     from channels_redis.core import RedisChannelLayer
 
-    from incidents.live import incident_group
+    from console.live import incident_group
 
     if len(samples) < len(AUDIENCE_USERS):
         return latency_summary([])

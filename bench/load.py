@@ -113,7 +113,7 @@ def role_seed(incidents: int, drafts_in_review: int) -> None:
     made = []
     kinds = [Incident.Kind.SIS, Incident.Kind.NETWORK, Incident.Kind.LMS, Incident.Kind.PHONES]
     # Nobody listens while seeding: skip rendering a push for every seeded row.
-    with mock.patch("incidents.live.hand_off"):
+    with mock.patch("console.live.hand_off"):
         for k in range(incidents):
             kind = kinds[k % len(kinds)]
             incident = services.incident_open(
@@ -175,7 +175,7 @@ def role_seed(incidents: int, drafts_in_review: int) -> None:
             entry["drafts"].append(draft.pk)
     # Drafts for measuring one approval in process (role_cost), apart from the run's.
     cost_drafts = []
-    with mock.patch("incidents.live.hand_off"):
+    with mock.patch("console.live.hand_off"):
         incident = Incident.objects.get(pk=made[0]["id"])
         for _ in range(COST_APPROVALS):
             draft = drafts.draft_create(

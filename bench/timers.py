@@ -20,7 +20,7 @@ Scenarios (``--quick`` shrinks them; see ``PLANS``):
   the second burst and restarted 1 s later, and redis-server killed 0.3 s into the fourth
   burst and replaced 3 s later by an empty one (every queue lost);
 - scale: 10,000 deadlines due over 2 minutes (9,000 at random, 10 bursts of 100);
-- cost: ``engine.sweep()`` run in-process under ``CaptureQueriesContext`` over a batch of due
+- cost: ``timers.sweep()`` run in-process under ``CaptureQueriesContext`` over a batch of due
   deadlines, against the baseline of the bare claim loop (``SELECT ... FOR UPDATE SKIP
   LOCKED`` + ``UPDATE`` per row, one transaction each, no firing work).
 
@@ -188,7 +188,7 @@ def role_seed(plan: Plan) -> None:
 
 
 def role_cost(batch: int, rounds: int) -> None:
-    """Per-firing cost of engine.sweep() against the bare claim loop, in this process."""
+    """Per-firing cost of timers.sweep() against the bare claim loop, in this process."""
     _django()
     from datetime import timedelta
     from unittest import mock
@@ -197,7 +197,7 @@ def role_cost(batch: int, rounds: int) -> None:
     from django.db.models.functions import Now
     from django.test.utils import CaptureQueriesContext
 
-    from comms import engine
+    from comms import timers
     from comms.models import Deadline
 
     def make_due(count: int) -> int:
@@ -236,14 +236,14 @@ def role_cost(batch: int, rounds: int) -> None:
 
     # A sweep with nothing due: the claim that finds nothing, plus the heartbeat (measured
     # the second time, once the heartbeat row exists).
-    engine.sweep()
-    _, _, idle = measure(lambda: len(engine.sweep().fired))
+    timers.sweep()
+    _, _, idle = measure(lambda: len(timers.sweep().fired))
     overhead = len(idle)
     out: dict[str, list] = {"engine": [], "engine_no_handoff": [], "baseline": []}
     kinds: Counter[str] = Counter()
     for _ in range(rounds):
         make_due(batch)
-        fired, elapsed, queries = measure(lambda: len(engine.sweep(limit=batch * 2).fired))
+        fired, elapsed, queries = measure(lambda: len(timers.sweep(limit=batch * 2).fired))
         kinds.update(q["sql"].split(None, 1)[0].upper() for q in queries)
         out["engine"].append(
             {
@@ -256,7 +256,7 @@ def role_cost(batch: int, rounds: int) -> None:
         # dropped: what is left is the database work and the Python around it.
         make_due(batch)
         with mock.patch.object(transaction, "on_commit"):
-            fired, elapsed, queries = measure(lambda: len(engine.sweep(limit=batch * 2).fired))
+            fired, elapsed, queries = measure(lambda: len(timers.sweep(limit=batch * 2).fired))
         out["engine_no_handoff"].append(
             {
                 "rows": fired,

@@ -17,17 +17,7 @@ from comms.models import (
     Notification,
     PublishedUpdate,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from incidents.admin import ReadOnlyAdmin
 
 
 @admin.register(CommsPolicy)

@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 
 from comms.models import Audience, AudienceClock, PublishedUpdate
+from incidents.guidance import affected_schools_by_incident
 from incidents.models import Decision, Incident, School
 from incidents.phases import Phase
+from incidents.selectors import scorecards_for
 
 # Incidents closed within this window stay on the briefing, with their scorecard.
 CLOSED_SHOWN_FOR = timedelta(days=14)
@@ -57,9 +59,6 @@ def briefing_of(incident: Incident, now: datetime) -> Briefing:
 def briefings_of(incidents: list[Incident], now: datetime) -> list[Briefing]:
     """``briefing_of`` for each incident, in a fixed number of queries."""
     from django.db.models import prefetch_related_objects
-
-    from incidents.guidance import affected_schools_by_incident
-    from incidents.selectors import scorecards_for
 
     if not incidents:
         return []

@@ -27,6 +27,7 @@ from comms.models import (
     PublishedUpdate,
     WarningAcknowledgement,
 )
+from incidents import events
 from incidents.errors import Conflict, Invalid, PromiseDiffers, Refused
 from incidents.models import RESPONSE_TEAM_ROLES, District, Incident, Role, User
 from incidents.timeline import timeline_append
@@ -200,9 +201,7 @@ def drafter_name(*, incident: Incident, by: User, user: User) -> Drafter:
 
 def _recheck_sockets(user: User) -> None:
     """The person's open pages reconnect and get the pushes of their new audience."""
-    from incidents import live
-
-    transaction.on_commit(lambda: live.end_sessions(user.pk, reason="access_changed"))
+    events.access_changed_on_commit(user.pk)
 
 
 @transaction.atomic

@@ -12,11 +12,12 @@ from comms.models import (
     MAX_INTERVAL_MINUTES,
     MIN_INTERVAL_MINUTES,
     Audience,
+    CadencePhase,
     Channel,
     DraftRevision,
     MessageTemplate,
 )
-from incidents.models import Incident
+from incidents.models import Incident, User
 
 
 class CadenceChangeForm(forms.Form):
@@ -173,8 +174,6 @@ class DrafterForm(forms.Form):
     remove = forms.BooleanField(required=False)
 
     def __init__(self, *args, district, **kwargs):
-        from incidents.models import User
-
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = User.objects.filter(district=district)
 
@@ -284,3 +283,34 @@ class CommsPolicyForm(forms.Form):
         for audience, numbers in policy.sms_lists.items():
             initial[f"sms_{audience}"] = ", ".join(numbers)
         return initial
+
+
+class CadenceDefaultsForm(forms.Form):
+    """One number per audience and phase: minutes between updates."""
+
+    def __init__(self, *args, initial_intervals: dict[tuple[str, str], int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grid = []
+        for audience in Audience:
+            row = []
+            for phase in CadencePhase:
+                name = f"{audience.value}__{phase.value}"
+                self.fields[name] = forms.IntegerField(
+                    label=f"{audience.label}, {phase.label}",
+                    min_value=MIN_INTERVAL_MINUTES,
+                    max_value=MAX_INTERVAL_MINUTES,
+                    initial=initial_intervals[(audience.value, phase.value)],
+                    error_messages={
+                        "min_value": "At least 5 minutes.",
+                        "max_value": "At most 7 days (10,080 minutes).",
+                    },
+                )
+                row.append(self[name])
+            self.grid.append((audience.label, row))
+        self.phases = [p.label for p in CadencePhase]
+
+    def intervals(self) -> dict[tuple[str, str], int]:
+        return {
+            tuple(name.split("__")): value  # type: ignore[misc]
+            for name, value in self.cleaned_data.items()
+        }

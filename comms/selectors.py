@@ -8,15 +8,20 @@ from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 
+from comms import discipline
 from comms.models import (
     OPEN_DRAFT_STATES,
     Audience,
     AudienceClock,
     CadenceDefault,
     CadencePhase,
+    Channel,
     ClockState,
     Draft,
+    DraftRevision,
+    NoticeClock,
     Notification,
+    PublishedUpdate,
     cadence_interval,
 )
 from incidents.models import Incident, User
@@ -145,15 +150,11 @@ def district_intervals(district_id: int) -> dict[tuple[str, str], int]:
 
 
 def drafts_for_incident(incident: Incident):
-    from comms.models import Draft
-
     return Draft.objects.filter(incident=incident).order_by("state", "-updated_at")
 
 
 def previous_lengths(incident: Incident) -> dict[str, list[int]]:
     """Per audience, the lengths of the updates it has already had, oldest first."""
-    from comms.models import PublishedUpdate
-
     lengths: dict[str, list[int]] = {}
     for audience, text in (
         PublishedUpdate.objects.filter(incident=incident)
@@ -168,8 +169,6 @@ def latest_texts_by_audience(incident: Incident) -> dict[str, str]:
     """For every audience, the text it will see next or saw last: its newest open draft's
     current revision, else its newest published update."""
     from django.db.models import F
-
-    from comms.models import DraftRevision, PublishedUpdate
 
     texts: dict[str, str] = dict(
         PublishedUpdate.objects.filter(incident=incident, withdrawn_at__isnull=True)
@@ -189,8 +188,6 @@ def latest_texts_by_audience(incident: Incident) -> dict[str, str]:
 
 
 def legal_queue(district_id: int):
-    from comms.models import Draft
-
     return (
         Draft.objects.filter(incident__district_id=district_id, state=Draft.State.LEGAL_REVIEW)
         .select_related("incident")
@@ -200,8 +197,6 @@ def legal_queue(district_id: int):
 
 def disclosure_log(district_id: int, limit: int = 200):
     """Every update published in the district, newest first: what was said, to whom, when."""
-    from comms.models import PublishedUpdate
-
     return (
         PublishedUpdate.objects.filter(incident__district_id=district_id)
         .select_related("incident", "published_by")
@@ -210,8 +205,6 @@ def disclosure_log(district_id: int, limit: int = 200):
 
 
 def notices_open(district_id: int):
-    from comms.models import NoticeClock
-
     return (
         NoticeClock.objects.filter(incident__district_id=district_id)
         .select_related("incident", "given_by")
@@ -221,8 +214,6 @@ def notices_open(district_id: int):
 
 def public_updates(district_id: int, limit: int = 50):
     """What the public status page shows: updates published to the web channel."""
-    from comms.models import Channel, PublishedUpdate
-
     return (
         PublishedUpdate.objects.filter(
             incident__district_id=district_id, channel=Channel.WEB, incident__is_exercise=False
@@ -263,8 +254,6 @@ def findings_for(
 # every view: remember recent answers instead of running every draft's checks per request.
 @functools.lru_cache(maxsize=4096)
 def _checked(body, audience, channel, phase, lengths, others) -> tuple:
-    from comms import discipline
-
     return tuple(
         discipline.check(
             body=body,
@@ -279,8 +268,6 @@ def _checked(body, audience, channel, phase, lengths, others) -> tuple:
 
 @functools.lru_cache(maxsize=1024)
 def _facts(text: str):
-    from comms import discipline
-
     return discipline.extract_facts(text)
 
 
@@ -293,8 +280,6 @@ def comms_block(incident: Incident, now: datetime) -> dict:
 def comms_blocks(incidents: list[Incident], now: datetime) -> list[dict]:
     """``comms_block`` for each incident, in a fixed number of queries."""
     from django.db.models import F
-
-    from comms.models import DraftRevision, PublishedUpdate
 
     if not incidents:
         return []

@@ -18,7 +18,7 @@ from incident_console.routing import websocket_urlpatterns  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # The consumers look up the signed-in person themselves (incidents.consumers.signed_in),
+        # The consumers look up the signed-in person themselves (console.consumers.signed_in),
         # in the same database call that decides what they may see.
         "websocket": AllowedHostsOriginValidator(
             SessionMiddlewareStack(URLRouter(websocket_urlpatterns))

@@ -41,7 +41,7 @@ app.conf.beat_schedule = {
         "options": {"expires": 5},
     },
     "live-heartbeat": {
-        "task": "incidents.tasks.live_heartbeat",
+        "task": "console.tasks.live_heartbeat",
         "schedule": 15.0,
         "options": {"expires": 15},
     },

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from incidents.consumers import DistrictConsumer, IncidentConsumer
+from console.consumers import DistrictConsumer, IncidentConsumer
 
 websocket_urlpatterns = [
     path("ws/incidents/<int:incident_id>/", IncidentConsumer.as_asgi()),

@@ -47,8 +47,10 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "template_partials",
+    # The incident core, the communications app, and above both the pages and live pushes.
     "incidents",
     "comms",
+    "console",
     # Before allauth, so that the console's own sign-in templates win.
     "signin",
     "allauth",
@@ -86,7 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "incidents.context_processors.navigation",
+                "console.context_processors.navigation",
             ],
         },
     },

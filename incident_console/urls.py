@@ -6,9 +6,10 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from comms import views as comms_views
-from incidents import health
-from incidents import views as incident_views
+from console import health
+from console.urls import comms_patterns, incident_patterns
+from console.views import comms as comms_views
+from console.views import incidents as incident_views
 
 # The admin signs in on the console's sign-in page, code step included, never on its own form.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -20,13 +21,13 @@ urlpatterns = [
     path("accounts/", include("signin.urls")),
     path("health/live", health.health_live, name="health-live"),
     path("health/ready", health.health_ready, name="health-ready"),
-    path("incidents/", include("incidents.urls")),
-    path("comms/", include("comms.urls")),
+    path("incidents/", include((incident_patterns, "incidents"))),
+    path("comms/", include((comms_patterns, "comms"))),
     path("status/<slug:slug>/", comms_views.status_page, name="status-page"),
     path("admin/", admin.site.urls),
 ]
 
-handler400 = "incidents.views.bad_request"
-handler403 = "incidents.views.permission_denied"
-handler404 = "incidents.views.page_not_found"
-handler500 = "incidents.views.server_error"
+handler400 = "console.views.incidents.bad_request"
+handler403 = "console.views.incidents.permission_denied"
+handler404 = "console.views.incidents.page_not_found"
+handler500 = "console.views.incidents.server_error"

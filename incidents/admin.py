@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from incidents import live
+from incidents import events
 from incidents.models import (
     District,
     Incident,
@@ -12,6 +12,19 @@ from incidents.models import (
     TimelineEntry,
     User,
 )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records of what happened: they change only through the console's services."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class SchoolInline(admin.TabularInline):
@@ -52,7 +65,7 @@ class ConsoleUserAdmin(UserAdmin):
         if change:
             # Roles or activity may have changed: open sockets reconnect and are checked
             # again, so a removed role stops receiving within seconds.
-            live.end_sessions(form.instance.pk, reason="access_changed")
+            events.access_changed_on_commit(form.instance.pk)
 
 
 @admin.register(Incident)

@@ -142,44 +142,6 @@ DutyFormSet = forms.formset_factory(
 )
 
 
-class CadenceDefaultsForm(forms.Form):
-    """One number per audience and phase: minutes between updates."""
-
-    def __init__(self, *args, initial_intervals: dict[tuple[str, str], int], **kwargs):
-        from comms.models import (
-            MAX_INTERVAL_MINUTES,
-            MIN_INTERVAL_MINUTES,
-            Audience,
-            CadencePhase,
-        )
-
-        super().__init__(*args, **kwargs)
-        self.grid = []
-        for audience in Audience:
-            row = []
-            for phase in CadencePhase:
-                name = f"{audience.value}__{phase.value}"
-                self.fields[name] = forms.IntegerField(
-                    label=f"{audience.label}, {phase.label}",
-                    min_value=MIN_INTERVAL_MINUTES,
-                    max_value=MAX_INTERVAL_MINUTES,
-                    initial=initial_intervals[(audience.value, phase.value)],
-                    error_messages={
-                        "min_value": "At least 5 minutes.",
-                        "max_value": "At most 7 days (10,080 minutes).",
-                    },
-                )
-                row.append(self[name])
-            self.grid.append((audience.label, row))
-        self.phases = [p.label for p in CadencePhase]
-
-    def intervals(self) -> dict[tuple[str, str], int]:
-        return {
-            tuple(name.split("__")): value  # type: ignore[misc]
-            for name, value in self.cleaned_data.items()
-        }
-
-
 def _max(model, field: str) -> int:
     """The column's own limit, so a form never accepts more than the model keeps."""
     return model._meta.get_field(field).max_length

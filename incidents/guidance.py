@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from incidents import guidance_rules
+from incidents import events, guidance_rules
 from incidents.errors import Invalid, Refused
 from incidents.models import (
     Decision,
@@ -103,12 +103,6 @@ def starting_text(incident: Incident) -> dict[str, str]:
     return {**text, "questions": ""}
 
 
-def _notify(incident: Incident, recipients: list[User], subject: str, body: str) -> None:
-    from comms.engine import notify
-
-    notify(incident=incident, deadline=None, recipients=recipients, subject=subject, body=body)
-
-
 @transaction.atomic
 def guidance_publish(*, incident: Incident, by: User, **fields: str) -> GuidanceVersion:
     """Publish the next version. Answers marked for the guidance join its questions section,
@@ -144,11 +138,11 @@ def guidance_publish(*, incident: Incident, by: User, **fields: str) -> Guidance
         summary=f"Guidance version {number} published for {len(schools)} school(s)",
         payload={"version": number, "schools": [s.pk for s in schools]},
     )
-    _notify(
-        incident,
-        principals_of(schools),
-        f"New classroom guidance (version {number}): {incident.title}",
-        "Read it on your guidance page and acknowledge it for your school.",
+    events.tell(
+        incident=incident,
+        recipients=principals_of(schools),
+        subject=f"New classroom guidance (version {number}): {incident.title}",
+        body="Read it on your guidance page and acknowledge it for your school.",
     )
     return version
 
@@ -201,11 +195,8 @@ def guidance_nudge(*, incident: Incident, by: User) -> list[School]:
         payload={"version": current.number, "schools": [s.pk for s in behind]},
     )
     recipients = principals_of(behind)
-    from comms.engine import notify
-
-    notify(
+    events.tell(
         incident=incident,
-        deadline=None,
         recipients=recipients,
         subject=f"Please acknowledge guidance version {current.number}: {incident.title}",
         body="Your school has not yet acknowledged the current classroom guidance.",
@@ -249,11 +240,11 @@ def question_answer(*, question: Question, by: User, answer: str, for_guidance: 
         summary="Question answered" + (" (added to the next guidance)" if for_guidance else ""),
         payload={"question": question.pk},
     )
-    _notify(
-        question.incident,
-        [question.asked_by],
-        f"Your question was answered: {question.incident.title}",
-        answer[:500],
+    events.tell(
+        incident=question.incident,
+        recipients=[question.asked_by],
+        subject=f"Your question was answered: {question.incident.title}",
+        body=answer[:500],
     )
     return question
 

@@ -7,9 +7,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from comms.drafts import notice_clocks_sync
-from comms.services import incident_timers_start
-from incidents import lifecycle
+from incidents import events, lifecycle
 from incidents.duties import duties_complete_by_trigger, duties_copy
 from incidents.errors import Invalid, Refused
 from incidents.models import (
@@ -72,8 +70,9 @@ def incident_open(
     )
     incident.systems.set(systems)
     incident.schools.set(schools)
-    incident_timers_start(incident=incident, duties=duties_copy(incident=incident))
-    notice_clocks_sync(incident=incident)
+    events.incident_opened.send(
+        sender=Incident, incident=incident, duties=duties_copy(incident=incident)
+    )
     timeline_append(
         incident=incident,
         kind="incident.opened",

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import F
 
-from incidents import live
+from incidents import events
 from incidents.models import Incident, TimelineEntry, User
 
 
@@ -34,5 +34,5 @@ def timeline_append(
         summary=summary,
         payload=payload or {},
     )
-    live.broadcast_on_commit(incident_id=incident.pk, sequence=sequence, kind=kind)
+    events.changed_on_commit(incident_id=incident.pk, sequence=sequence)
     return entry

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from comms.admin import ReadOnlyAdmin
+from incidents.admin import ReadOnlyAdmin
 from signin.models import DistrictIdentityProvider, SecurityEvent
 
 

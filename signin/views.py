@@ -17,7 +17,6 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from incidents import live
 from signin import selectors, services, throttle
 from signin.forms import DistrictEmailForm, PasswordSignInForm
 from signin.models import DistrictIdentityProvider, SecurityEvent
@@ -196,7 +195,8 @@ def provider_callback(view):
 
 
 class SignOutView(LogoutView):
-    """Sign out, and close every live socket the person has open, on every device."""
+    """Sign out (the console closes every live socket the person has open, on every device,
+    when Django announces the sign-out) and record it."""
 
     def post(self, request, *args, **kwargs):
         user = request.user if request.user.is_authenticated else None
@@ -205,5 +205,4 @@ class SignOutView(LogoutView):
             services.security_event_record(
                 request=request, kind=SecurityEvent.Kind.SIGNED_OUT, user=user
             )
-            live.end_sessions(user.pk, reason="signed_out")
         return response

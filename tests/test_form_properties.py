@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from comms import forms as comms_forms
-from comms import views as comms_views
 from comms.models import (
     AudienceClock,
     Draft,
@@ -24,8 +23,9 @@ from comms.models import (
     WarningAcknowledgement,
 )
 from comms.selectors import district_intervals
+from console.views import comms as comms_views
+from console.views import schools as school_views
 from incidents import forms as incident_forms
-from incidents import school_views
 from incidents.models import (
     Decision,
     DutyTemplate,

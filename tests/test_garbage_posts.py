@@ -16,8 +16,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from console.views.incidents import TRANSITIONS
 from incidents.models import Role
-from incidents.views import TRANSITIONS
 from tests.factories import UserFactory
 from tests.test_form_properties import FORMS, TEXT
 from tests.world import build_world, saved_state

@@ -125,6 +125,6 @@ def test_the_table_names_who_moves_a_draft_on() -> None:
 
 
 def test_the_editor_takes_every_step_of_the_table() -> None:
-    from comms.views import STEPS as EDITOR_STEPS
+    from console.views.comms import STEPS as EDITOR_STEPS
 
     assert set(EDITOR_STEPS) | {"edit"} == set(workflow.STEPS)

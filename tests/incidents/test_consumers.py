@@ -9,10 +9,11 @@ from django.conf import settings
 from django.db import transaction
 from django.test import Client
 
+from console import live
+from console.tasks import live_heartbeat
 from incident_console.asgi import application
-from incidents import live, services
+from incidents import services
 from incidents.models import Role
-from incidents.tasks import live_heartbeat
 from incidents.timeline import timeline_append
 from tests.factories import IncidentFactory
 

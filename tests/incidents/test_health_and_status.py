@@ -141,7 +141,7 @@ def test_only_the_owner_marks_duties_done(client, riverbend):
 
 
 def test_inbox_lists_and_marks_read(client, riverbend):
-    from comms.engine import notify
+    from comms.outbox import notify
 
     incident = IncidentFactory(owner=riverbend.cio)
     notify(
@@ -170,7 +170,7 @@ def test_a_database_out_of_reach_is_answered_503_with_a_retry(
     def fail(*args, **kwargs):
         raise failure
 
-    monkeypatch.setattr("incidents.views.incident_page_context", fail)
+    monkeypatch.setattr("console.views.incidents.incident_page_context", fail)
     client.raise_request_exception = False
     client.force_login(riverbend.cio)
 

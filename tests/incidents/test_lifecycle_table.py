@@ -7,9 +7,9 @@ import re
 
 import pytest
 
+from console.views.incidents import TRANSITIONS
 from incidents import lifecycle
 from incidents import services as incident_services
-from incidents.views import TRANSITIONS
 from tests.factories import UserFactory
 
 STATUSES = ["active", "restored", "recovery", "closed"]

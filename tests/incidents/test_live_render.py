@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from comms.drafts import draft_create, drafter_name
 from comms.models import Audience, Channel
-from incidents import guidance, page, selectors, services
+from console import page
+from incidents import guidance, selectors, services
 from incidents.models import Decision, Role
 
 
@@ -88,7 +89,7 @@ def test_a_push_loads_the_shared_data_once(riverbend):
 def test_a_backlog_of_pushes_renders_the_latest_state_once(riverbend, monkeypatch):
     """A burst of changes queues one push task each; the first to run sends the latest state,
     and the tasks it covered send nothing."""
-    from incidents import live
+    from console import live
     from incidents.timeline import timeline_append
 
     incident = busy_incident(riverbend)
@@ -118,7 +119,7 @@ def test_a_backlog_of_pushes_renders_the_latest_state_once(riverbend, monkeypatc
 
 def pushed_after(incident, monkeypatch, change) -> tuple[dict[str, str], object]:
     """The incident pushes ``live.publish`` sends for the rows ``change`` appends."""
-    from incidents import live
+    from console import live
 
     incident.refresh_from_db()
     before = incident.sequence
@@ -180,7 +181,7 @@ def test_a_push_shows_every_time_in_the_district_zone(riverbend, monkeypatch):
     blocks must still show Riverbend's Central Time, exactly as a page fetched over HTTP."""
     import re
 
-    from incidents import live
+    from console import live
     from incidents.timeline import timeline_append
 
     incident = busy_incident(riverbend)

@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from incidents.management.commands.seed_demo import DEMO_PASSWORD
+from console.management.commands.seed_demo import DEMO_PASSWORD
 from incidents.models import District, Incident, Role, RoleGrant, TimelineEntry, User
 
 

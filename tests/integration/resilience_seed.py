@@ -60,7 +60,7 @@ def seed(*, draft_count: int, deadlines: int, due_in: float, spread: int) -> dic
     policy.sms_lists = {"staff": [STAFF_TEXT_LIST]}
     policy.save(update_fields=["sms_lists"])
     # Nobody is connected yet: skip rendering a live push for every seeded row.
-    with mock.patch("incidents.live.publish"):
+    with mock.patch("console.live.publish"):
         incident = incident_open(
             by=cio, title="Live drill", kind=Incident.Kind.SIS, severity=2, all_schools=True
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from incidents.management.commands.seed_demo import DEMO_PASSWORD
+from console.management.commands.seed_demo import DEMO_PASSWORD
 from signin.demo import current_code
 from signin.forms import PASSWORD_REFUSED
 from signin.models import SecurityEvent

@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from comms.briefing import briefing_for
+from console.views.incidents import incident_page
 from incidents import guidance, guidance_rules, recovery, selectors
 from incidents.access import (
     incident_for,
@@ -31,7 +33,6 @@ from incidents.forms import (
     form_error_text,
 )
 from incidents.models import GuidanceVersion, Incident, Question, Role, User
-from incidents.views import incident_page
 
 
 def _refused_form(request: HttpRequest, form: forms.Form, page) -> HttpResponse:
@@ -277,8 +278,6 @@ def decision_record(request: HttpRequest, incident_id: int) -> HttpResponse:
 def board_briefing(request: HttpRequest) -> HttpResponse:
     """The governance briefing: only approved words, decisions the board may see, and the
     next update. Read-only and printable."""
-    from comms.briefing import briefing_for
-
     preview = require_dashboard(request.user, Role.BOARD_LIAISON)
     now = timezone.now()
     return render(

@@ -1,4 +1,4 @@
-"""The timer engine: claims due deadlines and fires each one exactly once.
+"""The timers: the engine that claims due deadlines and fires each one exactly once.
 
 Every firing is one transaction: lock the deadline (skipping rows another sweep holds),
 re-check that it still applies, mark it fired or cancelled, write the timeline row and the
@@ -16,9 +16,10 @@ from django.db import transaction
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from comms.models import Audience, AudienceClock, Deadline, Notification
+from comms.models import Audience, AudienceClock, Deadline
+from comms.outbox import notify
 from comms.services import engine_heartbeat_record
-from incidents import live
+from incidents import events
 from incidents.models import Incident, IncidentDuty, IncidentRole, Role, User
 from incidents.phases import format_duration
 from incidents.timeline import timeline_append
@@ -40,9 +41,9 @@ def sweep(*, limit: int = 500) -> SweepResult:
     result = SweepResult()
     # Stamped at the start too, so a long burst does not look like a stalled engine.
     engine_heartbeat_record()
-    with live.collected() as touched:
+    with events.collected() as touched:
         _sweep(result, limit)
-    live.hand_off(touched)
+    events.announce(touched)
     engine_heartbeat_record()
     return result
 
@@ -129,63 +130,6 @@ def _record(deadline: Deadline, incident: Incident, firing: Firing) -> None:
         subject=firing.subject,
         body=firing.body,
     )
-
-
-def notify(
-    *,
-    incident: Incident,
-    deadline: Deadline | None,
-    recipients: list[User],
-    subject: str,
-    body: str,
-) -> list[Notification]:
-    """Queue a message to each recipient on every channel they have, once per key.
-
-    In-app messages are delivered by being saved. Email and text messages wait for a
-    delivery task, handed over after commit; for an exercise they are kept but never sent.
-    """
-    source = f"d{deadline.pk}" if deadline else f"t{incident.sequence}"
-    rows = []
-    for user in {u.pk: u for u in recipients}.values():
-        channels = [Notification.Channel.IN_APP]
-        if user.email:
-            channels.append(Notification.Channel.EMAIL)
-        if user.phone:
-            channels.append(Notification.Channel.SMS)
-        for channel in channels:
-            status = Notification.Status.PENDING
-            if channel == Notification.Channel.IN_APP:
-                status = Notification.Status.SENT
-            elif incident.is_exercise:
-                status = Notification.Status.SUPPRESSED
-            rows.append(
-                Notification(
-                    key=f"{source}:u{user.pk}:{channel}",
-                    incident=incident,
-                    deadline=deadline,
-                    recipient=user,
-                    channel=channel,
-                    subject=subject[:200],
-                    body=body[:2000],
-                    status=status,
-                    sent_at=timezone.now() if status == Notification.Status.SENT else None,
-                )
-            )
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    queued = list(
-        Notification.objects.filter(
-            key__in=[r.key for r in rows], status=Notification.Status.PENDING
-        ).values_list("pk", flat=True)
-    )
-    if queued:
-        from comms.tasks import deliver_notification
-
-        # Robust: with the broker down the firing still stands, and the requeue task sends
-        # these rows once it is back, instead of the failure stopping the whole sweep.
-        transaction.on_commit(
-            lambda: [deliver_notification.delay(pk) for pk in queued], robust=True
-        )
-    return rows
 
 
 def _local(incident: Incident, moment: datetime) -> str:

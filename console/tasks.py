@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from incidents import live, page
+from console import live, page
 from incidents.models import District, Incident
 
 

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from comms import engine, services
+from comms import services, timers
 from comms.delivery import deliver
 from comms.models import AudienceClock, Deadline, EngineHeartbeat, Notification
 from comms.tasks import deliver_notification, sweep_deadlines
@@ -52,7 +52,7 @@ def incident(riverbend, clock, django_capture_on_commit_callbacks):
 
 def sweep(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        return engine.sweep()
+        return timers.sweep()
 
 
 def kinds(incident, prefix=""):
@@ -241,7 +241,7 @@ def test_exercise_clock_fires_on_its_scale(
 
 def test_a_duplicated_delivery_task_sends_once(incident, clock, riverbend, sms_outbox):
     clock.move_to(START + timedelta(minutes=61))
-    engine.sweep()  # on-commit hand-off not run: the rows wait in the outbox
+    timers.sweep()  # on-commit hand-off not run: the rows wait in the outbox
     text = Notification.objects.filter(channel="sms", recipient=riverbend.comms).first()
 
     results = [deliver_notification.apply(args=[text.pk]).result for _ in range(3)]
@@ -262,7 +262,7 @@ def test_a_send_that_died_with_its_worker_is_retried_once(incident, clock, river
     from comms.delivery import undelivered_due
 
     clock.move_to(START + timedelta(minutes=61))
-    engine.sweep()
+    timers.sweep()
     text = Notification.objects.filter(channel="sms", recipient=riverbend.comms).first()
     Notification.objects.filter(pk=text.pk).update(status="sending", claimed_at=timezone.now())
     clock.move_to(START + timedelta(minutes=65))
@@ -283,7 +283,7 @@ def test_a_send_the_database_could_not_record_at_once_is_recorded_not_sent_again
 
     clock.move_to(START + timedelta(minutes=61))
     monkeypatch.setattr(deliver_notification, "delay", lambda pk: None)  # rows wait
-    engine.sweep()
+    timers.sweep()
     text = Notification.objects.filter(channel="sms", recipient=riverbend.comms).first()
     update = QuerySet.update
     blinks = []
@@ -308,9 +308,9 @@ def test_a_send_the_database_could_not_record_at_once_is_recorded_not_sent_again
 
 
 def test_a_failing_provider_backs_off_then_gives_up(incident, clock, riverbend, settings):
-    settings.SMS_PROVIDER = "tests.comms.test_engine.BrokenProvider"
+    settings.SMS_PROVIDER = "tests.comms.test_timers.BrokenProvider"
     clock.move_to(START + timedelta(minutes=61))
-    engine.sweep()
+    timers.sweep()
     text = Notification.objects.filter(channel="sms", recipient=riverbend.comms).first()
 
     outcomes = []
@@ -330,7 +330,7 @@ class BrokenProvider:
 
 
 def test_each_sweep_stamps_the_heartbeat(db, clock):
-    engine.sweep()
+    timers.sweep()
 
     assert EngineHeartbeat.objects.get(name="timers").beat_at == START
 

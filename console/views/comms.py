@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from comms import drafts, selectors, services, workflow
+from comms import discipline, drafts, selectors, services, workflow
 from comms.forms import (
     AcknowledgeForm,
     CadenceChangeForm,
@@ -37,12 +37,12 @@ from comms.models import (
     MessageTemplate,
     NoticeClock,
 )
+from console.views.incidents import incident_page, respond_to_change
 from incidents.access import incident_for, refusal_message, require_dashboard
 from incidents.errors import DomainError, PromiseDiffers
 from incidents.forms import form_error_text
 from incidents.models import District, Role, User
 from incidents.selectors import open_incidents_for_district
-from incidents.views import incident_page, respond_to_change
 
 
 @login_required
@@ -227,8 +227,6 @@ def draft_new(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 def _editor(request, draft: Draft, *, status: int = 200, error: str | None = None, **forms):
-    from comms import discipline
-
     current = draft.revisions.get(number=draft.revision)
     body = forms["edit_form"]["body"].value() if "edit_form" in forms else current.body
     findings = selectors.findings_for(draft, body or "")
@@ -292,8 +290,6 @@ def draft_detail(request: HttpRequest, draft_id: int) -> HttpResponse:
 @require_POST
 def draft_check(request: HttpRequest, draft_id: int) -> HttpResponse:
     """Discipline warnings for the text in the editor, as the writer types."""
-    from comms import discipline
-
     draft = draft_for(request.user, draft_id)
     form = DraftCheckForm(request.POST)
     check_error, body = None, ""

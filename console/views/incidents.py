@@ -19,10 +19,15 @@ from django.template import loader
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents import duties, page, selectors, services
+from comms import drafts as comms_drafts
+from comms import services as comms_services
+from comms.forms import CadenceDefaultsForm, CommsPolicyForm
+from comms.selectors import district_intervals
+from console import page
+from incidents import duties, selectors, services
 from incidents.access import incident_for, refusal_message, require_district_role, require_role
 from incidents.errors import DomainError
-from incidents.forms import CadenceDefaultsForm, DutyFormSet, IncidentOpenForm, RoleAssignForm
+from incidents.forms import DutyFormSet, IncidentOpenForm, RoleAssignForm
 from incidents.models import RESPONSE_TEAM_ROLES, IncidentDuty, Role
 
 # Where each role lands after signing in, in order of precedence for people with several.
@@ -259,11 +264,6 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 @require_http_methods(["GET", "POST"])
 def district_settings(request: HttpRequest) -> HttpResponse:
     """The CIO's standing setup: the phase checklist and the default update cadence."""
-    from comms import drafts as comms_drafts
-    from comms import services as comms_services
-    from comms.forms import CommsPolicyForm
-    from comms.selectors import district_intervals
-
     require_district_role(request.user, Role.CIO)
     district = request.user.district
     current = duties.district_duties(district)

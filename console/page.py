@@ -12,6 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.template.loader import render_to_string
+
+from comms.forms import CadenceChangeForm, DraftNewForm
+from comms.selectors import clock_rows, drafts_for_incident
 from incidents import lifecycle, selectors
 from incidents.models import Incident, Role, User
 
@@ -100,8 +104,6 @@ def shared_context(
     A push renders six audiences from one of these; ``scorecard`` computes the trust
     scorecard, which only the CIO and the owner see.
     """
-    from comms.selectors import clock_rows, drafts_for_incident
-
     slots = selectors.role_slots(incident)
     return {
         "incident": incident,
@@ -131,8 +133,6 @@ def incident_context(
     **forms,
 ) -> dict:
     """Everything the incident page and each of its panels render from."""
-    from comms.forms import CadenceChangeForm, DraftNewForm
-
     roles = viewer.roles
     sees_scorecard = Role.CIO in roles
     if shared is None:
@@ -187,8 +187,6 @@ def pushed_panels(
     incident: Incident, now: datetime, panels: tuple[str, ...] = PANELS
 ) -> dict[str, str]:
     """The incident page's ``panels``, rendered for every audience."""
-    from django.template.loader import render_to_string
-
     shared = shared_context(incident, now, scorecard=True)
     rendered: dict[tuple, str] = {}
     pushes = {}

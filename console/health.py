@@ -11,6 +11,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from comms.models import EngineHeartbeat
+from comms.services import ENGINE
+
 # The sweep runs every second; three missed sweeps and the engine counts as stalled.
 HEARTBEAT_STALE_AFTER = timedelta(seconds=10)
 
@@ -37,9 +40,6 @@ def _redis() -> tuple[bool, str]:
 
 
 def _timers() -> tuple[bool, str, float | None]:
-    from comms.models import EngineHeartbeat
-    from comms.services import ENGINE
-
     try:
         beat = EngineHeartbeat.objects.filter(name=ENGINE).values_list("beat_at", flat=True).first()
     except Exception as error:

@@ -3,6 +3,7 @@
 from django.urls import reverse
 from django.utils import timezone
 
+from comms.selectors import silences_by_incident, unread_count
 from incidents.access import OVERSIGHT_ROLES
 from incidents.models import RESPONSE_TEAM_ROLES, Role
 
@@ -30,8 +31,6 @@ def navigation(request):
     Silence is shown on every response-team page: a broken promise to an audience is the
     one thing nobody on the team may miss.
     """
-    from comms.selectors import silences_by_incident, unread_count
-
     user = request.user
     if not user.is_authenticated:
         return {}

@@ -1,6 +1,7 @@
-"""Live push: group names, and after-commit rendering of changed fragments per audience.
+"""Live push: group names, and rendering of changed fragments per audience after commit.
 
-Each committed change bumps the incident's sequence number. After commit, a worker renders
+Each committed change bumps the incident's sequence number (``incidents.events`` announces the
+change after commit, and ``console.receivers`` hands it here). A worker renders
 the incident page's panels once per audience (not once per socket) and sends them to that
 audience's group, each fragment carrying the sequence numbers it covers. Channel layers
 deliver at most once, so pages also re-fetch over HTTP on a gap, on reconnect and when
@@ -10,15 +11,19 @@ heartbeats stop: the socket only makes the page fast, never correct.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import prefetch_related_objects
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from comms.briefing import briefing_of
+from comms.selectors import comms_block
+from console import page
+from incidents import guidance, guidance_rules, selectors
+from incidents.models import TimelineEntry
 
 log = logging.getLogger(__name__)
 
@@ -54,58 +59,6 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def _pending() -> dict[int, int]:
-    """Incidents changed in the current transaction, with the first new sequence number."""
-    connection = transaction.get_connection()
-    pending = getattr(connection, "live_pending", None)
-    if pending is None:
-        pending = connection.live_pending = {}
-    elif not any(entry[1] is _flush for entry in connection.run_on_commit):
-        # No flush is waiting: whatever is here belonged to a transaction that rolled back.
-        pending.clear()
-    return pending
-
-
-_collecting = threading.local()
-
-
-@contextmanager
-def collected() -> Iterator[dict[int, int]]:
-    """Within this block, changes are gathered instead of pushed after each commit.
-
-    The timer engine fires many deadlines in a row, each in its own transaction; it collects
-    the incidents it touched and hands off one push per incident at the end.
-    """
-    _collecting.changes = changes = {}
-    try:
-        yield changes
-    finally:
-        _collecting.changes = None
-
-
-def broadcast_on_commit(*, incident_id: int, sequence: int, kind: str) -> None:
-    """Push the incident's changed panels once the transaction commits.
-
-    Several timeline rows in one transaction make one push, covering all their sequence
-    numbers, so a page never sees a gap that is not one.
-    """
-    changes = getattr(_collecting, "changes", None)
-    if changes is not None:
-        changes.setdefault(incident_id, sequence)
-        return
-    _pending().setdefault(incident_id, sequence)
-    # One callback per row, but the first to run sends everything the transaction changed
-    # and the rest find nothing left.
-    transaction.on_commit(_flush)
-
-
-def _flush() -> None:
-    pending = getattr(transaction.get_connection(), "live_pending", {})
-    changed = dict(pending)
-    pending.clear()
-    hand_off(changed)
-
-
 def hand_off(changed: dict[int, int]) -> None:
     """Queue one push per changed incident, rendered by a worker, not in the request.
 
@@ -113,7 +66,7 @@ def hand_off(changed: dict[int, int]) -> None:
     rendering, and the rendering runs in the worker's processes, beside the web process
     rather than on its core. ``changed`` maps each incident to its first new sequence number.
     """
-    from incidents.tasks import live_publish
+    from console.tasks import live_publish
 
     for incident_id, first_sequence in changed.items():
         try:
@@ -144,11 +97,6 @@ def send_all(messages: list[tuple[str, dict]]) -> None:
 
 def publish(incident_id: int, *, from_sequence: int) -> None:
     """Render the incident page's panels for each audience and send them to its group."""
-    from django.utils import timezone
-
-    from incidents import page, selectors
-    from incidents.models import TimelineEntry
-
     # The row alone first: a task that a later push covered stops after one query.
     incident = selectors.incident_detail_queryset().prefetch_related(None).get(pk=incident_id)
     pushed = pushed_key(incident_id)
@@ -196,12 +144,6 @@ def district_messages(incident, *, from_sequence: int, now) -> list[tuple[str, d
     for the communications, academics and board pages, once per audience; a refresh notice for the
     pages whose contents differ from person to person (principals) or span the district
     (legal, the incident list)."""
-    from django.template.loader import render_to_string
-
-    from comms.briefing import briefing_of
-    from comms.selectors import comms_block
-    from incidents import guidance, guidance_rules
-
     sequence = incident.sequence
     base = {"incident": incident.pk, "sequence": sequence, "from": from_sequence}
     blocks = {}

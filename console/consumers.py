@@ -8,7 +8,7 @@ from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from incidents import live, page
+from console import live, page
 from incidents.access import can_view_incident
 from incidents.models import RESPONSE_TEAM_ROLES, Incident
 

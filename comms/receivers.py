@@ -1,0 +1,22 @@
+"""The communications app's answers to what the incident core announces
+(``incidents.events``). They run in the sender's transaction."""
+
+from django.dispatch import receiver
+
+from comms import drafts, outbox, services
+from incidents import events
+
+
+@receiver(events.incident_opened, dispatch_uid="comms.incident_opened")
+def start_clocks(sender, *, incident, duties, **kwargs) -> None:
+    """A declared incident starts every audience's update clock, its duty and phase deadlines,
+    and, for student data, the district's statutory notice clocks."""
+    services.incident_timers_start(incident=incident, duties=duties)
+    drafts.notice_clocks_sync(incident=incident)
+
+
+@receiver(events.people_told, dispatch_uid="comms.people_told")
+def queue_messages(sender, *, incident, recipients, subject, body, **kwargs) -> None:
+    outbox.notify(
+        incident=incident, deadline=None, recipients=recipients, subject=subject, body=body
+    )

@@ -1,0 +1,26 @@
+"""The console's answers to what the incident core announces (``incidents.events``)."""
+
+from django.contrib.auth.signals import user_logged_out
+from django.dispatch import receiver
+
+from console import live
+from incidents import events
+
+
+@receiver(events.changes_committed, dispatch_uid="console.push_changes")
+def push_changes(sender, *, changed: dict[int, int], **kwargs) -> None:
+    live.hand_off(changed)
+
+
+@receiver(events.access_changed, dispatch_uid="console.recheck_sockets")
+def recheck_sockets(sender, *, user_id: int, **kwargs) -> None:
+    """The person's open pages reconnect and are checked again, so a removed role stops
+    receiving within seconds."""
+    live.end_sessions(user_id, reason="access_changed")
+
+
+@receiver(user_logged_out, dispatch_uid="console.close_sockets_on_sign_out")
+def close_sockets_on_sign_out(sender, *, user, **kwargs) -> None:
+    """Signing out closes every live socket the person has open, on every device."""
+    if user is not None:
+        live.end_sessions(user.pk, reason="signed_out")
