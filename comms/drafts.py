@@ -30,6 +30,7 @@ from comms.models import (
 from incidents import events
 from incidents.errors import Conflict, Invalid, PromiseDiffers, Refused
 from incidents.models import RESPONSE_TEAM_ROLES, District, Incident, Role, User
+from incidents.text import checked_text
 from incidents.timeline import timeline_append
 
 S = Draft.State
@@ -127,9 +128,13 @@ def template_save(
         raise Invalid("Choose a kind of incident, or “any”.")
     if audience not in Audience.values:
         raise Invalid("Choose an audience: staff, families, board, or media and public.")
-    body = body.strip()
-    if not body or len(body) > 5000:
-        raise Invalid("A template needs text, up to 5,000 characters.")
+    body = checked_text(
+        body,
+        model=MessageTemplate,
+        field="body",
+        label="The template",
+        missing="A template needs text: write what the message says.",
+    )
     template, created = MessageTemplate.objects.select_for_update().get_or_create(
         district=district, kind=kind, audience=audience, defaults={"body": body}
     )
@@ -221,14 +226,13 @@ def drafter_remove(*, incident: Incident, by: User, user: User) -> None:
 
 
 def _check_body(body: str) -> str:
-    body = body.replace("\r\n", "\n").strip()
-    if not body:
-        raise Invalid("The message is empty. Write what people need to know.")
-    if len(body) > DraftRevision.MAX_BODY:
-        raise Invalid(
-            f"The message is {len(body):,} characters; the limit is {DraftRevision.MAX_BODY:,}."
-        )
-    return body
+    return checked_text(
+        body,
+        model=DraftRevision,
+        field="body",
+        label="The message",
+        missing="The message is empty. Write what people need to know.",
+    )
 
 
 def _log(draft: Draft, by: User, kind: str, summary: str, **payload) -> None:
@@ -354,11 +358,13 @@ def draft_return(*, draft: Draft, by: User, note: str, expected_revision: int) -
     """Send a draft back to its writer with a note: legal from legal review, the
     communications lead from review."""
     draft = _locked(draft, expected_revision)
-    note = note.strip()
-    if not note:
-        raise Invalid("Say what needs to change; the note goes back with the draft.")
-    if len(note) > 1000:
-        raise Invalid("Keep the note to 1,000 characters or fewer.")
+    note = checked_text(
+        note,
+        model=Draft,
+        field="return_note",
+        label="The note",
+        missing="Say what needs to change; the note goes back with the draft.",
+    )
     workflow.require(draft, by, "return")
     by_whom = "legal" if draft.state == S.LEGAL_REVIEW else "review"
     draft.state, draft.return_note = S.DRAFT, f"{by}: {note}"
@@ -417,7 +423,12 @@ def draft_publish(
     workflow.require(draft, by, "publish")
     if draft.approved_revision != draft.revision:
         raise Invalid("Only the approved revision can be published; approve the latest first.")
-    override_reason = override_reason.strip()[:500]
+    override_reason = checked_text(
+        override_reason,
+        model=PublishedUpdate,
+        field="staff_first_override",
+        label="The reason to publish before staff have heard",
+    )
     # Decided once, before this update is recorded: afterwards it would count itself.
     staff_first = staff_heard_first(draft)
     if not staff_first and not override_reason:
@@ -488,15 +499,19 @@ def draft_withdraw(*, draft: Draft, by: User, reason: str) -> Draft:
     published update is replaced on the status page by a note that it was withdrawn."""
     draft = _locked(draft)
     workflow.require(draft, by, "withdraw")
-    reason = reason.strip()
-    if not reason or len(reason) > 500:
-        raise Invalid("Give the reason for withdrawing, up to 500 characters.")
+    reason = checked_text(
+        reason,
+        model=Draft,
+        field="withdraw_reason",
+        label="The reason",
+        missing="Give the reason for withdrawing; it goes on the timeline.",
+    )
     if draft.state == S.PUBLISHED:
         PublishedUpdate.objects.filter(draft=draft, withdrawn_at__isnull=True).update(
             withdrawn_at=timezone.now()
         )
-    draft.state = S.WITHDRAWN
-    draft.save(update_fields=["state", "updated_at"])
+    draft.state, draft.withdraw_reason = S.WITHDRAWN, reason
+    draft.save(update_fields=["state", "withdraw_reason", "updated_at"])
     _log(draft, by, "draft.withdrawn", f"withdrawn: {reason}", reason=reason)
     return draft
 
@@ -508,9 +523,13 @@ def warning_acknowledge(
     """Record that the writer read a discipline warning on this revision, and why it stands."""
     draft = _locked(draft, expected_revision)
     workflow.require(draft, by, "acknowledge")
-    note = note.strip()
-    if not note or len(note) > 500:
-        raise Invalid("Say in a few words why the warning does not apply, up to 500 characters.")
+    note = checked_text(
+        note,
+        model=WarningAcknowledgement,
+        field="note",
+        label="The note",
+        missing="Say in a few words why the warning does not apply.",
+    )
     revision = draft.revisions.get(number=draft.revision)
     ack, _ = WarningAcknowledgement.objects.update_or_create(
         revision=revision, code=code[:40], defaults={"note": note, "by": by}
@@ -544,9 +563,13 @@ def notice_mark_given(*, notice: NoticeClock, by: User, note: str) -> NoticeCloc
         raise Refused("Only legal counsel records statutory notices.")
     if notice.given_at:
         raise Invalid("This notice is already recorded as given.")
-    note = note.strip()
-    if not note or len(note) > 500:
-        raise Invalid("Say how and to whom notice was given, up to 500 characters.")
+    note = checked_text(
+        note,
+        model=NoticeClock,
+        field="note",
+        label="The note",
+        missing="Say how and to whom notice was given.",
+    )
     notice.given_at, notice.given_by, notice.note = timezone.now(), by, note
     notice.save(update_fields=["given_at", "given_by", "note"])
     timeline_append(

@@ -12,12 +12,19 @@ from comms.models import (
     MAX_INTERVAL_MINUTES,
     MIN_INTERVAL_MINUTES,
     Audience,
+    AudienceClock,
     CadencePhase,
     Channel,
+    Draft,
     DraftRevision,
+    FactSheetRevision,
     MessageTemplate,
+    NoticeClock,
+    PublishedUpdate,
+    WarningAcknowledgement,
 )
 from incidents.models import Incident, User
+from incidents.text import limit
 
 
 class CadenceChangeForm(forms.Form):
@@ -33,7 +40,8 @@ class CadenceChangeForm(forms.Form):
         },
     )
     reason = forms.CharField(
-        max_length=500, help_text="Why this audience needs a different rhythm. On the timeline."
+        max_length=limit(AudienceClock, "override_reason"),
+        help_text="Why this audience needs a different rhythm. On the timeline.",
     )
 
 
@@ -83,7 +91,7 @@ class PublishForm(PromiseMixin):
     expected_revision = forms.IntegerField(widget=forms.HiddenInput)
     override_reason = forms.CharField(
         label="Reason to publish before staff have heard (only if staff have not)",
-        max_length=500,
+        max_length=limit(PublishedUpdate, "staff_first_override"),
         required=False,
     )
     keep_promised_time = forms.BooleanField(
@@ -95,32 +103,33 @@ class PublishForm(PromiseMixin):
 class FactSheetForm(forms.Form):
     known = forms.CharField(
         label="What we know",
-        max_length=4000,
+        max_length=limit(FactSheetRevision, "known"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Impact first: who is affected and how. Up to 4,000 characters.",
+        help_text="Impact first: who is affected and how. "
+        f"Up to {limit(FactSheetRevision, 'known'):,} characters.",
     )
     unknown = forms.CharField(
         label="What we do not know yet",
-        max_length=4000,
+        max_length=limit(FactSheetRevision, "unknown"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     doing = forms.CharField(
         label="What we are doing",
-        max_length=4000,
+        max_length=limit(FactSheetRevision, "doing"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     should_do = forms.CharField(
         label="What people should do",
-        max_length=4000,
+        max_length=limit(FactSheetRevision, "should_do"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     next_update = forms.CharField(
         label="When the next update comes",
-        max_length=300,
+        max_length=limit(FactSheetRevision, "next_update"),
         required=False,
         help_text="As people should read it, e.g. “by 2 pm today”.",
     )
@@ -135,9 +144,9 @@ class DraftNewForm(forms.Form):
 class DraftEditForm(forms.Form):
     body = forms.CharField(
         label="Message",
-        max_length=DraftRevision.MAX_BODY,
+        max_length=limit(DraftRevision, "body"),
         widget=forms.Textarea(attrs={"rows": 12}),
-        help_text="Plain text. Up to 10,000 characters.",
+        help_text=f"Plain text. Up to {limit(DraftRevision, 'body'):,} characters.",
     )
     expected_revision = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -145,22 +154,29 @@ class DraftEditForm(forms.Form):
 class DraftCheckForm(forms.Form):
     """The text in the editor, checked as it is typed; nothing is saved."""
 
-    body = forms.CharField(required=False, strip=False, max_length=DraftRevision.MAX_BODY)
+    body = forms.CharField(required=False, strip=False, max_length=limit(DraftRevision, "body"))
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label="Note", max_length=1000)
+    note = forms.CharField(label="Note", max_length=limit(Draft, "return_note"))
+    expected_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class WithdrawForm(forms.Form):
+    note = forms.CharField(label="Reason", max_length=limit(Draft, "withdraw_reason"))
     expected_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class AcknowledgeForm(forms.Form):
-    code = forms.CharField(max_length=40, widget=forms.HiddenInput)
-    note = forms.CharField(label="Why it stands", max_length=500)
+    code = forms.CharField(
+        max_length=limit(WarningAcknowledgement, "code"), widget=forms.HiddenInput
+    )
+    note = forms.CharField(label="Why it stands", max_length=limit(WarningAcknowledgement, "note"))
     expected_revision = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class NoticeGivenForm(forms.Form):
-    note = forms.CharField(label="How and to whom", max_length=500)
+    note = forms.CharField(label="How and to whom", max_length=limit(NoticeClock, "note"))
 
 
 class DrafterForm(forms.Form):
@@ -194,7 +210,7 @@ class TemplateForm(forms.Form):
     audience = forms.ChoiceField(choices=Audience.choices)
     body = forms.CharField(
         label="Text",
-        max_length=5000,
+        max_length=limit(MessageTemplate, "body"),
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="Placeholders filled from the fact sheet: {known} {unknown} {doing} "
         "{should_do} {next_update} {title} {district}.",

@@ -288,6 +288,7 @@ class Draft(models.Model):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     return_note = models.CharField(max_length=1000, blank=True)
+    withdraw_reason = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -24,6 +24,7 @@ from incidents.duties import duties_complete_by_trigger
 from incidents.errors import Invalid, Refused
 from incidents.models import DutyTrigger, Incident, IncidentDuty, Role, User
 from incidents.phases import CONTROL_ENDS, TRUST_ENDS
+from incidents.text import checked_text
 from incidents.timeline import timeline_append
 
 ENGINE = "timers"
@@ -131,11 +132,13 @@ def update_record(
         raise Invalid("This incident is closed; no further updates are recorded for it.")
     if audience not in Audience.values:
         raise Invalid("Choose an audience: staff, families, board, or media and public.")
-    summary = summary.strip()
-    if not summary:
-        raise Invalid("Say in a sentence or two what the update told people.")
-    if len(summary) > 10000:
-        raise Invalid("Keep the update to 10,000 characters or fewer.")
+    summary = checked_text(
+        summary,
+        model=PublishedUpdate,
+        field="summary",
+        label="The update",
+        missing="Say in a sentence or two what the update told people.",
+    )
     now = timezone.now()
     minutes = interval_minutes(incident, audience)
     latest = now + incident.wall_span(timedelta(minutes=minutes))
@@ -200,11 +203,13 @@ def cadence_change(
             f"The interval must be between {MIN_INTERVAL_MINUTES} minutes and 7 days "
             f"({MAX_INTERVAL_MINUTES} minutes)."
         )
-    reason = reason.strip()
-    if not reason:
-        raise Invalid("Give the reason for the change; it goes on the timeline.")
-    if len(reason) > 500:
-        raise Invalid("Keep the reason to 500 characters or fewer.")
+    reason = checked_text(
+        reason,
+        model=AudienceClock,
+        field="override_reason",
+        label="The reason",
+        missing="Give the reason for the change; it goes on the timeline.",
+    )
 
     clock = AudienceClock.objects.select_for_update().get(incident=incident, audience=audience)
     anchor = clock.last_published_at or incident.declared_at

@@ -8,6 +8,7 @@ from incidents.models import (
     Decision,
     DutyTrigger,
     FollowUp,
+    GuidanceVersion,
     Incident,
     Question,
     Review,
@@ -15,6 +16,7 @@ from incidents.models import (
     School,
     User,
 )
+from incidents.text import limit
 
 # The largest value an id column holds (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
@@ -142,16 +144,11 @@ DutyFormSet = forms.formset_factory(
 )
 
 
-def _max(model, field: str) -> int:
-    """The column's own limit, so a form never accepts more than the model keeps."""
-    return model._meta.get_field(field).max_length
-
-
 class DecisionForm(forms.Form):
-    text = forms.CharField(label="Decision", max_length=_max(Decision, "text"))
-    decided_by = forms.CharField(label="Who decided", max_length=_max(Decision, "decided_by"))
+    text = forms.CharField(label="Decision", max_length=limit(Decision, "text"))
+    decided_by = forms.CharField(label="Who decided", max_length=limit(Decision, "decided_by"))
     rationale = forms.CharField(
-        label="Why", max_length=_max(Decision, "rationale"), widget=forms.Textarea
+        label="Why", max_length=limit(Decision, "rationale"), widget=forms.Textarea
     )
     visibility = forms.ChoiceField(choices=Decision.Visibility.choices)
 
@@ -167,23 +164,23 @@ class SchoolForm(forms.Form):
 
 
 class QuestionAskForm(SchoolForm):
-    text = forms.CharField(label="Question", max_length=_max(Question, "text"))
+    text = forms.CharField(label="Question", max_length=limit(Question, "text"))
 
 
 class QuestionAnswerForm(forms.Form):
-    answer = forms.CharField(label="Answer", max_length=_max(Question, "answer"))
+    answer = forms.CharField(label="Answer", max_length=limit(Question, "answer"))
     for_guidance = forms.BooleanField(required=False)
 
 
 class ReviewForm(forms.Form):
     what_happened = forms.CharField(
-        max_length=_max(Review, "what_happened"), required=False, widget=forms.Textarea
+        max_length=limit(Review, "what_happened"), required=False, widget=forms.Textarea
     )
-    why = forms.CharField(max_length=_max(Review, "why"), required=False, widget=forms.Textarea)
+    why = forms.CharField(max_length=limit(Review, "why"), required=False, widget=forms.Textarea)
 
 
 class FollowUpForm(forms.Form):
-    text = forms.CharField(label="Action", max_length=_max(FollowUp, "text"))
+    text = forms.CharField(label="Action", max_length=limit(FollowUp, "text"))
     owner = forms.ModelChoiceField(
         queryset=None,
         error_messages={
@@ -218,3 +215,35 @@ def form_error_text(form: forms.Form) -> str:
         for error in errors:
             parts.append(f"{label}: {error}" if label else error)
     return "Nothing was saved. " + " ".join(parts)
+
+
+class GuidanceForm(forms.Form):
+    today = forms.CharField(
+        label=GuidanceVersion.LABELS["today"],
+        max_length=limit(GuidanceVersion, "today"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    can_wait = forms.CharField(
+        label=GuidanceVersion.LABELS["can_wait"],
+        max_length=limit(GuidanceVersion, "can_wait"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    simplify = forms.CharField(
+        label=GuidanceVersion.LABELS["simplify"],
+        max_length=limit(GuidanceVersion, "simplify"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    ask = forms.CharField(
+        label=GuidanceVersion.LABELS["ask"],
+        max_length=limit(GuidanceVersion, "ask"),
+        required=False,
+    )
+    questions = forms.CharField(
+        label=GuidanceVersion.LABELS["questions"],
+        max_length=limit(GuidanceVersion, "questions"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Answers you marked for the guidance are added to this when you publish.",
+    )

@@ -21,6 +21,7 @@ from incidents.models import (
     School,
     User,
 )
+from incidents.text import checked_text
 from incidents.timeline import timeline_append
 
 # Starting text per kind of incident, for the first version.
@@ -43,7 +44,7 @@ KIND_GUIDANCE = {
         "from printed or offline material."
     },
 }
-MAX_TEXT = {"today": 4000, "can_wait": 4000, "simplify": 4000, "ask": 500, "questions": 8000}
+MISSING_GUIDANCE = {"today": "Say what classrooms do today: it is the one part every school needs."}
 
 
 def affected_schools(incident: Incident) -> list[School]:
@@ -110,13 +111,16 @@ def guidance_publish(*, incident: Incident, by: User, **fields: str) -> Guidance
     guidance_rules.require(by, "publish", incident=incident)
     if incident.status == Incident.Status.CLOSED:
         raise Invalid("This incident is closed; its guidance can no longer change.")
-    values = {name: (fields.get(name) or "").strip() for name in GuidanceVersion.FIELDS}
-    if not values["today"]:
-        raise Invalid("Say what classrooms do today: it is the one part every school needs.")
-    for name, limit in MAX_TEXT.items():
-        if len(values[name]) > limit:
-            label = GuidanceVersion.LABELS[name]
-            raise Invalid(f"“{label}” is {len(values[name]):,} characters; the limit is {limit:,}.")
+    values = {
+        name: checked_text(
+            fields.get(name),
+            model=GuidanceVersion,
+            field=name,
+            label=f"“{GuidanceVersion.LABELS[name]}”",
+            missing=MISSING_GUIDANCE.get(name),
+        )
+        for name in GuidanceVersion.FIELDS
+    }
     Incident.objects.select_for_update().filter(pk=incident.pk).first()
     current = current_version(incident)
     number = (current.number if current else 0) + 1
@@ -208,9 +212,9 @@ def guidance_nudge(*, incident: Incident, by: User) -> list[School]:
 def question_ask(*, incident: Incident, school: School, by: User, text: str) -> Question:
     """A principal sends a question from one of their schools up to the academic lead."""
     guidance_rules.require(by, "ask", incident=incident, school=school)
-    text = text.strip()
-    if not text or len(text) > 2000:
-        raise Invalid("Write the question in up to 2,000 characters.")
+    text = checked_text(
+        text, model=Question, field="text", label="The question", missing="Write the question."
+    )
     question = Question.objects.create(incident=incident, school=school, text=text, asked_by=by)
     timeline_append(
         incident=incident,
@@ -227,9 +231,9 @@ def question_answer(*, question: Question, by: User, answer: str, for_guidance: 
     """The academic lead answers; an answer may join the next version of the guidance."""
     question = Question.objects.select_for_update().select_related("incident").get(pk=question.pk)
     guidance_rules.require(by, "answer", incident=question.incident)
-    answer = answer.strip()
-    if not answer or len(answer) > 4000:
-        raise Invalid("Write the answer in up to 4,000 characters.")
+    answer = checked_text(
+        answer, model=Question, field="answer", label="The answer", missing="Write the answer."
+    )
     question.answer, question.answered_by, question.answered_at = answer, by, timezone.now()
     question.for_guidance = for_guidance
     question.save(update_fields=["answer", "answered_by", "answered_at", "for_guidance"])

@@ -212,6 +212,7 @@ COLUMNS = {
     ("FactSheetForm", "next_update"): (FactSheetRevision, "next_update"),
     ("DraftEditForm", "body"): (DraftRevision, "body"),
     ("NoteForm", "note"): (Draft, "return_note"),
+    ("WithdrawForm", "note"): (Draft, "withdraw_reason"),
     ("AcknowledgeForm", "code"): (WarningAcknowledgement, "code"),
     ("AcknowledgeForm", "note"): (WarningAcknowledgement, "note"),
     ("TemplateForm", "body"): (MessageTemplate, "body"),

@@ -82,7 +82,7 @@ TOO_LONG = [
         300,
     ),
     (Role.COMMUNICATIONS, "/comms/drafts/{draft}/", {"expected_revision": "1"}, "body", 10000),
-    (Role.COMMUNICATIONS, "/comms/drafts/{draft}/withdraw/", {}, "note", 1000),
+    (Role.COMMUNICATIONS, "/comms/drafts/{draft}/withdraw/", {}, "note", 500),
     (
         Role.COMMUNICATIONS,
         "/comms/drafts/{draft}/acknowledge/",

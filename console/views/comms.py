@@ -29,6 +29,7 @@ from comms.forms import (
     PublishForm,
     TemplateForm,
     TemplateReviewForm,
+    WithdrawForm,
 )
 from comms.models import (
     Draft,
@@ -382,7 +383,7 @@ STEPS = {
         "note_form",
     ),
     "withdraw": Step(
-        NoteForm,
+        WithdrawForm,
         "Withdrawn.",
         lambda draft, by, d, f: drafts.draft_withdraw(draft=draft, by=by, reason=d["note"]),
         "note_form",

@@ -26,6 +26,7 @@ from incidents.forms import (
     DecisionForm,
     FollowUpDoneForm,
     FollowUpForm,
+    GuidanceForm,
     QuestionAnswerForm,
     QuestionAskForm,
     ReviewForm,
@@ -52,34 +53,6 @@ def _done(request: HttpRequest, error: str | None, ok: str, to: str, **kwargs) -
 
 
 # --- Academics ----------------------------------------------------------------------------
-
-
-class GuidanceForm(forms.Form):
-    today = forms.CharField(
-        label=GuidanceVersion.LABELS["today"],
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 4}),
-    )
-    can_wait = forms.CharField(
-        label=GuidanceVersion.LABELS["can_wait"],
-        max_length=4000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    simplify = forms.CharField(
-        label=GuidanceVersion.LABELS["simplify"],
-        max_length=4000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    ask = forms.CharField(label=GuidanceVersion.LABELS["ask"], max_length=500, required=False)
-    questions = forms.CharField(
-        label=GuidanceVersion.LABELS["questions"],
-        max_length=8000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Answers you marked for the guidance are added to this when you publish.",
-    )
 
 
 @login_required
