@@ -169,7 +169,9 @@ def fill(template_body: str, incident: Incident, facts: FactSheetRevision | None
 
 
 def policy_for(district: District) -> CommsPolicy:
-    return CommsPolicy.objects.get_or_create(district=district)[0]
+    """The district's communications policy, saved when the district was set up. Reading
+    never writes: a district without one reads the defaults."""
+    return CommsPolicy.objects.filter(district=district).first() or CommsPolicy(district=district)
 
 
 def needs_legal(draft: Draft, incident: Incident, policy: CommsPolicy) -> bool:

@@ -4,7 +4,14 @@
 from django.dispatch import receiver
 
 from comms import drafts, outbox, services
+from comms.models import CommsPolicy
 from incidents import events
+
+
+@receiver(events.district_created, dispatch_uid="comms.district_created")
+def create_policy(sender, *, district, **kwargs) -> None:
+    """A new district starts with the default communications policy."""
+    CommsPolicy.objects.get_or_create(district=district)
 
 
 @receiver(events.incident_opened, dispatch_uid="comms.incident_opened")

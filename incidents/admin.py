@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from incidents import events
+from incidents import duties, events
 from incidents.models import (
     District,
     Incident,
@@ -42,6 +42,11 @@ class DistrictAdmin(admin.ModelAdmin):
     list_display = ["name", "time_zone"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [SchoolInline, SystemInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            duties.district_set_up(district=obj)
 
 
 class RoleGrantInline(admin.TabularInline):

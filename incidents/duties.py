@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from incidents import events
 from incidents.errors import Invalid, Refused
 from incidents.models import (
     District,
@@ -28,16 +29,27 @@ DEFAULT_DUTIES: list[tuple[str, int, str]] = [
 ]
 
 
+def default_duties(district: District) -> list[DutyTemplate]:
+    """The checklist a district starts with, unsaved."""
+    return [
+        DutyTemplate(district=district, title=t, due_minutes=m, trigger=trig)
+        for t, m, trig in DEFAULT_DUTIES
+    ]
+
+
 def district_duties(district: District) -> list[DutyTemplate]:
-    """The district's checklist, seeded with the default one the first time it is read."""
-    duties = list(district.duties.all())
-    if not duties:
-        DutyTemplate.objects.bulk_create(
-            DutyTemplate(district=district, title=t, due_minutes=m, trigger=trig)
-            for t, m, trig in DEFAULT_DUTIES
-        )
-        duties = list(district.duties.all())
-    return duties
+    """The district's checklist, saved when the district was set up (``district_set_up``).
+    Reading never writes: a district without one reads the default checklist."""
+    return list(district.duties.all()) or default_duties(district)
+
+
+@transaction.atomic
+def district_set_up(*, district: District) -> None:
+    """Give a new district its defaults: the phase checklist here and, through the
+    ``district_created`` event, the communications policy. Safe to run twice."""
+    if not district.duties.exists():
+        DutyTemplate.objects.bulk_create(default_duties(district))
+    events.district_created.send(sender=District, district=district)
 
 
 def duties_copy(*, incident: Incident) -> list[IncidentDuty]:

@@ -17,6 +17,9 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.dispatch import Signal
 
+# A district was created (``duties.district_set_up``). Argument: district.
+district_created = Signal()
+
 # An incident was declared. Arguments: incident, duties (its duty rows, with their due times).
 incident_opened = Signal()
 

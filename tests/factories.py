@@ -5,6 +5,7 @@ from __future__ import annotations
 import factory
 from django.utils import timezone
 
+from incidents import duties
 from incidents.models import District, Incident, IncidentRole, Role, RoleGrant, School, System, User
 
 PASSWORD = "test-pass-123"
@@ -14,10 +15,17 @@ class DistrictFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = District
         django_get_or_create = ("slug",)
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"District {n}")
     slug = factory.Sequence(lambda n: f"district-{n}")
     time_zone = "America/Chicago"
+
+    @factory.post_generation
+    def defaults(district, create, extracted, **kwargs):
+        """Set up as the console sets up a new district: checklist and policy saved."""
+        if create:
+            duties.district_set_up(district=district)
 
 
 class SchoolFactory(factory.django.DjangoModelFactory):

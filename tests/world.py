@@ -27,7 +27,7 @@ class World:
 def build_world(setup: DistrictSetup) -> World:
     """An active student-data incident with guidance, a question, a draft, a decision and a
     statutory notice; a second incident in Recovery with a review action; one template."""
-    CommsPolicy.objects.create(district=setup.district, notice_days=[10])
+    CommsPolicy.objects.filter(district=setup.district).update(notice_days=[10])
     incident = incident_services.incident_open(
         by=setup.cio,
         title="SIS breach",

@@ -293,7 +293,7 @@ def test_templates_page_refuses_other_roles(client, riverbend, role):
 
 
 def test_legal_dashboard_shows_the_queue_notices_and_disclosures(client, riverbend):
-    CommsPolicy.objects.create(district=riverbend.district, notice_days=[30])
+    CommsPolicy.objects.filter(district=riverbend.district).update(notice_days=[30])
     incident = incident_services.incident_open(
         by=riverbend.cio,
         title="Breach at the SIS",
@@ -315,7 +315,7 @@ def test_legal_dashboard_shows_the_queue_notices_and_disclosures(client, riverbe
 
 
 def test_legal_records_a_notice_from_the_dashboard(client, riverbend):
-    CommsPolicy.objects.create(district=riverbend.district, notice_days=[10])
+    CommsPolicy.objects.filter(district=riverbend.district).update(notice_days=[10])
     incident = incident_services.incident_open(
         by=riverbend.cio,
         title="Breach",
@@ -434,7 +434,9 @@ def test_a_publication_saved_while_the_broker_is_down_is_answered_as_saved(
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to redis. Connection refused.")
 
-    CommsPolicy.objects.create(district=riverbend.district, sms_lists={"staff": ["+15555550199"]})
+    CommsPolicy.objects.filter(district=riverbend.district).update(
+        sms_lists={"staff": ["+15555550199"]}
+    )
     incident = incident_services.incident_open(
         by=riverbend.cio, title="SIS down", kind="sis", severity=2, all_schools=True
     )

@@ -230,7 +230,7 @@ def test_student_data_incidents_need_legal_by_district_rule(riverbend):
 
 
 def test_audience_rule_sends_media_drafts_to_legal(incident, riverbend):
-    CommsPolicy.objects.create(district=riverbend.district, legal_audiences=["media"])
+    CommsPolicy.objects.filter(district=riverbend.district).update(legal_audiences=["media"])
     draft = new_draft(incident, riverbend, audience="media")
 
     draft = drafts.draft_submit(draft=draft, by=riverbend.comms, expected_revision=1)
@@ -239,7 +239,7 @@ def test_audience_rule_sends_media_drafts_to_legal(incident, riverbend):
 
 
 def test_a_pre_reviewed_template_covers_the_audience_rule(incident, riverbend):
-    CommsPolicy.objects.create(district=riverbend.district, legal_audiences=["media"])
+    CommsPolicy.objects.filter(district=riverbend.district).update(legal_audiences=["media"])
     template = drafts.template_save(
         district=riverbend.district,
         by=riverbend.comms,
@@ -493,8 +493,8 @@ def test_staff_first_can_be_overridden_with_a_reason(incident, riverbend):
 def test_publishing_queues_delivery_to_the_district_lists(
     incident, riverbend, sms_outbox, django_capture_on_commit_callbacks
 ):
-    CommsPolicy.objects.create(
-        district=riverbend.district, sms_lists={"staff": ["+15555550199", "+15555550198"]}
+    CommsPolicy.objects.filter(district=riverbend.district).update(
+        sms_lists={"staff": ["+15555550199", "+15555550198"]}
     )
     draft = approved(incident, riverbend, channel="sms")
 
@@ -508,7 +508,9 @@ def test_publishing_queues_delivery_to_the_district_lists(
 def test_exercises_deliver_nothing_outside(
     riverbend, sms_outbox, django_capture_on_commit_callbacks
 ):
-    CommsPolicy.objects.create(district=riverbend.district, sms_lists={"staff": ["+15555550199"]})
+    CommsPolicy.objects.filter(district=riverbend.district).update(
+        sms_lists={"staff": ["+15555550199"]}
+    )
     exercise = incident_services.incident_open(
         by=riverbend.cio,
         title="Drill",
@@ -574,7 +576,7 @@ def test_warning_acknowledgements_are_kept_per_revision(incident, riverbend):
 
 
 def test_student_data_incidents_get_statutory_notice_clocks(riverbend):
-    CommsPolicy.objects.create(district=riverbend.district, notice_days=[10, 30])
+    CommsPolicy.objects.filter(district=riverbend.district).update(notice_days=[10, 30])
 
     incident = incident_services.incident_open(
         by=riverbend.cio,
@@ -592,7 +594,7 @@ def test_student_data_incidents_get_statutory_notice_clocks(riverbend):
 
 
 def test_legal_records_a_notice_once(riverbend):
-    CommsPolicy.objects.create(district=riverbend.district, notice_days=[10])
+    CommsPolicy.objects.filter(district=riverbend.district).update(notice_days=[10])
     incident = incident_services.incident_open(
         by=riverbend.cio,
         title="Breach",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from comms import drafts
 from comms.models import CommsPolicy, Draft, MessageTemplate
 from incidents import services
+from incidents.duties import district_set_up
 from incidents.models import District, Incident, Role, RoleGrant, School, System, User
 from signin import services as signin_services
 from signin.demo import DEMO_TOTP_SECRET
@@ -124,6 +125,7 @@ class Command(BaseCommand):
         district, _ = District.objects.update_or_create(
             slug=slug, defaults={"name": name, "time_zone": zone}
         )
+        district_set_up(district=district)
         schools = {
             n: School.objects.get_or_create(district=district, name=n)[0] for n in school_names
         }
