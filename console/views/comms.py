@@ -38,9 +38,10 @@ from comms.models import (
     MessageTemplate,
     NoticeClock,
 )
+from console.views.answers import Attempt, attempt, back_to
 from console.views.incidents import incident_page, respond_to_change
-from incidents.access import incident_for, refusal_message, require_dashboard
-from incidents.errors import DomainError, PromiseDiffers
+from incidents.access import incident_for, require_dashboard
+from incidents.errors import PromiseDiffers
 from incidents.forms import form_error_text
 from incidents.models import District, Role, User
 from incidents.selectors import open_incidents_for_district
@@ -93,10 +94,8 @@ def _submit(request, incident_id: int, form, done: str, form_name: str, call) ->
     if not form.is_valid():
         error = "Nothing was saved. Check the fields marked below."
     else:
-        try:
-            call(form)
-        except DomainError as exc:
-            error = refusal_message(exc)
+        error = attempt(lambda: call(form)).error
+        if error:
             form.add_error(None, error)
     extra = {form_name: form} if error else {}
     return respond_to_change(
@@ -176,15 +175,15 @@ def fact_sheet(request: HttpRequest, incident_id: int) -> HttpResponse:
         if form.is_valid():
             data = dict(form.cleaned_data)
             expected = data.pop("expected_number")
-            try:
-                drafts.fact_sheet_revise(
+            saved = attempt(
+                lambda: drafts.fact_sheet_revise(
                     incident=incident, by=request.user, expected_number=expected, **data
                 )
-            except DomainError as exc:
-                status, error = _refuse(exc)
-            else:
+            )
+            if not saved.error:
                 messages.success(request, "Fact sheet saved as a new revision.")
                 return redirect("comms:facts", incident_id=incident.pk)
+            status, error = saved.status, saved.error
         else:
             status, error = 422, "Nothing was saved. Check the fields marked below."
     return render(
@@ -203,10 +202,6 @@ def fact_sheet(request: HttpRequest, incident_id: int) -> HttpResponse:
     )
 
 
-def _refuse(exc: DomainError) -> tuple[int, str]:
-    return exc.status_code, refusal_message(exc)
-
-
 # --- Drafts -------------------------------------------------------------------------------
 
 
@@ -218,13 +213,12 @@ def draft_new(request: HttpRequest, incident_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose an audience and a channel for the new draft.")
         return redirect("incidents:detail", incident_id=incident.pk)
-    try:
-        draft = drafts.draft_create(incident=incident, by=request.user, **form.cleaned_data)
-    except DomainError as exc:
-        _refuse(exc)
-        messages.error(request, str(exc))
-        return redirect("incidents:detail", incident_id=incident.pk)
-    return redirect("comms:draft", draft_id=draft.pk)
+    created = attempt(
+        lambda: drafts.draft_create(incident=incident, by=request.user, **form.cleaned_data)
+    )
+    if created.error:
+        return back_to(request, created.error, "", "incidents:detail", incident_id=incident.pk)
+    return redirect("comms:draft", draft_id=created.value.pk)
 
 
 def _editor(request, draft: Draft, *, status: int = 200, error: str | None = None, **forms):
@@ -273,16 +267,16 @@ def draft_detail(request: HttpRequest, draft_id: int) -> HttpResponse:
         return _editor(
             request, draft, status=422, error="Nothing was saved. See below.", edit_form=form
         )
-    try:
-        drafts.draft_edit(
+    saved = attempt(
+        lambda: drafts.draft_edit(
             draft=draft,
             by=request.user,
             body=form.cleaned_data["body"],
             expected_revision=form.cleaned_data["expected_revision"],
         )
-    except DomainError as exc:
-        status, error = _refuse(exc)
-        return _editor(request, draft, status=status, error=error, edit_form=form)
+    )
+    if saved.error:
+        return _editor(request, draft, status=saved.status, error=saved.error, edit_form=form)
     messages.success(request, "Saved as a new revision.")
     return redirect("comms:draft", draft_id=draft.pk)
 
@@ -419,14 +413,14 @@ def draft_action(request: HttpRequest, draft_id: int, action: str) -> HttpRespon
         return _editor(
             request, draft, status=422, error=form_error_text(form), **{step.form_name: form}
         )
-    try:
-        step.call(draft, request.user, form.cleaned_data, form)
-    except DomainError as exc:
-        status, error = _refuse(exc)
+    taken = attempt(lambda: step.call(draft, request.user, form.cleaned_data, form))
+    if taken.error:
         # Offer the choice to keep the promised time only once the texts disagree.
-        form.promise_differs = isinstance(exc, PromiseDiffers)
+        form.promise_differs = isinstance(taken.refusal, PromiseDiffers)
         draft.refresh_from_db()
-        return _editor(request, draft, status=status, error=error, **{step.form_name: form})
+        return _editor(
+            request, draft, status=taken.status, error=taken.error, **{step.form_name: form}
+        )
     messages.success(request, step.done)
     return redirect("comms:draft", draft_id=draft.pk)
 
@@ -462,22 +456,23 @@ def templates_page(request: HttpRequest) -> HttpResponse:
     form = TemplateForm(request.POST if request.POST.get("form") == "template" else None)
     status, error = 200, None
     if request.method == "POST":
-        try:
-            if request.POST.get("form") == "review":
-                review = TemplateReviewForm(request.POST, district=district)
-                if not review.is_valid():
-                    raise Http404("No template with that number in your district.")
-                template = review.cleaned_data["template"]
-                drafts.template_mark_reviewed(template=template, by=user)
-                messages.success(request, "Marked as reviewed by legal.")
-                return redirect("comms:templates")
-            if form.is_valid():
-                drafts.template_save(district=district, by=user, **form.cleaned_data)
-                messages.success(request, "Template saved.")
-                return redirect("comms:templates")
-            status, error = 422, "Nothing was saved. Check the fields marked below."
-        except DomainError as exc:
-            status, error = _refuse(exc)
+        if request.POST.get("form") == "review":
+            review = TemplateReviewForm(request.POST, district=district)
+            if not review.is_valid():
+                raise Http404("No template with that number in your district.")
+            template = review.cleaned_data["template"]
+            saved = attempt(lambda: drafts.template_mark_reviewed(template=template, by=user))
+            done = "Marked as reviewed by legal."
+        elif form.is_valid():
+            saved = attempt(
+                lambda: drafts.template_save(district=district, by=user, **form.cleaned_data)
+            )
+            done = "Template saved."
+        else:
+            saved = Attempt(error="Nothing was saved. Check the fields marked below.", status=422)
+        if not saved.error:
+            return back_to(request, None, done, "comms:templates")
+        status, error = saved.status, saved.error
     return render(
         request,
         "comms/templates.html",
@@ -509,14 +504,12 @@ def notice_given(request: HttpRequest, notice_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, form_error_text(form))
         return _legal_page(request, status=422)
-    try:
-        drafts.notice_mark_given(notice=notice, by=request.user, note=form.cleaned_data["note"])
-    except DomainError as exc:
-        _refuse(exc)
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Notice recorded as given.")
-    return redirect("comms:legal")
+    given = attempt(
+        lambda: drafts.notice_mark_given(
+            notice=notice, by=request.user, note=form.cleaned_data["note"]
+        )
+    )
+    return back_to(request, given.error, "Notice recorded as given.", "comms:legal")
 
 
 # --- Public status page -------------------------------------------------------------------
@@ -544,17 +537,8 @@ def drafter_change(request: HttpRequest, incident_id: int) -> HttpResponse:
         messages.error(request, form_error_text(form))
         return incident_page(request, incident.pk, status=422)
     person = form.cleaned_data["user"]
-    error = None
-    try:
-        if form.cleaned_data["remove"]:
-            drafts.drafter_remove(incident=incident, by=request.user, user=person)
-        else:
-            drafts.drafter_name(incident=incident, by=request.user, user=person)
-    except DomainError as exc:
-        _refuse(exc)
-        error = str(exc)
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, "Drafters updated.")
-    return redirect("incidents:detail", incident_id=incident.pk)
+    change = drafts.drafter_remove if form.cleaned_data["remove"] else drafts.drafter_name
+    changed = attempt(lambda: change(incident=incident, by=request.user, user=person))
+    return back_to(
+        request, changed.error, "Drafters updated.", "incidents:detail", incident_id=incident.pk
+    )

@@ -24,9 +24,9 @@ from comms import services as comms_services
 from comms.forms import CadenceDefaultsForm, CommsPolicyForm
 from comms.selectors import district_intervals
 from console import page
+from console.views.answers import attempt, back_to
 from incidents import duties, selectors, services
-from incidents.access import incident_for, refusal_message, require_district_role, require_role
-from incidents.errors import DomainError
+from incidents.access import incident_for, require_district_role, require_role
 from incidents.forms import DutyFormSet, IncidentOpenForm, RoleAssignForm
 from incidents.models import RESPONSE_TEAM_ROLES, IncidentDuty, Role
 
@@ -78,13 +78,13 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            try:
-                incident = services.incident_open(by=request.user, **form.service_kwargs())
-            except DomainError as error:
-                form.add_error(None, str(error))
-            else:
+            opened = attempt(
+                lambda: services.incident_open(by=request.user, **form.service_kwargs())
+            )
+            if not opened.error:
                 messages.success(request, "Incident declared. The phase clock has started.")
-                return redirect("incidents:detail", incident_id=incident.pk)
+                return redirect("incidents:detail", incident_id=opened.value.pk)
+            form.add_error(None, opened.error)
         status = 422
     return render(request, "incidents/incident_new.html", {"form": form}, status=status)
 
@@ -141,15 +141,14 @@ def incident_role_assign(request: HttpRequest, incident_id: int) -> HttpResponse
     if not form.is_valid():
         error = " ".join(m for errors in form.errors.values() for m in errors)
     else:
-        try:
-            services.incident_role_assign(
+        error = attempt(
+            lambda: services.incident_role_assign(
                 incident=incident,
                 function=form.cleaned_data["function"],
                 user=form.cleaned_data["user"],
                 by=request.user,
             )
-        except DomainError as exc:
-            error = refusal_message(exc)
+        ).error
     return respond_to_change(
         request, incident_id, "roles", error=error, done="Role assignment saved.", role_error=error
     )
@@ -162,21 +161,13 @@ def respond_to_change(
     incident page with a message, so the page works without JavaScript."""
     if request.htmx:
         return render_panel(request, incident_id, panel, error=bool(error), **extra)
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, done)
-    return redirect("incidents:detail", incident_id=incident_id)
+    return back_to(request, error, done, "incidents:detail", incident_id=incident_id)
 
 
 def _apply(request: HttpRequest, incident_id: int, panel: str, done: str, change) -> HttpResponse:
     """Run one service for the incident page; refusals of role become 403s."""
     incident = incident_for(request.user, incident_id)
-    error = None
-    try:
-        change(incident)
-    except DomainError as exc:
-        error = refusal_message(exc)
+    error = attempt(lambda: change(incident)).error
     return respond_to_change(
         request, incident_id, panel, error=error, done=done, **{f"{panel}_error": error}
     )
@@ -288,13 +279,15 @@ def district_settings(request: HttpRequest) -> HttpResponse:
                 for f in duty_set.forms
                 if f.cleaned_data and not f.cleaned_data.get("DELETE")
             ]
-            try:
-                duties.district_duties_replace(district=district, by=request.user, rows=rows)
-            except DomainError as error:
-                duty_set._non_form_errors = duty_set.error_class([str(error)])
-            else:
+            saved = attempt(
+                lambda: duties.district_duties_replace(
+                    district=district, by=request.user, rows=rows
+                )
+            )
+            if not saved.error:
                 messages.success(request, "Phase checklist saved. New incidents will use it.")
                 return redirect("incidents:settings")
+            duty_set._non_form_errors = duty_set.error_class([saved.error])
         status = 422
     elif which == "policy":
         if policy.is_valid():

@@ -12,16 +12,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from comms.briefing import briefing_for
+from console.views.answers import attempt, back_to
 from console.views.incidents import incident_page
 from incidents import guidance, guidance_rules, recovery, selectors
 from incidents.access import (
     incident_for,
-    refusal_message,
     require_dashboard,
     require_district_role,
     require_role,
 )
-from incidents.errors import DomainError
 from incidents.forms import (
     DecisionForm,
     FollowUpDoneForm,
@@ -42,14 +41,6 @@ def _refused_form(request: HttpRequest, form: forms.Form, page) -> HttpResponse:
     response = page(request)
     response.status_code = 422
     return response
-
-
-def _done(request: HttpRequest, error: str | None, ok: str, to: str, **kwargs) -> HttpResponse:
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, ok)
-    return redirect(to, **kwargs)
 
 
 # --- Academics ----------------------------------------------------------------------------
@@ -89,15 +80,15 @@ def guidance_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
     status, error = 200, None
     if request.method == "POST":
         if form.is_valid():
-            try:
-                version = guidance.guidance_publish(
+            published = attempt(
+                lambda: guidance.guidance_publish(
                     incident=incident, by=request.user, **form.cleaned_data
                 )
-            except DomainError as exc:
-                error, status = refusal_message(exc), exc.status_code
-            else:
+            )
+            error, status = published.error, published.status
+            if not error:
                 messages.success(
-                    request, f"Version {version.number} published; principals were told."
+                    request, f"Version {published.value.number} published; principals were told."
                 )
                 return redirect("incidents:academics")
         else:
@@ -119,13 +110,9 @@ def guidance_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
 @require_POST
 def guidance_nudge(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = incident_for(request.user, incident_id)
-    error = None
-    try:
-        behind = guidance.guidance_nudge(incident=incident, by=request.user)
-    except DomainError as exc:
-        error = refusal_message(exc)
-        behind = []
-    return _done(request, error, f"Reminded {len(behind)} school(s).", "incidents:academics")
+    nudged = attempt(lambda: guidance.guidance_nudge(incident=incident, by=request.user))
+    done = f"Reminded {len(nudged.value or [])} school(s)."
+    return back_to(request, nudged.error, done, "incidents:academics")
 
 
 @login_required
@@ -139,12 +126,10 @@ def question_answer(request: HttpRequest, question_id: int) -> HttpResponse:
     form = QuestionAnswerForm(request.POST)
     if not form.is_valid():
         return _refused_form(request, form, _academics_page)
-    error = None
-    try:
-        guidance.question_answer(question=question, by=request.user, **form.cleaned_data)
-    except DomainError as exc:
-        error = refusal_message(exc)
-    return _done(request, error, "Answer sent to the school.", "incidents:academics")
+    answered = attempt(
+        lambda: guidance.question_answer(question=question, by=request.user, **form.cleaned_data)
+    )
+    return back_to(request, answered.error, "Answer sent to the school.", "incidents:academics")
 
 
 # --- Principals ---------------------------------------------------------------------------
@@ -204,13 +189,11 @@ def guidance_acknowledge(request: HttpRequest, incident_id: int) -> HttpResponse
     if not form.is_valid():
         return _refused_form(request, form, _principal_page)
     school = form.cleaned_data["school"]
-    error = None
-    try:
-        ack = guidance.guidance_acknowledge(incident=incident, school=school, by=request.user)
-    except DomainError as exc:
-        error = refusal_message(exc)
-    ok = "" if error else f"{school} acknowledged version {ack.version}. Thank you."
-    return _done(request, error, ok, "incidents:guidance")
+    ack = attempt(
+        lambda: guidance.guidance_acknowledge(incident=incident, school=school, by=request.user)
+    )
+    ok = "" if ack.error else f"{school} acknowledged version {ack.value.version}. Thank you."
+    return back_to(request, ack.error, ok, "incidents:guidance")
 
 
 @login_required
@@ -220,12 +203,12 @@ def question_ask(request: HttpRequest, incident_id: int) -> HttpResponse:
     form = QuestionAskForm(request.POST, district=incident.district_id)
     if not form.is_valid():
         return _refused_form(request, form, _principal_page)
-    error = None
-    try:
-        guidance.question_ask(incident=incident, by=request.user, **form.cleaned_data)
-    except DomainError as exc:
-        error = refusal_message(exc)
-    return _done(request, error, "Question sent to the academic lead.", "incidents:guidance")
+    asked = attempt(
+        lambda: guidance.question_ask(incident=incident, by=request.user, **form.cleaned_data)
+    )
+    return back_to(
+        request, asked.error, "Question sent to the academic lead.", "incidents:guidance"
+    )
 
 
 # --- Decisions and the board --------------------------------------------------------------
@@ -238,12 +221,12 @@ def decision_record(request: HttpRequest, incident_id: int) -> HttpResponse:
     form = DecisionForm(request.POST)
     if not form.is_valid():
         return _refused_form(request, form, lambda r: incident_page(r, incident_id))
-    error = None
-    try:
-        guidance.decision_record(incident=incident, by=request.user, **form.cleaned_data)
-    except DomainError as exc:
-        error = refusal_message(exc)
-    return _done(request, error, "Decision recorded.", "incidents:detail", incident_id=incident.pk)
+    recorded = attempt(
+        lambda: guidance.decision_record(incident=incident, by=request.user, **form.cleaned_data)
+    )
+    return back_to(
+        request, recorded.error, "Decision recorded.", "incidents:detail", incident_id=incident.pk
+    )
 
 
 @login_required
@@ -279,18 +262,18 @@ def review_page(request: HttpRequest, incident_id: int) -> HttpResponse:
         if not form.is_valid():
             error, status = form_error_text(form), 422
         else:
-            try:
-                if which == "action":
-                    recovery.followup_add(incident=incident, by=request.user, **form.cleaned_data)
-                elif which == "done":
-                    recovery.followup_done(action=form.cleaned_data["action"], by=request.user)
-                else:
-                    recovery.review_save(incident=incident, by=request.user, **form.cleaned_data)
-            except DomainError as exc:
-                error, status = refusal_message(exc), exc.status_code
-            else:
-                messages.success(request, "Review saved.")
-                return redirect("incidents:review", incident_id=incident.pk)
+            data, by = form.cleaned_data, request.user
+            saved = attempt(
+                {
+                    "action": lambda: recovery.followup_add(incident=incident, by=by, **data),
+                    "done": lambda: recovery.followup_done(action=data["action"], by=by),
+                }.get(which, lambda: recovery.review_save(incident=incident, by=by, **data))
+            )
+            if not saved.error:
+                return back_to(
+                    request, None, "Review saved.", "incidents:review", incident_id=incident.pk
+                )
+            error, status = saved.error, saved.status
     review = getattr(incident, "review", None) if recovery.review_open(incident) else None
     return render(
         request,
