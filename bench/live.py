@@ -162,7 +162,7 @@ def role_seed(incidents: int, drafts_per_incident: int) -> None:
     from django.conf import settings
     from django.test import Client
 
-    from comms import drafts
+    from comms import drafters, drafts
     from comms.models import Draft
     from console import page
     from incidents.models import District, Incident, RoleGrant, User
@@ -187,7 +187,7 @@ def role_seed(incidents: int, drafts_per_incident: int) -> None:
                 all_schools=True,
             )  # fmt: skip
             incident_role_assign(incident=incident, function="communications", user=lead, by=owner)
-            drafts.drafter_name(incident=incident, by=lead, user=people["bench-drafter"])
+            drafters.drafter_name(incident=incident, by=lead, user=people["bench-drafter"])
             ids = []
             for _ in range(drafts_per_incident):
                 draft = drafts.draft_create(

@@ -101,7 +101,7 @@ def role_seed(incidents: int, drafts_in_review: int) -> None:
     from django.test import Client
     from django.utils import timezone
 
-    from comms import drafts
+    from comms import drafts, facts
     from incidents import guidance, services
     from incidents.models import Decision, Incident, School, System, User
 
@@ -130,7 +130,7 @@ def role_seed(incidents: int, drafts_in_review: int) -> None:
                 services.incident_role_assign(
                     incident=incident, function=function, user=people[username], by=cio
                 )
-            drafts.fact_sheet_revise(
+            facts.fact_sheet_revise(
                 incident=incident, by=lead, expected_number=0,
                 known=f"{kind.label} is unavailable across the district.",
                 unknown="When it will be back.", doing="The vendor is restoring service.",

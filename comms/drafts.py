@@ -1,4 +1,4 @@
-"""The fact sheet, templates and the draft workflow: nothing leaves before approval.
+"""The draft workflow and publishing: nothing leaves before approval.
 
 draft -> in review -> (legal review) -> approved -> published, with "returned" back to draft
 and "withdrawn" on the side. Every transition locks the draft row, checks the revision it
@@ -13,218 +13,24 @@ from django.db import transaction
 from django.utils import timezone
 
 from comms import discipline, services, workflow
+from comms.facts import DEFAULT_TEMPLATES, fact_sheet_current, fill, template_for
 from comms.models import (
     Audience,
     Channel,
     CommsPolicy,
     Dispatch,
     Draft,
-    Drafter,
     DraftRevision,
-    FactSheetRevision,
-    MessageTemplate,
-    NoticeClock,
     PublishedUpdate,
     WarningAcknowledgement,
 )
-from incidents import events
+from comms.policy import needs_legal, policy_for
 from incidents.errors import Conflict, Invalid, PromiseDiffers, Refused
-from incidents.models import RESPONSE_TEAM_ROLES, District, Incident, Role, User
+from incidents.models import Incident, User
 from incidents.text import checked_text
 from incidents.timeline import timeline_append
 
 S = Draft.State
-
-# The starting text when the district has no template for an audience.
-DEFAULT_TEMPLATES = {
-    Audience.STAFF: (
-        "Colleagues,\n\n{known}\n\nWhat we do not know yet: {unknown}\n\n"
-        "What we are doing: {doing}\n\nWhat to do in your classroom or office: {should_do}\n\n"
-        "Next update: {next_update}."
-    ),
-    Audience.FAMILIES: (
-        "Dear families,\n\n{known}\n\nWhat we are doing: {doing}\n\n"
-        "What you can do: {should_do}\n\nWe will send the next update {next_update}."
-    ),
-    Audience.BOARD: (
-        "Board members,\n\nStatus: {known}\n\nNot yet known: {unknown}\n\n"
-        "Actions under way: {doing}\n\nNext briefing: {next_update}."
-    ),
-    Audience.MEDIA: (
-        "{district} is responding to {title}. {known}\n\n{doing}\n\n"
-        "The district will share its next update {next_update}."
-    ),
-}
-
-
-# --- Fact sheet -------------------------------------------------------------------------
-
-
-def _owner_or_comms(incident: Incident, by: User) -> bool:
-    return by.district_id == incident.district_id and (
-        by.pk == incident.owner_id or by.has_role(Role.COMMUNICATIONS)
-    )
-
-
-def fact_sheet_current(incident: Incident) -> FactSheetRevision | None:
-    return FactSheetRevision.objects.filter(incident=incident).order_by("-number").first()
-
-
-@transaction.atomic
-def fact_sheet_revise(
-    *, incident: Incident, by: User, expected_number: int, **fields: str
-) -> FactSheetRevision:
-    """Save a new revision of the fact sheet. Refused if someone saved one in between."""
-    if not _owner_or_comms(incident, by):
-        raise Refused("Only the incident owner and the communications lead edit the fact sheet.")
-    Incident.objects.select_for_update().filter(pk=incident.pk).first()
-    current = fact_sheet_current(incident)
-    number = current.number if current else 0
-    if expected_number != number:
-        raise Conflict(
-            f"Someone saved revision {number} of the fact sheet while you were editing. "
-            "Your text is below: compare it with theirs and save again."
-        )
-    unknown = set(fields) - set(FactSheetRevision.FIELDS)
-    if unknown:
-        raise Invalid(f"Unknown fact sheet fields: {', '.join(sorted(unknown))}.")
-    revision = FactSheetRevision.objects.create(
-        incident=incident,
-        number=number + 1,
-        author=by,
-        **{name: fields.get(name, "").strip() for name in FactSheetRevision.FIELDS},
-    )
-    timeline_append(
-        incident=incident,
-        kind="factsheet.revised",
-        actor=by,
-        summary=f"Fact sheet revised (revision {revision.number})",
-        payload={"revision": revision.number},
-    )
-    return revision
-
-
-# --- Templates --------------------------------------------------------------------------
-
-
-def template_for(district: District, kind: str, audience: str) -> MessageTemplate | None:
-    templates = {
-        t.kind: t
-        for t in MessageTemplate.objects.filter(
-            district=district, audience=audience, kind__in=[kind, MessageTemplate.ANY_KIND]
-        )
-    }
-    return templates.get(kind) or templates.get(MessageTemplate.ANY_KIND)
-
-
-@transaction.atomic
-def template_save(
-    *, district: District, by: User, kind: str, audience: str, body: str
-) -> MessageTemplate:
-    """Write the district's template for a kind of incident and an audience."""
-    if by.district_id != district.pk or not by.has_role(Role.CIO, Role.COMMUNICATIONS):
-        raise Refused("Only the CIO and the communications lead edit message templates.")
-    if kind != MessageTemplate.ANY_KIND and kind not in Incident.Kind.values:
-        raise Invalid("Choose a kind of incident, or “any”.")
-    if audience not in Audience.values:
-        raise Invalid("Choose an audience: staff, families, board, or media and public.")
-    body = checked_text(
-        body,
-        model=MessageTemplate,
-        field="body",
-        label="The template",
-        missing="A template needs text: write what the message says.",
-    )
-    template, created = MessageTemplate.objects.select_for_update().get_or_create(
-        district=district, kind=kind, audience=audience, defaults={"body": body}
-    )
-    if not created and template.body != body:
-        # Legal reviewed the old words, not these.
-        template.body, template.pre_reviewed_by_legal, template.reviewed_by = body, False, None
-        template.save()
-    return template
-
-
-@transaction.atomic
-def template_mark_reviewed(*, template: MessageTemplate, by: User) -> MessageTemplate:
-    """Legal counsel marks a template's current text as reviewed ahead of time."""
-    if by.district_id != template.district_id or not by.has_role(Role.LEGAL):
-        raise Refused("Only legal counsel marks a template as pre-reviewed.")
-    template.pre_reviewed_by_legal, template.reviewed_by = True, by
-    template.save(update_fields=["pre_reviewed_by_legal", "reviewed_by", "updated_at"])
-    return template
-
-
-def fill(template_body: str, incident: Incident, facts: FactSheetRevision | None) -> str:
-    """The template with its placeholders filled from the fact sheet."""
-    values = {name: getattr(facts, name, "") or "" for name in FactSheetRevision.FIELDS}
-    values.update(title=incident.title, district=incident.district.name)
-    out = template_body
-    for name, value in values.items():
-        out = out.replace("{" + name + "}", value or f"[{name.replace('_', ' ')}]")
-    return out
-
-
-# --- Drafts -----------------------------------------------------------------------------
-
-
-def policy_for(district: District) -> CommsPolicy:
-    """The district's communications policy, saved when the district was set up. Reading
-    never writes: a district without one reads the defaults."""
-    return CommsPolicy.objects.filter(district=district).first() or CommsPolicy(district=district)
-
-
-def needs_legal(draft: Draft, incident: Incident, policy: CommsPolicy) -> bool:
-    """Legal review applies when flagged, or by the district's rules for the audience and for
-    student-data incidents. A template legal reviewed ahead of time covers the audience rule."""
-    if draft.flagged_for_legal:
-        return True
-    if policy.student_data_needs_legal and Incident.Impact.STUDENT_DATA in incident.impacts:
-        return True
-    return draft.audience in policy.legal_audiences and not draft.from_pre_reviewed_template
-
-
-@transaction.atomic
-def drafter_name(*, incident: Incident, by: User, user: User) -> Drafter:
-    """The communications lead names someone on the response team to write drafts."""
-    if by.district_id != incident.district_id or not by.has_role(Role.COMMUNICATIONS):
-        raise Refused("Only the communications lead names drafters.")
-    if user.district_id != incident.district_id or not user.has_role(*RESPONSE_TEAM_ROLES):
-        raise Invalid(f"{user} is not on this district's response team.")
-    drafter, created = Drafter.objects.get_or_create(
-        incident=incident, user=user, defaults={"named_by": by}
-    )
-    if created:
-        timeline_append(
-            incident=incident,
-            kind="drafter.named",
-            actor=by,
-            summary=f"{user} named to write drafts",
-            payload={"user": user.pk},
-        )
-        _recheck_sockets(user)
-    return drafter
-
-
-def _recheck_sockets(user: User) -> None:
-    """The person's open pages reconnect and get the pushes of their new audience."""
-    events.access_changed_on_commit(user.pk)
-
-
-@transaction.atomic
-def drafter_remove(*, incident: Incident, by: User, user: User) -> None:
-    if by.district_id != incident.district_id or not by.has_role(Role.COMMUNICATIONS):
-        raise Refused("Only the communications lead removes drafters.")
-    deleted, _ = Drafter.objects.filter(incident=incident, user=user).delete()
-    if deleted:
-        timeline_append(
-            incident=incident,
-            kind="drafter.removed",
-            actor=by,
-            summary=f"{user} no longer writes drafts",
-            payload={"user": user.pk},
-        )
-        _recheck_sockets(user)
 
 
 def _check_body(body: str) -> str:
@@ -538,59 +344,3 @@ def warning_acknowledge(
     )
     _log(draft, by, "draft.warning_acknowledged", f"warning “{code}” acknowledged: {note}")
     return ack
-
-
-# --- Statutory notices ------------------------------------------------------------------
-
-
-def notice_clocks_sync(*, incident: Incident) -> list[NoticeClock]:
-    """Create the district's statutory notice clocks for a student-data incident."""
-    if Incident.Impact.STUDENT_DATA not in incident.impacts:
-        return []
-    policy = policy_for(incident.district)
-    for days in policy.notice_days:
-        NoticeClock.objects.get_or_create(
-            incident=incident,
-            days=int(days),
-            defaults={"due_at": incident.declared_at + timezone.timedelta(days=int(days))},
-        )
-    return list(incident.notices.all())
-
-
-@transaction.atomic
-def notice_mark_given(*, notice: NoticeClock, by: User, note: str) -> NoticeClock:
-    """Legal counsel records that a statutory notice was given."""
-    notice = NoticeClock.objects.select_for_update().select_related("incident").get(pk=notice.pk)
-    if by.district_id != notice.incident.district_id or not by.has_role(Role.LEGAL):
-        raise Refused("Only legal counsel records statutory notices.")
-    if notice.given_at:
-        raise Invalid("This notice is already recorded as given.")
-    note = checked_text(
-        note,
-        model=NoticeClock,
-        field="note",
-        label="The note",
-        missing="Say how and to whom notice was given.",
-    )
-    notice.given_at, notice.given_by, notice.note = timezone.now(), by, note
-    notice.save(update_fields=["given_at", "given_by", "note"])
-    timeline_append(
-        incident=notice.incident,
-        kind="notice.given",
-        actor=by,
-        summary=f"{notice.days}-day statutory notice given: {note}",
-        payload={"notice": notice.pk, "days": notice.days},
-    )
-    return notice
-
-
-@transaction.atomic
-def policy_set(*, district: District, by: User, **values) -> CommsPolicy:
-    """The CIO sets the district's rules for legal review, notices and delivery lists."""
-    if by.district_id != district.pk or not by.has_role(Role.CIO):
-        raise Refused("Only the district's CIO sets the communications policy.")
-    policy = CommsPolicy.objects.select_for_update().get_or_create(district=district)[0]
-    for name, value in values.items():
-        setattr(policy, name, value)
-    policy.save()
-    return policy

@@ -3,7 +3,7 @@
 
 from django.dispatch import receiver
 
-from comms import drafts, outbox, services
+from comms import outbox, policy, services
 from comms.models import CommsPolicy
 from incidents import events
 
@@ -19,7 +19,7 @@ def start_clocks(sender, *, incident, duties, **kwargs) -> None:
     """A declared incident starts every audience's update clock, its duty and phase deadlines,
     and, for student data, the district's statutory notice clocks."""
     services.incident_timers_start(incident=incident, duties=duties)
-    drafts.notice_clocks_sync(incident=incident)
+    policy.notice_clocks_sync(incident=incident)
 
 
 @receiver(events.people_told, dispatch_uid="comms.people_told")

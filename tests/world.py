@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 
-from comms import drafts
+from comms import drafts, facts
 from comms.models import CommsPolicy
 from incidents import guidance, recovery
 from incidents import services as incident_services
@@ -49,7 +49,7 @@ def build_world(setup: DistrictSetup) -> World:
         visibility="team",
     )
     draft = drafts.draft_create(incident=incident, by=setup.comms, audience="staff", channel="web")
-    template = drafts.template_save(
+    template = facts.template_save(
         district=setup.district, by=setup.comms, kind="any", audience="staff", body="{known}"
     )
     recovering = incident_services.incident_open(

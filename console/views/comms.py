@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from comms import discipline, drafts, selectors, services, workflow
+from comms import discipline, drafters, drafts, facts, policy, selectors, services, workflow
 from comms.forms import (
     AcknowledgeForm,
     CadenceChangeForm,
@@ -166,7 +166,7 @@ def draft_for(user, draft_id: int) -> Draft:
 @require_http_methods(["GET", "POST"])
 def fact_sheet(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = incident_for(request.user, incident_id)
-    current = drafts.fact_sheet_current(incident)
+    current = facts.fact_sheet_current(incident)
     initial = {name: getattr(current, name, "") for name in FactSheetRevision.FIELDS}
     initial["expected_number"] = current.number if current else 0
     form = FactSheetForm(request.POST or None, initial=initial)
@@ -176,7 +176,7 @@ def fact_sheet(request: HttpRequest, incident_id: int) -> HttpResponse:
             data = dict(form.cleaned_data)
             expected = data.pop("expected_number")
             saved = attempt(
-                lambda: drafts.fact_sheet_revise(
+                lambda: facts.fact_sheet_revise(
                     incident=incident, by=request.user, expected_number=expected, **data
                 )
             )
@@ -243,7 +243,7 @@ def _editor(request, draft: Draft, *, status: int = 200, error: str | None = Non
         "next_steps": next_steps,
         "waiting_for": workflow.WAITING_FOR.get(draft.state, ""),
         "flag_steps": [("flag", "Flag for legal review"), ("unflag", "Remove the legal flag")],
-        "needs_legal": drafts.needs_legal(draft, incident, drafts.policy_for(incident.district)),
+        "needs_legal": policy.needs_legal(draft, incident, policy.policy_for(incident.district)),
         "edit_form": forms.get("edit_form")
         or DraftEditForm(initial={"body": current.body, "expected_revision": draft.revision}),
         "note_form": forms.get("note_form")
@@ -461,11 +461,11 @@ def templates_page(request: HttpRequest) -> HttpResponse:
             if not review.is_valid():
                 raise Http404("No template with that number in your district.")
             template = review.cleaned_data["template"]
-            saved = attempt(lambda: drafts.template_mark_reviewed(template=template, by=user))
+            saved = attempt(lambda: facts.template_mark_reviewed(template=template, by=user))
             done = "Marked as reviewed by legal."
         elif form.is_valid():
             saved = attempt(
-                lambda: drafts.template_save(district=district, by=user, **form.cleaned_data)
+                lambda: facts.template_save(district=district, by=user, **form.cleaned_data)
             )
             done = "Template saved."
         else:
@@ -505,7 +505,7 @@ def notice_given(request: HttpRequest, notice_id: int) -> HttpResponse:
         messages.error(request, form_error_text(form))
         return _legal_page(request, status=422)
     given = attempt(
-        lambda: drafts.notice_mark_given(
+        lambda: policy.notice_mark_given(
             notice=notice, by=request.user, note=form.cleaned_data["note"]
         )
     )
@@ -537,7 +537,7 @@ def drafter_change(request: HttpRequest, incident_id: int) -> HttpResponse:
         messages.error(request, form_error_text(form))
         return incident_page(request, incident.pk, status=422)
     person = form.cleaned_data["user"]
-    change = drafts.drafter_remove if form.cleaned_data["remove"] else drafts.drafter_name
+    change = drafters.drafter_remove if form.cleaned_data["remove"] else drafters.drafter_name
     changed = attempt(lambda: change(incident=incident, by=request.user, user=person))
     return back_to(
         request, changed.error, "Drafters updated.", "incidents:detail", incident_id=incident.pk

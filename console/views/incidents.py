@@ -19,7 +19,7 @@ from django.template import loader
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from comms import drafts as comms_drafts
+from comms import policy as comms_policy
 from comms import services as comms_services
 from comms.forms import CadenceDefaultsForm, CommsPolicyForm
 from comms.selectors import district_intervals
@@ -269,7 +269,7 @@ def district_settings(request: HttpRequest) -> HttpResponse:
     )
     policy = CommsPolicyForm(
         request.POST if which == "policy" else None,
-        initial=CommsPolicyForm.initial_from(comms_drafts.policy_for(district)),
+        initial=CommsPolicyForm.initial_from(comms_policy.policy_for(district)),
     )
     status = 200
     if which == "duties":
@@ -291,7 +291,7 @@ def district_settings(request: HttpRequest) -> HttpResponse:
         status = 422
     elif which == "policy":
         if policy.is_valid():
-            comms_drafts.policy_set(district=district, by=request.user, **policy.policy_values())
+            comms_policy.policy_set(district=district, by=request.user, **policy.policy_values())
             messages.success(request, "Communications policy saved.")
             return redirect("incidents:settings")
         status = 422

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from comms import drafts
+from comms import drafts, facts
 from incidents import guidance
 from incidents import services as incident_services
 from incidents.models import Decision, Incident, Role
@@ -67,7 +67,7 @@ def _incident(setup, number: int, size: int) -> Incident:
     incident_services.incident_role_assign(
         incident=incident, function=Role.COMMUNICATIONS, user=setup.comms, by=setup.cio
     )
-    drafts.fact_sheet_revise(
+    facts.fact_sheet_revise(
         incident=incident, by=setup.comms, expected_number=0, known="Grades cannot be viewed."
     )
     _published(incident, setup, "staff", "email")

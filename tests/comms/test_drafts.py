@@ -7,7 +7,8 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from comms import drafts
+from comms import drafters, drafts, policy
+from comms import facts as fact_sheet
 from comms.models import (
     AudienceClock,
     CommsPolicy,
@@ -33,7 +34,7 @@ def incident(riverbend):
 
 @pytest.fixture
 def facts(incident, riverbend):
-    return drafts.fact_sheet_revise(
+    return fact_sheet.fact_sheet_revise(
         incident=incident,
         by=riverbend.comms,
         expected_number=0,
@@ -71,7 +72,7 @@ def publish(draft, riverbend, minutes=30, **kwargs):
 
 
 def test_fact_sheet_revisions_are_kept(incident, facts, riverbend):
-    second = drafts.fact_sheet_revise(
+    second = fact_sheet.fact_sheet_revise(
         incident=incident, by=riverbend.cio, expected_number=1, known="Access is back for staff."
     )
 
@@ -82,7 +83,9 @@ def test_fact_sheet_revisions_are_kept(incident, facts, riverbend):
 
 def test_fact_sheet_edit_on_a_stale_revision_is_refused(incident, facts, riverbend):
     with pytest.raises(Conflict, match="revision 1"):
-        drafts.fact_sheet_revise(incident=incident, by=riverbend.cio, expected_number=0, known="x")
+        fact_sheet.fact_sheet_revise(
+            incident=incident, by=riverbend.cio, expected_number=0, known="x"
+        )
 
     assert incident.fact_sheets.count() == 1
 
@@ -90,7 +93,7 @@ def test_fact_sheet_edit_on_a_stale_revision_is_refused(incident, facts, riverbe
 @pytest.mark.parametrize("role", ["academics", "legal", "technical", "board", "principal"])
 def test_only_owner_and_comms_edit_the_fact_sheet(incident, riverbend, role):
     with pytest.raises(Refused):
-        drafts.fact_sheet_revise(
+        fact_sheet.fact_sheet_revise(
             incident=incident, by=getattr(riverbend, role), expected_number=0, known="x"
         )
 
@@ -240,14 +243,14 @@ def test_audience_rule_sends_media_drafts_to_legal(incident, riverbend):
 
 def test_a_pre_reviewed_template_covers_the_audience_rule(incident, riverbend):
     CommsPolicy.objects.filter(district=riverbend.district).update(legal_audiences=["media"])
-    template = drafts.template_save(
+    template = fact_sheet.template_save(
         district=riverbend.district,
         by=riverbend.comms,
         kind="any",
         audience="media",
         body="{known}",
     )
-    drafts.template_mark_reviewed(template=template, by=riverbend.legal)
+    fact_sheet.template_mark_reviewed(template=template, by=riverbend.legal)
     draft = new_draft(incident, riverbend, audience="media")
 
     draft = drafts.draft_submit(draft=draft, by=riverbend.comms, expected_revision=1)
@@ -256,12 +259,12 @@ def test_a_pre_reviewed_template_covers_the_audience_rule(incident, riverbend):
 
 
 def test_editing_a_template_clears_its_pre_review(riverbend):
-    template = drafts.template_save(
+    template = fact_sheet.template_save(
         district=riverbend.district, by=riverbend.comms, kind="any", audience="media", body="A"
     )
-    drafts.template_mark_reviewed(template=template, by=riverbend.legal)
+    fact_sheet.template_mark_reviewed(template=template, by=riverbend.legal)
 
-    template = drafts.template_save(
+    template = fact_sheet.template_save(
         district=riverbend.district, by=riverbend.comms, kind="any", audience="media", body="B"
     )
 
@@ -269,12 +272,12 @@ def test_editing_a_template_clears_its_pre_review(riverbend):
 
 
 def test_only_legal_marks_templates_reviewed(riverbend):
-    template = drafts.template_save(
+    template = fact_sheet.template_save(
         district=riverbend.district, by=riverbend.cio, kind="any", audience="media", body="A"
     )
 
     with pytest.raises(Refused):
-        drafts.template_mark_reviewed(template=template, by=riverbend.comms)
+        fact_sheet.template_mark_reviewed(template=template, by=riverbend.comms)
 
 
 def test_legal_returns_with_a_note_and_the_writer_sees_it(incident, riverbend):
@@ -605,16 +608,16 @@ def test_legal_records_a_notice_once(riverbend):
     )
     notice = incident.notices.get()
 
-    drafts.notice_mark_given(notice=notice, by=riverbend.legal, note="Letters mailed to families")
+    policy.notice_mark_given(notice=notice, by=riverbend.legal, note="Letters mailed to families")
 
     with pytest.raises(Invalid, match="already"):
-        drafts.notice_mark_given(notice=notice, by=riverbend.legal, note="again")
+        policy.notice_mark_given(notice=notice, by=riverbend.legal, note="again")
     with pytest.raises(Refused):
-        drafts.notice_mark_given(notice=incident.notices.get(), by=riverbend.comms, note="x")
+        policy.notice_mark_given(notice=incident.notices.get(), by=riverbend.comms, note="x")
 
 
 def test_a_named_drafter_writes_and_submits_but_cannot_approve(incident, riverbend):
-    drafts.drafter_name(incident=incident, by=riverbend.comms, user=riverbend.academics)
+    drafters.drafter_name(incident=incident, by=riverbend.comms, user=riverbend.academics)
 
     draft = drafts.draft_create(
         incident=incident, by=riverbend.academics, audience="staff", channel="email"
@@ -628,17 +631,17 @@ def test_a_named_drafter_writes_and_submits_but_cannot_approve(incident, riverbe
 
 def test_only_the_communications_lead_names_drafters(incident, riverbend):
     with pytest.raises(Refused):
-        drafts.drafter_name(incident=incident, by=riverbend.cio, user=riverbend.academics)
+        drafters.drafter_name(incident=incident, by=riverbend.cio, user=riverbend.academics)
 
 
 def test_a_drafter_must_be_on_the_response_team(incident, riverbend):
     with pytest.raises(Invalid, match="response team"):
-        drafts.drafter_name(incident=incident, by=riverbend.comms, user=riverbend.principal)
+        drafters.drafter_name(incident=incident, by=riverbend.comms, user=riverbend.principal)
 
 
 def test_a_removed_drafter_can_no_longer_draft(incident, riverbend):
-    drafts.drafter_name(incident=incident, by=riverbend.comms, user=riverbend.academics)
-    drafts.drafter_remove(incident=incident, by=riverbend.comms, user=riverbend.academics)
+    drafters.drafter_name(incident=incident, by=riverbend.comms, user=riverbend.academics)
+    drafters.drafter_remove(incident=incident, by=riverbend.comms, user=riverbend.academics)
 
     with pytest.raises(Refused):
         drafts.draft_create(

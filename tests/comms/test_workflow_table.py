@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from comms import drafts, workflow
+from comms import drafters, drafts, workflow
 from comms.models import Draft
 from incidents import services as incident_services
 
@@ -27,7 +27,7 @@ def incident(riverbend):
     incident = incident_services.incident_open(
         by=riverbend.cio, title="SIS down", kind="sis", severity=2, all_schools=True
     )
-    drafts.drafter_name(incident=incident, by=riverbend.comms, user=riverbend.academics)
+    drafters.drafter_name(incident=incident, by=riverbend.comms, user=riverbend.academics)
     return incident
 
 

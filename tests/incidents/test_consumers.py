@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.test import Client
 
+from comms import drafters
 from console import live
 from console.tasks import live_heartbeat
 from incident_console.asgi import application
@@ -197,7 +198,6 @@ def test_a_change_of_access_closes_the_socket_for_a_recheck(riverbend):
 
 
 def test_a_named_drafter_is_rechecked_and_then_gets_the_drafters_push(riverbend):
-    from comms import drafts
 
     incident = IncidentFactory(owner=riverbend.cio)
     services.incident_role_assign(
@@ -206,7 +206,7 @@ def test_a_named_drafter_is_rechecked_and_then_gets_the_drafters_push(riverbend)
     headers = session_headers(riverbend.technical)
 
     def name_drafter():
-        drafts.drafter_name(incident=incident, by=riverbend.comms, user=riverbend.technical)
+        drafters.drafter_name(incident=incident, by=riverbend.comms, user=riverbend.technical)
 
     def a_note():
         timeline_append(incident=incident, kind="note", summary="Vendor called back")

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from comms.drafts import policy_for
 from comms.models import CommsPolicy
+from comms.policy import policy_for
 from incidents.duties import DEFAULT_DUTIES, district_duties, district_set_up
 from incidents.models import District, DutyTemplate
 from tests.factories import UserFactory

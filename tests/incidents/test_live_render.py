@@ -7,7 +7,8 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from comms.drafts import draft_create, drafter_name
+from comms.drafters import drafter_name
+from comms.drafts import draft_create
 from comms.models import Audience, Channel
 from console import page
 from incidents import guidance, selectors, services

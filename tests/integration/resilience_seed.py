@@ -31,6 +31,7 @@ from django.conf import settings  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from comms import drafts  # noqa: E402
+from comms import policy as comms_policy  # noqa: E402
 from incidents.models import District, Incident, Role  # noqa: E402
 from incidents.services import incident_open, incident_role_assign  # noqa: E402
 from tests.integration import timer_faults_seed  # noqa: E402
@@ -56,7 +57,7 @@ def seed(*, draft_count: int, deadlines: int, due_in: float, spread: int) -> dic
         "technical": person(district, "tech", Role.TECHNICAL, ""),
         "legal": person(district, "legal", Role.LEGAL, ""),
     }
-    policy = drafts.policy_for(district)
+    policy = comms_policy.policy_for(district)
     policy.sms_lists = {"staff": [STAFF_TEXT_LIST]}
     policy.save(update_fields=["sms_lists"])
     # Nobody is connected yet: skip rendering a live push for every seeded row.

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from comms import drafts
+from comms import drafts, facts
 from comms.models import CommsPolicy, Draft, MessageTemplate
 from incidents import services
 from incidents.duties import district_set_up
@@ -215,7 +215,7 @@ class Command(BaseCommand):
         # The text names the same next-update time that the update promises and the page shows.
         promised = timezone.now() + timedelta(minutes=55)
         local = timezone.localtime(promised, incident.district.zone)
-        drafts.fact_sheet_revise(
+        facts.fact_sheet_revise(
             incident=incident,
             by=comms,
             expected_number=0,

@@ -1,0 +1,86 @@
+"""A district's communications policy: which messages need legal review, where approved
+updates are delivered, and the statutory notice clocks of a student-data incident."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from comms.models import (
+    CommsPolicy,
+    Draft,
+    NoticeClock,
+)
+from incidents.errors import Invalid, Refused
+from incidents.models import District, Incident, Role, User
+from incidents.text import checked_text
+from incidents.timeline import timeline_append
+
+
+def policy_for(district: District) -> CommsPolicy:
+    """The district's communications policy, saved when the district was set up. Reading
+    never writes: a district without one reads the defaults."""
+    return CommsPolicy.objects.filter(district=district).first() or CommsPolicy(district=district)
+
+
+def needs_legal(draft: Draft, incident: Incident, policy: CommsPolicy) -> bool:
+    """Legal review applies when flagged, or by the district's rules for the audience and for
+    student-data incidents. A template legal reviewed ahead of time covers the audience rule."""
+    if draft.flagged_for_legal:
+        return True
+    if policy.student_data_needs_legal and Incident.Impact.STUDENT_DATA in incident.impacts:
+        return True
+    return draft.audience in policy.legal_audiences and not draft.from_pre_reviewed_template
+
+
+@transaction.atomic
+def policy_set(*, district: District, by: User, **values) -> CommsPolicy:
+    """The CIO sets the district's rules for legal review, notices and delivery lists."""
+    if by.district_id != district.pk or not by.has_role(Role.CIO):
+        raise Refused("Only the district's CIO sets the communications policy.")
+    policy = CommsPolicy.objects.select_for_update().get_or_create(district=district)[0]
+    for name, value in values.items():
+        setattr(policy, name, value)
+    policy.save()
+    return policy
+
+
+def notice_clocks_sync(*, incident: Incident) -> list[NoticeClock]:
+    """Create the district's statutory notice clocks for a student-data incident."""
+    if Incident.Impact.STUDENT_DATA not in incident.impacts:
+        return []
+    policy = policy_for(incident.district)
+    for days in policy.notice_days:
+        NoticeClock.objects.get_or_create(
+            incident=incident,
+            days=int(days),
+            defaults={"due_at": incident.declared_at + timezone.timedelta(days=int(days))},
+        )
+    return list(incident.notices.all())
+
+
+@transaction.atomic
+def notice_mark_given(*, notice: NoticeClock, by: User, note: str) -> NoticeClock:
+    """Legal counsel records that a statutory notice was given."""
+    notice = NoticeClock.objects.select_for_update().select_related("incident").get(pk=notice.pk)
+    if by.district_id != notice.incident.district_id or not by.has_role(Role.LEGAL):
+        raise Refused("Only legal counsel records statutory notices.")
+    if notice.given_at:
+        raise Invalid("This notice is already recorded as given.")
+    note = checked_text(
+        note,
+        model=NoticeClock,
+        field="note",
+        label="The note",
+        missing="Say how and to whom notice was given.",
+    )
+    notice.given_at, notice.given_by, notice.note = timezone.now(), by, note
+    notice.save(update_fields=["given_at", "given_by", "note"])
+    timeline_append(
+        incident=notice.incident,
+        kind="notice.given",
+        actor=by,
+        summary=f"{notice.days}-day statutory notice given: {note}",
+        payload={"notice": notice.pk, "days": notice.days},
+    )
+    return notice
