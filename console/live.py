@@ -104,12 +104,14 @@ def publish(incident_id: int, *, from_sequence: int) -> None:
         # A push of this state or a later one has gone out already (a burst of changes queued
         # one task each): it covered this change, so a backlog renders once, not per change.
         return
-    prefetch_related_objects([incident], *selectors.INCIDENT_DETAIL_PREFETCH)
     now = timezone.now()
     kinds = TimelineEntry.objects.filter(
         incident_id=incident_id, sequence__gt=from_sequence, sequence__lte=incident.sequence
     ).values_list("kind", flat=True)
     panels = page.panels_changed_by(kinds)
+    if "clock" in panels:
+        # The clock panel lists the affected systems and schools.
+        prefetch_related_objects([incident], *selectors.INCIDENT_DETAIL_PREFETCH)
     # A worker has no request, so no zone is active: render in the district's, exactly as the
     # same fragment fetched over HTTP by a signed-in person of that district.
     with timezone.override(incident.district.zone):
@@ -127,7 +129,7 @@ def publish(incident_id: int, *, from_sequence: int) -> None:
         ]
         # The incident's open pages first: they should not wait for the dashboards' rendering.
         send_all(messages)
-        send_all(district_messages(incident, from_sequence=from_sequence, now=now))
+        send_all(district_messages(incident, from_sequence=from_sequence, now=now, panels=panels))
     cache.set(pushed, incident.sequence, timeout=PUSHED_TTL)
 
 
@@ -139,18 +141,31 @@ def pushed_key(incident_id: int) -> str:
     return f"live:pushed:{incident_id}"
 
 
-def district_messages(incident, *, from_sequence: int, now) -> list[tuple[str, dict]]:
+def district_messages(
+    incident, *, from_sequence: int, now, panels: tuple[str, ...] = page.PANELS
+) -> list[tuple[str, dict]]:
     """The messages that update the district dashboards showing this incident: rendered blocks
     for the communications, academics and board pages, once per audience; a refresh notice for the
     pages whose contents differ from person to person (principals) or span the district
-    (legal, the incident list)."""
+    (legal, the incident list).
+
+    A change of drafts alone (``panels`` is ``page.DRAFT_PANELS``) shows only on the
+    communications and legal pages; the others get an empty push that moves their sequence on,
+    so they neither render nor fetch anything."""
     sequence = incident.sequence
     base = {"incident": incident.pk, "sequence": sequence, "from": from_sequence}
-    blocks = {}
+    drafts_only = set(panels) <= set(page.DRAFT_PANELS)
+    unchanged = (
+        {DASHBOARD_ACADEMICS, DASHBOARD_BOARD, DASHBOARD_PRINCIPALS, DASHBOARD_TEAM}
+        if drafts_only
+        else set()
+    )
+    blocks = {audience: "" for audience in unchanged}
     if incident.is_open:
         blocks[DASHBOARD_COMMS] = render_to_string(
             "comms/_comms_block.html", {"block": comms_block(incident, now)}
         )
+    if incident.is_open and DASHBOARD_ACADEMICS not in unchanged:
         blocks[DASHBOARD_ACADEMICS] = render_to_string(
             "incidents/_academics_block.html",
             {
@@ -158,9 +173,10 @@ def district_messages(incident, *, from_sequence: int, now) -> list[tuple[str, d
                 "guidance_steps": guidance_rules.steps_of(guidance_rules.ACADEMIC),
             },
         )
-    blocks[DASHBOARD_BOARD] = render_to_string(
-        "incidents/_briefing_article.html", {"b": briefing_of(incident, now), "now": now}
-    )
+    if DASHBOARD_BOARD not in unchanged:
+        blocks[DASHBOARD_BOARD] = render_to_string(
+            "incidents/_briefing_article.html", {"b": briefing_of(incident, now), "now": now}
+        )
     messages = []
     for audience in DASHBOARD_AUDIENCES:
         message = {"type": "district.message", **base}

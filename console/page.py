@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.template.loader import render_to_string
+from django.utils.functional import SimpleLazyObject
 
 from comms.forms import CadenceChangeForm, DraftNewForm
 from comms.selectors import clock_rows, drafts_for_incident
@@ -30,11 +31,16 @@ AUDIENCES = (OWNER, Role.COMMUNICATIONS, DRAFTER, *ROLE_AUDIENCES)
 # Every panel of the page that is pushed, each a partial with a stable root id.
 PANELS = ("clock", "roles", "cadence", "drafts", "decisions", "recovery", "duties", "timeline")
 
+# Panels a change of only the narrow kinds touches: such a change reaches, of the district's
+# dashboards, only the communications page (its drafts) and the legal page (drafts in review).
+DRAFT_PANELS = ("drafts", "timeline")
+
+
 # Timeline kinds whose changes show in only some panels. The draft workflow is most of an
 # incident's changes; until a draft is published, it shows in the drafts panel and the
 # timeline alone. A kind not listed here may change any panel, and pushes them all.
 NARROW_KINDS = {
-    kind: ("drafts", "timeline")
+    kind: DRAFT_PANELS
     for kind in (
         "draft.created",
         "draft.edited",
@@ -102,25 +108,29 @@ def shared_context(
     """The part of the page that is the same for every viewer, loaded once.
 
     A push renders six audiences from one of these; ``scorecard`` computes the trust
-    scorecard, which only the CIO and the owner see.
+    scorecard, which only the CIO and the owner see. Each part that costs a query is loaded
+    when a panel first reads it, so a push of the drafts and the timeline loads neither the
+    roles, the duties, the decisions nor the scorecard.
     """
-    slots = selectors.role_slots(incident)
+    slots = SimpleLazyObject(lambda: selectors.role_slots(incident))
     return {
         "incident": incident,
         "clock": incident.clock(now),
         "now": now,
         "slots": slots,
-        "timeline": selectors.timeline_for(incident),
-        "duties": selectors.duty_rows(incident, now),
-        "cadence": clock_rows(incident, now),
+        "timeline": SimpleLazyObject(lambda: selectors.timeline_for(incident)),
+        "duties": SimpleLazyObject(lambda: selectors.duty_rows(incident, now)),
+        "cadence": SimpleLazyObject(lambda: clock_rows(incident, now)),
         "recovery_prompt": incident.recovery_prompt(now),
         "drafters": drafters
         if drafters is not None
-        else list(incident.drafters.select_related("user")),
-        "drafts": list(drafts_for_incident(incident)),
-        "drafter_candidates": drafter_candidates(incident, slots),
-        "decisions": list(incident.decisions.all()),
-        "scorecard": selectors.scorecard_for(incident, now) if scorecard else None,
+        else SimpleLazyObject(lambda: list(incident.drafters.select_related("user"))),
+        "drafts": SimpleLazyObject(lambda: list(drafts_for_incident(incident))),
+        "drafter_candidates": SimpleLazyObject(lambda: drafter_candidates(incident, slots)),
+        "decisions": SimpleLazyObject(lambda: list(incident.decisions.all())),
+        "scorecard": SimpleLazyObject(lambda: selectors.scorecard_for(incident, now))
+        if scorecard
+        else None,
     }
 
 

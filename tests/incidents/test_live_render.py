@@ -209,3 +209,85 @@ def test_a_push_shows_every_time_in_the_district_zone(riverbend, monkeypatch):
         )
     owner_push = next(m["html"] for g, m in sent if g == live.incident_group(incident.pk, "owner"))
     assert expected in owner_push
+
+
+def test_a_push_of_the_drafts_loads_only_what_the_drafts_and_the_timeline_show(riverbend):
+    incident = selectors.incident_detail_queryset().get(pk=busy_incident(riverbend).pk)
+    now = timezone.now()
+
+    with CaptureQueriesContext(connection) as narrow:
+        page.pushed_panels(incident, now, page.DRAFT_PANELS)
+    with CaptureQueriesContext(connection) as every_panel:
+        page.pushed_panels(incident, now)
+
+    tables = " ".join(q["sql"] for q in narrow.captured_queries)
+    for table in ("incidents_incidentduty", "incidents_decision", "incidents_guidanceversion"):
+        assert table not in tables, table
+    assert len(narrow) < len(every_panel)
+
+
+def test_a_draft_change_updates_only_the_communications_and_legal_dashboards(
+    riverbend, monkeypatch
+):
+    from comms.drafts import draft_submit
+    from console import live
+
+    incident = busy_incident(riverbend)
+    draft = incident.drafts.get()
+    monkeypatch.setattr(
+        live, "briefing_of", lambda *a: pytest.fail("the board briefing was rendered")
+    )
+    monkeypatch.setattr(
+        guidance, "academics_block", lambda *a: pytest.fail("the academics block was rendered")
+    )
+
+    incident.refresh_from_db()
+    before = incident.sequence
+    draft_submit(draft=draft, by=riverbend.comms, expected_revision=draft.revision)
+    sent = []
+    monkeypatch.setattr(live, "send_all", sent.extend)
+    live.publish(incident.pk, from_sequence=before)
+
+    incident.refresh_from_db()
+    dashboards = {
+        group.rsplit(".", 1)[-1]: message
+        for group, message in sent
+        if message["type"] == "district.message"
+    }
+    assert set(dashboards) == set(live.DASHBOARD_AUDIENCES)
+    assert dashboards[live.DASHBOARD_COMMS]["kind"] == "push"
+    assert "Drafts in progress" in dashboards[live.DASHBOARD_COMMS]["html"]
+    assert dashboards[live.DASHBOARD_LEGAL]["kind"] == "refresh"
+    for audience in (
+        live.DASHBOARD_ACADEMICS,
+        live.DASHBOARD_BOARD,
+        live.DASHBOARD_PRINCIPALS,
+        live.DASHBOARD_TEAM,
+    ):
+        message = dashboards[audience]
+        # An empty push moves the page's sequence on: no gap, so no fetch at the next heartbeat.
+        assert (message["kind"], message["html"]) == ("push", ""), audience
+        assert (message["from"], message["sequence"]) == (before, incident.sequence)
+
+
+def test_any_other_change_renders_every_dashboard_block(riverbend, monkeypatch):
+    from console import live
+    from incidents.timeline import timeline_append
+
+    incident = busy_incident(riverbend)
+    incident.refresh_from_db()
+    before = incident.sequence
+    timeline_append(incident=incident, kind="note", summary="A change every page shows")
+    sent = []
+    monkeypatch.setattr(live, "send_all", sent.extend)
+
+    live.publish(incident.pk, from_sequence=before)
+
+    dashboards = {
+        group.rsplit(".", 1)[-1]: message
+        for group, message in sent
+        if message["type"] == "district.message"
+    }
+    assert f'id="briefing-{incident.pk}"' in dashboards[live.DASHBOARD_BOARD]["html"]
+    assert dashboards[live.DASHBOARD_ACADEMICS]["html"]
+    assert dashboards[live.DASHBOARD_TEAM]["kind"] == "refresh"
