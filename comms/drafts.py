@@ -135,12 +135,16 @@ def draft_flag_legal(
     return draft
 
 
+def _needs_legal(draft: Draft) -> bool:
+    return needs_legal(draft, draft.incident, policy_for(draft.incident.district))
+
+
 @transaction.atomic
 def draft_submit(*, draft: Draft, by: User, expected_revision: int) -> Draft:
     """Send a draft for review: to legal first when the rules say so."""
     draft = _locked(draft, expected_revision)
     workflow.require(draft, by, "submit")
-    legal = needs_legal(draft, draft.incident, policy_for(draft.incident.district))
+    legal = _needs_legal(draft)
     cleared = draft.legal_cleared_revision == draft.revision
     draft.state = S.LEGAL_REVIEW if legal and not cleared else S.IN_REVIEW
     draft.return_note = ""
@@ -186,7 +190,7 @@ def draft_approve(*, draft: Draft, by: User, expected_revision: int) -> Draft:
     """The communications lead approves exactly this revision."""
     draft = _locked(draft, expected_revision)
     workflow.require(draft, by, "approve")
-    legal = needs_legal(draft, draft.incident, policy_for(draft.incident.district))
+    legal = _needs_legal(draft)
     if legal and draft.legal_cleared_revision != draft.revision:
         raise Invalid("This draft needs legal review of its current text before approval.")
     draft.state, draft.approved_revision = S.APPROVED, draft.revision

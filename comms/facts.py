@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from comms import services, workflow
 from comms.models import (
     Audience,
     FactSheetRevision,
@@ -40,12 +41,6 @@ DEFAULT_TEMPLATES = {
 }
 
 
-def _owner_or_comms(incident: Incident, by: User) -> bool:
-    return by.district_id == incident.district_id and (
-        by.pk == incident.owner_id or by.has_role(Role.COMMUNICATIONS)
-    )
-
-
 def fact_sheet_current(incident: Incident) -> FactSheetRevision | None:
     return FactSheetRevision.objects.filter(incident=incident).order_by("-number").first()
 
@@ -55,7 +50,7 @@ def fact_sheet_revise(
     *, incident: Incident, by: User, expected_number: int, **fields: str
 ) -> FactSheetRevision:
     """Save a new revision of the fact sheet. Refused if someone saved one in between."""
-    if not _owner_or_comms(incident, by):
+    if not workflow.may_speak_for(incident, by):
         raise Refused("Only the incident owner and the communications lead edit the fact sheet.")
     Incident.objects.select_for_update().filter(pk=incident.pk).first()
     current = fact_sheet_current(incident)
@@ -103,8 +98,7 @@ def template_save(
         raise Refused("Only the CIO and the communications lead edit message templates.")
     if kind != MessageTemplate.ANY_KIND and kind not in Incident.Kind.values:
         raise Invalid("Choose a kind of incident, or “any”.")
-    if audience not in Audience.values:
-        raise Invalid("Choose an audience: staff, families, board, or media and public.")
+    services.audience_checked(audience)
     body = checked_text(
         body,
         model=MessageTemplate,

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from comms import workflow
 from comms.models import (
     MAX_INTERVAL_MINUTES,
     MIN_INTERVAL_MINUTES,
@@ -104,10 +105,22 @@ def incident_timers_start(*, incident: Incident, duties: list[IncidentDuty]) -> 
     _schedule(incident, Deadline.Kind.RECOVERY_DUE, "", incident.wall_time_at(TRUST_ENDS))
 
 
-def _may_speak_for(incident: Incident, by: User) -> bool:
-    return by.pk == incident.owner_id or (
-        by.district_id == incident.district_id and by.has_role(Role.COMMUNICATIONS)
-    )
+def audience_checked(audience: str) -> str:
+    if audience not in Audience.values:
+        raise Invalid("Choose an audience: staff, families, board, or media and public.")
+    return audience
+
+
+def _speaker_checked(
+    incident: Incident, by: User, audience: str, *, refusal: str, closed: str
+) -> None:
+    """``by`` speaks for the incident, which is still open, to a known audience."""
+    if not workflow.may_speak_for(incident, by):
+        raise Refused(refusal)
+    incident.refresh_from_db(fields=["status"])
+    if incident.status == Incident.Status.CLOSED:
+        raise Invalid(closed)
+    audience_checked(audience)
 
 
 @transaction.atomic
@@ -125,13 +138,13 @@ def update_record(
     recorded just before the overdue alarm fires wins or loses as a whole: the alarm either
     sees the new generation and is cancelled, or fires before the update exists.
     """
-    if not _may_speak_for(incident, by):
-        raise Refused("Only the communications lead or the incident owner records updates.")
-    incident.refresh_from_db(fields=["status"])
-    if incident.status == Incident.Status.CLOSED:
-        raise Invalid("This incident is closed; no further updates are recorded for it.")
-    if audience not in Audience.values:
-        raise Invalid("Choose an audience: staff, families, board, or media and public.")
+    _speaker_checked(
+        incident,
+        by,
+        audience,
+        refusal="Only the communications lead or the incident owner records updates.",
+        closed="This incident is closed; no further updates are recorded for it.",
+    )
     summary = checked_text(
         summary,
         model=PublishedUpdate,
@@ -191,13 +204,13 @@ def cadence_change(
     A shorter interval can bring the next update forward; a longer one never moves a promise
     already made in public.
     """
-    if not _may_speak_for(incident, by):
-        raise Refused("Only the communications lead or the incident owner changes the cadence.")
-    incident.refresh_from_db(fields=["status"])
-    if incident.status == Incident.Status.CLOSED:
-        raise Invalid("This incident is closed; its cadence can no longer change.")
-    if audience not in Audience.values:
-        raise Invalid("Choose an audience: staff, families, board, or media and public.")
+    _speaker_checked(
+        incident,
+        by,
+        audience,
+        refusal="Only the communications lead or the incident owner changes the cadence.",
+        closed="This incident is closed; its cadence can no longer change.",
+    )
     if not MIN_INTERVAL_MINUTES <= interval <= MAX_INTERVAL_MINUTES:
         raise Invalid(
             f"The interval must be between {MIN_INTERVAL_MINUTES} minutes and 7 days "

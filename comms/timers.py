@@ -136,7 +136,9 @@ def _local(incident: Incident, moment: datetime) -> str:
     return f"{timezone.localtime(moment, incident.district.zone):%-I:%M %p %Z}"
 
 
-def _cadence_clock(deadline: Deadline, incident: Incident) -> AudienceClock | None:
+def _cadence_firing(deadline: Deadline, incident: Incident) -> Firing | None:
+    """A reminder that an audience's update is due soon, or the alarm that it is overdue,
+    for the clock's current promise only: a publication since then made the deadline stale."""
     clock = (
         AudienceClock.objects.select_for_update()
         .filter(incident=incident, audience=deadline.subject)
@@ -144,38 +146,25 @@ def _cadence_clock(deadline: Deadline, incident: Incident) -> AudienceClock | No
     )
     if clock is None or clock.generation != deadline.generation:
         return None
-    return clock
-
-
-def _cadence_due_soon(deadline: Deadline, incident: Incident) -> Firing | None:
-    clock = _cadence_clock(deadline, incident)
-    if clock is None:
-        return None
     label = Audience(clock.audience).label
+    audience = label.lower()
     when = _local(incident, clock.next_update_due_at)
-    return Firing(
-        kind="cadence.due_soon",
-        summary=f"Update to {label.lower()} due soon: promised for {when}",
-        recipients=[_comms_lead(incident)],
-        subject=f"{label} update due at {when}: {incident.title}",
-        body=f"The next update to {label.lower()} was promised for {when}. Publish it on "
-        "time, even if there is little new to say: a short update keeps the promise.",
-    )
-
-
-def _cadence_overdue(deadline: Deadline, incident: Incident) -> Firing | None:
-    clock = _cadence_clock(deadline, incident)
-    if clock is None:
-        return None
-    label = Audience(clock.audience).label
-    when = _local(incident, clock.next_update_due_at)
+    if deadline.kind == Deadline.Kind.CADENCE_DUE_SOON:
+        return Firing(
+            kind="cadence.due_soon",
+            summary=f"Update to {audience} due soon: promised for {when}",
+            recipients=[_comms_lead(incident)],
+            subject=f"{label} update due at {when}: {incident.title}",
+            body=f"The next update to {audience} was promised for {when}. Publish it on "
+            "time, even if there is little new to say: a short update keeps the promise.",
+        )
     return Firing(
         kind="cadence.silence",
-        summary=f"Silence: the update to {label.lower()} promised for {when} has not gone "
+        summary=f"Silence: the update to {audience} promised for {when} has not gone "
         "out. Escalated to the incident owner",
         recipients=[_comms_lead(incident), incident.owner],
-        subject=f"Silence: {label.lower()} update overdue: {incident.title}",
-        body=f"The update to {label.lower()} promised for {when} has not been published. "
+        subject=f"Silence: {audience} update overdue: {incident.title}",
+        body=f"The update to {audience} promised for {when} has not been published. "
         "Every minute of silence is filled by guesses. Publish a short update now.",
     )
 
@@ -193,36 +182,43 @@ def _duty_due(deadline: Deadline, incident: Incident) -> Firing | None:
     )
 
 
-def _phase_trust(deadline: Deadline, incident: Incident) -> Firing | None:
-    if incident.status != Incident.Status.ACTIVE:
-        return None
-    return Firing(
-        kind="phase.trust",
-        summary="Phase 2: Trust began. People now judge whether leadership is steady",
-        recipients=[incident.owner],
-        subject=f"Phase 2: Trust began: {incident.title}",
-        body="24 hours have passed since declaration. Keep updates consistent across "
+# The phase prompts to the owner of an active incident: (timeline kind, summary, subject,
+# body). The subject is followed by the incident's title.
+PHASE_PROMPTS = {
+    Deadline.Kind.PHASE_TRUST: (
+        "phase.trust",
+        "Phase 2: Trust began. People now judge whether leadership is steady",
+        "Phase 2: Trust began",
+        "24 hours have passed since declaration. Keep updates consistent across "
         "audiences and review each audience's cadence for this phase.",
-    )
+    ),
+    Deadline.Kind.RECOVERY_DUE: (
+        "phase.recovery_due",
+        "72 hours reached: the owner is prompted to consider Recovery",
+        "72 hours: consider Recovery",
+        "72 hours have passed since declaration. When systems are stable, move the "
+        "incident to Recovery from its page.",
+    ),
+}
 
 
-def _recovery_due(deadline: Deadline, incident: Incident) -> Firing | None:
+def _phase_prompt(deadline: Deadline, incident: Incident) -> Firing | None:
     if incident.status != Incident.Status.ACTIVE:
         return None
+    kind, summary, subject, body = PHASE_PROMPTS[deadline.kind]
     return Firing(
-        kind="phase.recovery_due",
-        summary="72 hours reached: the owner is prompted to consider Recovery",
+        kind=kind,
+        summary=summary,
         recipients=[incident.owner],
-        subject=f"72 hours: consider Recovery: {incident.title}",
-        body="72 hours have passed since declaration. When systems are stable, move the "
-        "incident to Recovery from its page.",
+        subject=f"{subject}: {incident.title}",
+        body=body,
     )
 
 
 HANDLERS = {
-    Deadline.Kind.CADENCE_DUE_SOON: _cadence_due_soon,
-    Deadline.Kind.CADENCE_OVERDUE: _cadence_overdue,
+    Deadline.Kind.CADENCE_DUE_SOON: _cadence_firing,
+    Deadline.Kind.CADENCE_OVERDUE: _cadence_firing,
     Deadline.Kind.DUTY_DUE: _duty_due,
-    Deadline.Kind.PHASE_TRUST: _phase_trust,
-    Deadline.Kind.RECOVERY_DUE: _recovery_due,
+    Deadline.Kind.PHASE_TRUST: _phase_prompt,
+    Deadline.Kind.RECOVERY_DUE: _phase_prompt,
 }

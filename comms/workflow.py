@@ -80,12 +80,46 @@ _STATE_REFUSALS = {
 }
 
 
+# Who reads an incident's drafts besides their writers.
+READER_ROLES = frozenset({Role.CIO, Role.COMMUNICATIONS, Role.LEGAL})
+
+
+def speaks(*, is_owner: bool, roles: Collection[str]) -> bool:
+    """Who speaks for the incident (records updates, changes the cadence, keeps the fact
+    sheet): its owner and the communications lead. Said of what a person is to the incident,
+    so that a page rendered for an audience applies the same rule as a service."""
+    return is_owner or Role.COMMUNICATIONS in roles
+
+
+def may_speak_for(incident: Incident, user: User) -> bool:
+    return user.district_id == incident.district_id and speaks(
+        is_owner=user.pk == incident.owner_id, roles=user.roles
+    )
+
+
+def names_drafters(*, roles: Collection[str]) -> bool:
+    """The communications lead names and removes an incident's drafters."""
+    return Role.COMMUNICATIONS in roles
+
+
+def writes(*, is_owner: bool, roles: Collection[str], is_drafter: bool) -> bool:
+    """The writers of an incident's drafts: those who speak for it, and the drafters the
+    communications lead names."""
+    return speaks(is_owner=is_owner, roles=roles) or is_drafter
+
+
+def reads(*, roles: Collection[str], writer: bool) -> bool:
+    """Drafts are read by their writers, the CIO, the communications lead and legal counsel."""
+    return writer or not READER_ROLES.isdisjoint(roles)
+
+
 def is_writer(incident: Incident, user: User, drafter_ids: Collection[int] | None = None) -> bool:
     """Whether ``user`` writes this incident's drafts. ``drafter_ids`` may be given when the
-    incident's drafters are loaded already; otherwise they are looked up."""
+    incident's drafters are loaded already; otherwise they are looked up, and only when the
+    person is not a writer by role."""
     if user.district_id != incident.district_id:
         return False
-    if user.pk == incident.owner_id or user.has_role(Role.COMMUNICATIONS):
+    if writes(is_owner=user.pk == incident.owner_id, roles=user.roles, is_drafter=False):
         return True
     if drafter_ids is not None:
         return user.pk in drafter_ids
@@ -93,12 +127,9 @@ def is_writer(incident: Incident, user: User, drafter_ids: Collection[int] | Non
 
 
 def may_read(draft: Draft, user: User) -> bool:
-    """Drafts are read by the CIO, the communications lead, legal counsel and the writers."""
     if user.district_id != draft.incident.district_id:
         return False
-    return user.has_role(Role.CIO, Role.COMMUNICATIONS, Role.LEGAL) or is_writer(
-        draft.incident, user
-    )
+    return reads(roles=user.roles, writer=False) or is_writer(draft.incident, user)
 
 
 def _holds(who: str, incident: Incident, user: User, drafter_ids) -> bool:

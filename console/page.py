@@ -15,6 +15,7 @@ from datetime import datetime
 from django.template.loader import render_to_string
 from django.utils.functional import SimpleLazyObject
 
+from comms import workflow
 from comms.forms import CadenceChangeForm, DraftNewForm
 from comms.selectors import clock_rows, drafts_for_incident
 from incidents import lifecycle, selectors
@@ -147,18 +148,18 @@ def incident_context(
     sees_scorecard = Role.CIO in roles
     if shared is None:
         shared = shared_context(incident, now, drafters, scorecard=sees_scorecard)
-    writer = viewer.is_owner or Role.COMMUNICATIONS in roles or viewer.is_drafter
+    writer = workflow.writes(is_owner=viewer.is_owner, roles=roles, is_drafter=viewer.is_drafter)
     return {
         **shared,
         "scorecard": shared["scorecard"] if sees_scorecard else None,
         "is_owner": viewer.is_owner,
         "lifecycle_steps": lifecycle.allowed_steps(incident, is_owner=viewer.is_owner),
         "can_assign": viewer.is_owner,
-        "can_speak": incident.is_open and (viewer.is_owner or Role.COMMUNICATIONS in roles),
+        "can_speak": incident.is_open and workflow.speaks(is_owner=viewer.is_owner, roles=roles),
         "cadence_form": forms.get("cadence_form") or CadenceChangeForm(),
-        "can_see_drafts": writer or bool(roles & {Role.CIO, Role.LEGAL}),
+        "can_see_drafts": workflow.reads(roles=roles, writer=writer),
         "can_draft": writer and incident.is_open,
-        "can_name_drafters": Role.COMMUNICATIONS in roles and incident.is_open,
+        "can_name_drafters": workflow.names_drafters(roles=roles) and incident.is_open,
         "draft_form": DraftNewForm(),
         "can_export": viewer.audience in (OWNER, Role.CIO, Role.LEGAL),
         "audience": viewer.audience,

@@ -13,9 +13,13 @@ from incidents.models import (
     DutyTrigger,
     Incident,
     IncidentDuty,
+    Role,
     User,
 )
+from incidents.text import checked_text
 from incidents.timeline import timeline_append
+
+NO_TITLE = "Give each duty a title."
 
 # The checklist a district starts with: (title, minutes after declaration, trigger).
 DEFAULT_DUTIES: list[tuple[str, int, str]] = [
@@ -99,15 +103,14 @@ def district_duties_replace(
     *, district: District, by: User, rows: list[tuple[str, int, str]]
 ) -> list[DutyTemplate]:
     """Replace the district's checklist. Incidents already declared keep their own copy."""
-    from incidents.models import Role
-
     if by.district_id != district.pk or not by.has_role(Role.CIO):
         raise Refused("Only the district's CIO edits the phase checklist.")
     if not rows:
         raise Invalid("Keep at least one duty: an empty checklist leaves incidents unguided.")
     for title, minutes, trigger in rows:
-        if not title.strip() or len(title) > 200:
-            raise Invalid("Each duty needs a title of 1 to 200 characters.")
+        checked_text(
+            title, model=DutyTemplate, field="title", label="A duty's title", missing=NO_TITLE
+        )
         if not 1 <= minutes <= DutyTemplate.MAX_DUE_MINUTES:
             raise Invalid("Each duty is due between 1 minute and 30 days after declaration.")
         if trigger not in DutyTrigger.values:

@@ -10,9 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from incidents import events, guidance_rules
-from incidents.errors import Invalid, Refused
+from incidents.errors import Invalid
 from incidents.models import (
-    Decision,
     GuidanceAcknowledgement,
     GuidanceVersion,
     Incident,
@@ -251,36 +250,6 @@ def question_answer(*, question: Question, by: User, answer: str, for_guidance: 
         body=answer[:500],
     )
     return question
-
-
-@transaction.atomic
-def decision_record(
-    *, incident: Incident, by: User, text: str, decided_by: str, rationale: str, visibility: str
-) -> Decision:
-    """The owner records a decision, who made it, why, and whether the board may see it."""
-    if by.pk != incident.owner_id:
-        raise Refused("Only the incident owner records decisions.")
-    text, decided_by, rationale = text.strip(), decided_by.strip(), rationale.strip()
-    if not text or not decided_by or not rationale:
-        raise Invalid("Record the decision, who made it, and why.")
-    if visibility not in Decision.Visibility.values:
-        raise Invalid("Choose whether the board may see this decision.")
-    decision = Decision.objects.create(
-        incident=incident,
-        text=text[:1000],
-        decided_by=decided_by[:200],
-        rationale=rationale[:4000],
-        visibility=visibility,
-        recorded_by=by,
-    )
-    timeline_append(
-        incident=incident,
-        kind="decision.recorded",
-        actor=by,
-        summary=f"Decision: {decision.text}",
-        payload={"decision": decision.pk, "visibility": visibility},
-    )
-    return decision
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,10 @@ class Step:
     statuses: frozenset[str]
     refusal: str  # said to anyone but the owner
     not_now: str  # said in a status where the step does not apply
+    stamps: str  # the incident's field that records when the step was taken
+    kind: str  # the timeline row it appends, and that row's summary
+    summary: str
+    moves_to: str | None = None  # the status it moves the incident to, if any
     confirm: str = ""  # asked in the browser before a step that cannot be undone
     primary: bool = True
 
@@ -35,6 +39,9 @@ STEPS = {
             frozenset({Status.ACTIVE}),
             "Only the incident owner can mark systems restored.",
             "Systems can be marked restored only while the incident is active.",
+            "systems_restored_at",
+            "incident.restored",
+            "Affected systems marked restored. Recovery can begin when ready",
             primary=False,
         ),
         Step(
@@ -43,6 +50,10 @@ STEPS = {
             frozenset({Status.ACTIVE}),
             "Only the incident owner can move the incident to Recovery.",
             "Only an active incident can move to Recovery.",
+            "recovery_at",
+            "incident.recovery",
+            "Moved to Recovery: updates turn to calm notes on stability",
+            moves_to=Status.RECOVERY,
             confirm="Move this incident to Recovery? Phase deadlines stop; update clocks "
             "continue at the Recovery cadence.",
         ),
@@ -52,6 +63,10 @@ STEPS = {
             frozenset({Status.RECOVERY}),
             "Only the incident owner can close the incident.",
             "Move the incident to Recovery before closing it.",
+            "closed_at",
+            "incident.closed",
+            "Incident closed",
+            moves_to=Status.CLOSED,
             confirm="Close this incident? Its clocks stop for good.",
         ),
     )

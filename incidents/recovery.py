@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from incidents.errors import Invalid, Refused
 from incidents.models import RESPONSE_TEAM_ROLES, FollowUp, Incident, Review, User
+from incidents.text import checked_text
 from incidents.timeline import timeline_append
 
 
@@ -31,9 +32,10 @@ def _team(incident: Incident, by: User) -> None:
 @transaction.atomic
 def review_save(*, incident: Incident, by: User, what_happened: str, why: str) -> Review:
     _team(incident, by)
-    what_happened, why = what_happened.strip(), why.strip()
-    if len(what_happened) > 8000 or len(why) > 8000:
-        raise Invalid("Keep each part of the review to 8,000 characters or fewer.")
+    what_happened = checked_text(
+        what_happened, model=Review, field="what_happened", label="“What happened”"
+    )
+    why = checked_text(why, model=Review, field="why", label="“Why”")
     review, _ = Review.objects.select_for_update().get_or_create(
         incident=incident, defaults={"updated_by": by}
     )
@@ -49,9 +51,9 @@ def followup_add(
     *, incident: Incident, by: User, text: str, owner: User, due_on: date | None
 ) -> FollowUp:
     _team(incident, by)
-    text = text.strip()
-    if not text or len(text) > 500:
-        raise Invalid("Describe the action in up to 500 characters.")
+    text = checked_text(
+        text, model=FollowUp, field="text", label="The action", missing="Describe the action."
+    )
     if owner.district_id != incident.district_id:
         raise Invalid("The action's owner must be someone in your district.")
     review, _ = Review.objects.get_or_create(incident=incident, defaults={"updated_by": by})

@@ -141,49 +141,35 @@ def incident_role_assign(
     return assignment
 
 
-def _locked_for(incident: Incident, by: User, step: str) -> Incident:
-    """The incident row, locked, once the lifecycle table allows ``by`` to take ``step``."""
+def _take(incident: Incident, by: User, name: str) -> Incident:
+    """Take one step of the lifecycle table on the locked row, and put it on the timeline."""
     # Checked on the locked row: another request may have moved the incident meanwhile.
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
-    lifecycle.require(locked, by, step)
+    lifecycle.require(locked, by, name)
+    step = lifecycle.STEPS[name]
+    setattr(locked, step.stamps, timezone.now())
+    fields = [step.stamps]
+    if step.moves_to:
+        locked.status = step.moves_to
+        fields.append("status")
+    locked.save(update_fields=fields)
+    timeline_append(incident=locked, kind=step.kind, actor=by, summary=step.summary)
     return locked
 
 
 @transaction.atomic
 def incident_mark_restored(*, incident: Incident, by: User) -> Incident:
     """Record that the affected systems work again; the console then prompts for Recovery."""
-    locked = _locked_for(incident, by, "restored")
-    locked.systems_restored_at = timezone.now()
-    locked.save(update_fields=["systems_restored_at"])
-    timeline_append(
-        incident=locked,
-        kind="incident.restored",
-        actor=by,
-        summary="Affected systems marked restored. Recovery can begin when ready",
-    )
-    return locked
+    return _take(incident, by, "restored")
 
 
 @transaction.atomic
 def incident_enter_recovery(*, incident: Incident, by: User) -> Incident:
     """Move the incident to Recovery, on purpose: the clock never does it by itself."""
-    locked = _locked_for(incident, by, "recovery")
-    locked.status, locked.recovery_at = Incident.Status.RECOVERY, timezone.now()
-    locked.save(update_fields=["status", "recovery_at"])
-    timeline_append(
-        incident=locked,
-        kind="incident.recovery",
-        actor=by,
-        summary="Moved to Recovery: updates turn to calm notes on stability",
-    )
-    return locked
+    return _take(incident, by, "recovery")
 
 
 @transaction.atomic
 def incident_close(*, incident: Incident, by: User) -> Incident:
     """Close an incident in Recovery. Its clocks stop and pending deadlines lapse."""
-    locked = _locked_for(incident, by, "close")
-    locked.status, locked.closed_at = Incident.Status.CLOSED, timezone.now()
-    locked.save(update_fields=["status", "closed_at"])
-    timeline_append(incident=locked, kind="incident.closed", actor=by, summary="Incident closed")
-    return locked
+    return _take(incident, by, "close")

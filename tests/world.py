@@ -12,7 +12,7 @@ from django.apps import apps
 
 from comms import drafts, facts
 from comms.models import CommsPolicy
-from incidents import guidance, recovery
+from incidents import decisions, guidance, recovery
 from incidents import services as incident_services
 from incidents.models import Incident
 from tests.conftest import DistrictSetup
@@ -40,7 +40,7 @@ def build_world(setup: DistrictSetup) -> World:
     question = guidance.question_ask(
         incident=incident, school=setup.schools[0], by=setup.principal, text="Grades?"
     )
-    guidance.decision_record(
+    decisions.decision_record(
         incident=incident,
         by=setup.cio,
         text="Delay report cards",

@@ -195,8 +195,7 @@ def fact_sheet(request: HttpRequest, incident_id: int) -> HttpResponse:
             "error": error,
             "current": current,
             "history": incident.fact_sheets.select_related("author")[:50],
-            "can_edit": request.user.pk == incident.owner_id
-            or request.user.has_role(Role.COMMUNICATIONS),
+            "can_edit": workflow.may_speak_for(incident, request.user),
         },
         status=status,
     )

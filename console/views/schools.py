@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from comms.briefing import briefing_for
 from console.views.answers import attempt, back_to
 from console.views.incidents import incident_page
-from incidents import guidance, guidance_rules, recovery, selectors
+from incidents import decisions, guidance, guidance_rules, recovery, selectors
 from incidents.access import (
     incident_for,
     require_dashboard,
@@ -222,7 +222,7 @@ def decision_record(request: HttpRequest, incident_id: int) -> HttpResponse:
     if not form.is_valid():
         return _refused_form(request, form, lambda r: incident_page(r, incident_id))
     recorded = attempt(
-        lambda: guidance.decision_record(incident=incident, by=request.user, **form.cleaned_data)
+        lambda: decisions.decision_record(incident=incident, by=request.user, **form.cleaned_data)
     )
     return back_to(
         request, recorded.error, "Decision recorded.", "incidents:detail", incident_id=incident.pk

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from comms import drafts, facts
-from incidents import guidance
+from incidents import decisions, guidance
 from incidents import services as incident_services
 from incidents.models import Decision, Incident, Role
 from tests.factories import SchoolFactory
@@ -80,7 +80,7 @@ def _incident(setup, number: int, size: int) -> Incident:
         )
         drafts.draft_submit(draft=draft, by=setup.comms, expected_revision=1)
         drafts.draft_create(incident=incident, by=setup.comms, audience=audience, channel="sms")
-        guidance.decision_record(
+        decisions.decision_record(
             incident=incident,
             by=setup.cio,
             text=f"Decision {n}",

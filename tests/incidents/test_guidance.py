@@ -3,7 +3,7 @@
 import pytest
 
 from comms.models import Notification
-from incidents import guidance, recovery
+from incidents import decisions, guidance, recovery
 from incidents import services as incident_services
 from incidents.errors import Invalid, Refused
 from incidents.models import Decision, GuidanceAcknowledgement, GuidanceVersion, Question
@@ -153,7 +153,7 @@ def test_answering_as_the_wrong_role_is_refused(incident, riverbend, role):
 
 
 def test_decisions_are_recorded_by_the_owner_only(incident, riverbend):
-    guidance.decision_record(
+    decisions.decision_record(
         incident=incident,
         by=riverbend.cio,
         text="Report cards delayed a week",
@@ -163,7 +163,7 @@ def test_decisions_are_recorded_by_the_owner_only(incident, riverbend):
     )
 
     with pytest.raises(Refused):
-        guidance.decision_record(
+        decisions.decision_record(
             incident=incident,
             by=riverbend.comms,
             text="x",
@@ -296,7 +296,7 @@ def test_briefing_shows_only_approved_words_and_board_decisions(client, incident
 
     from comms import drafts
 
-    guidance.decision_record(
+    decisions.decision_record(
         incident=incident,
         by=riverbend.cio,
         text="Board-visible decision",
@@ -304,7 +304,7 @@ def test_briefing_shows_only_approved_words_and_board_decisions(client, incident
         rationale="r",
         visibility="governance",
     )
-    guidance.decision_record(
+    decisions.decision_record(
         incident=incident,
         by=riverbend.cio,
         text="Team-only decision",

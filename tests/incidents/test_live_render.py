@@ -11,7 +11,7 @@ from comms.drafters import drafter_name
 from comms.drafts import draft_create
 from comms.models import Audience, Channel
 from console import page
-from incidents import guidance, selectors, services
+from incidents import decisions, guidance, selectors, services
 from incidents.models import Decision, Role
 
 
@@ -38,7 +38,7 @@ def busy_incident(riverbend):
     draft_create(
         incident=incident, by=riverbend.comms, audience=Audience.FAMILIES, channel=Channel.EMAIL
     )
-    guidance.decision_record(
+    decisions.decision_record(
         incident=incident,
         by=riverbend.cio,
         text="Grades are frozen until Friday",

@@ -32,6 +32,7 @@ from django.test import Client  # noqa: E402
 
 from comms import drafts  # noqa: E402
 from comms import policy as comms_policy  # noqa: E402
+from incidents.duties import district_set_up  # noqa: E402
 from incidents.models import District, Incident, Role  # noqa: E402
 from incidents.services import incident_open, incident_role_assign  # noqa: E402
 from tests.integration import timer_faults_seed  # noqa: E402
@@ -48,6 +49,7 @@ def seed(*, draft_count: int, deadlines: int, due_in: float, spread: int) -> dic
     district = District.objects.get_or_create(
         slug="faultline", defaults={"name": "Faultline District", "time_zone": "America/Chicago"}
     )[0]
+    district_set_up(district=district)
     person = timer_faults_seed.person
     cio = person(district, "cio", Role.CIO, "+15555550100")
     lead = person(district, "lead", Role.COMMUNICATIONS, "+15555550101")

@@ -34,6 +34,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 from comms.models import Deadline  # noqa: E402
+from incidents.duties import district_set_up  # noqa: E402
 from incidents.models import District, Incident, Role, RoleGrant, User  # noqa: E402
 from incidents.services import incident_open, incident_role_assign  # noqa: E402
 
@@ -60,6 +61,7 @@ def seed(*, deadlines: int, due_in: float, spread: int) -> dict:
     district, _ = District.objects.get_or_create(
         slug="faultline", defaults={"name": "Faultline District", "time_zone": "America/Chicago"}
     )
+    district_set_up(district=district)
     cio = person(district, "cio", Role.CIO, "+15555550100")
     lead = person(district, "lead", Role.COMMUNICATIONS, "+15555550101")
     opened = []
