@@ -99,10 +99,10 @@ def publish(incident_id: int, *, from_sequence: int) -> None:
     """Render the incident page's panels for each audience and send them to its group."""
     # The row alone first: a task that a later push covered stops after one query.
     incident = selectors.incident_detail_queryset().prefetch_related(None).get(pk=incident_id)
-    pushed = pushed_key(incident_id)
-    if cache.get(pushed, -1) >= incident.sequence:
-        # A push of this state or a later one has gone out already (a burst of changes queued
-        # one task each): it covered this change, so a backlog renders once, not per change.
+    pushed, state = pushed_key(incident_id), pushed_state(incident)
+    if cache.get(pushed) == state:
+        # A push of exactly this state has gone out already (a burst of changes queued one
+        # task each, and the first to run pushed the latest): a backlog renders once.
         return
     now = timezone.now()
     kinds = TimelineEntry.objects.filter(
@@ -130,7 +130,7 @@ def publish(incident_id: int, *, from_sequence: int) -> None:
         # The incident's open pages first: they should not wait for the dashboards' rendering.
         send_all(messages)
         send_all(district_messages(incident, from_sequence=from_sequence, now=now, panels=panels))
-    cache.set(pushed, incident.sequence, timeout=PUSHED_TTL)
+    cache.set(pushed, state, timeout=PUSHED_TTL)
 
 
 # How long a push's sequence is remembered to skip the tasks it covered.
@@ -139,6 +139,14 @@ PUSHED_TTL = 600
 
 def pushed_key(incident_id: int) -> str:
     return f"live:pushed:{incident_id}"
+
+
+def pushed_state(incident) -> str:
+    """What a push showed: the incident's sequence number, and its declaration time, which
+    tells this incident from another with the same id in a database reset or restored since.
+    Only a push of this very state is skipped; any other state, later, earlier (a restored
+    backup) or another database's, is pushed."""
+    return f"{incident.declared_at.isoformat()}#{incident.sequence}"
 
 
 def district_messages(

@@ -291,3 +291,34 @@ def test_any_other_change_renders_every_dashboard_block(riverbend, monkeypatch):
     assert f'id="briefing-{incident.pk}"' in dashboards[live.DASHBOARD_BOARD]["html"]
     assert dashboards[live.DASHBOARD_ACADEMICS]["html"]
     assert dashboards[live.DASHBOARD_TEAM]["kind"] == "refresh"
+
+
+@pytest.mark.parametrize("other", ["a later sequence", "another database"])
+def test_a_push_remembered_from_another_database_state_never_suppresses_one(
+    riverbend, monkeypatch, other
+):
+    """After a database reset or a restored backup, ids and sequence numbers come again: the
+    remembered push of that other state must not stand in for this one."""
+    from django.core.cache import cache
+
+    from console import live
+    from incidents.timeline import timeline_append
+
+    incident = busy_incident(riverbend)
+    incident.refresh_from_db()
+    before = incident.sequence
+    timeline_append(incident=incident, kind="note", summary="A change after a restore")
+    incident.refresh_from_db()
+    declared, sequence = incident.declared_at.isoformat(), incident.sequence
+    if other == "a later sequence":
+        remembered = f"{declared}#{sequence + 50}"
+    else:
+        remembered = f"2020-01-01T00:00:00+00:00#{sequence}"
+    cache.set(live.pushed_key(incident.pk), remembered)
+    sent = []
+    monkeypatch.setattr(live, "send_all", sent.extend)
+
+    live.publish(incident.pk, from_sequence=before)
+
+    assert any(m["type"] == "incident.push" for _, m in sent)
+    assert cache.get(live.pushed_key(incident.pk)) == f"{declared}#{sequence}"
