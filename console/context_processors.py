@@ -31,8 +31,10 @@ def navigation(request):
     Silence is shown on every response-team page: a broken promise to an audience is the
     one thing nobody on the team may miss.
     """
-    user = request.user
-    if not user.is_authenticated:
+    # Error pages render for requests refused before the middleware ran (an unknown host):
+    # no person is known on those.
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
         return {}
     team = user.district_id is not None and user.has_role(*RESPONSE_TEAM_ROLES)
     return {

@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from incidents import events, guidance_rules
@@ -211,6 +211,11 @@ def guidance_nudge(*, incident: Incident, by: User) -> list[School]:
 def question_ask(*, incident: Incident, school: School, by: User, text: str) -> Question:
     """A principal sends a question from one of their schools up to the academic lead."""
     guidance_rules.require(by, "ask", incident=incident, school=school)
+    incident.refresh_from_db(fields=["status"])
+    if incident.status == Incident.Status.CLOSED:
+        raise Invalid("This incident is closed; ask the academic lead directly.")
+    if school.pk not in {s.pk for s in affected_schools(incident)}:
+        raise Invalid(f"{school} is not affected by this incident.")
     text = checked_text(
         text, model=Question, field="text", label="The question", missing="Write the question."
     )
@@ -370,15 +375,18 @@ def guidance_states(
     ]
 
 
-def incidents_for_principal(user: User) -> list[Incident]:
-    schools = list(user.schools.all())
-    return list(
+def principal_incidents(user: User) -> QuerySet[Incident]:
+    """The open incidents that affect a school ``user`` leads: the only ones a principal acts on."""
+    return (
         Incident.objects.filter(district_id=user.district_id)
         .exclude(status=Incident.Status.CLOSED)
-        .filter(Q(all_schools=True) | Q(schools__in=schools))
+        .filter(Q(all_schools=True) | Q(schools__in=user.schools.all()))
         .distinct()
-        .order_by("-declared_at")
     )
+
+
+def incidents_for_principal(user: User) -> list[Incident]:
+    return list(principal_incidents(user).order_by("-declared_at"))
 
 
 def academics_block(incident: Incident, now) -> dict:

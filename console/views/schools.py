@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -177,8 +177,14 @@ def _principal_page(request: HttpRequest) -> HttpResponse:
 
 
 def _principal_incident(request: HttpRequest, incident_id: int) -> Incident:
+    """An open incident that affects a school the principal leads. Any other number, closed,
+    elsewhere in the district or in no district, is the same 404: a principal cannot tell
+    which incidents exist."""
     require_district_role(request.user, Role.PRINCIPAL)
-    return get_object_or_404(Incident, pk=incident_id, district_id=request.user.district_id)
+    incident = guidance.principal_incidents(request.user).filter(pk=incident_id).first()
+    if incident is None:
+        raise Http404("No open incident affecting your schools has that number.")
+    return incident
 
 
 @login_required
