@@ -1,10 +1,13 @@
 """The console's answers to what the incident core announces (``incidents.events``)."""
 
-from django.contrib.auth.signals import user_logged_out
+import time
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
 from console import live
 from incidents import events
+from incidents.middleware import SEEN_KEY
 
 
 @receiver(events.changes_committed, dispatch_uid="console.push_changes")
@@ -17,6 +20,15 @@ def recheck_sockets(sender, *, user_id: int, **kwargs) -> None:
     """The person's open pages reconnect and are checked again, so a removed role stops
     receiving within seconds."""
     live.end_sessions(user_id, reason="access_changed")
+
+
+@receiver(user_logged_in, dispatch_uid="console.session_seen_at_sign_in")
+def session_seen_at_sign_in(sender, *, request, **kwargs) -> None:
+    """Signing in saves the session: its idle end starts now, without another write on the
+    first page."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SEEN_KEY] = int(time.time())
 
 
 @receiver(user_logged_out, dispatch_uid="console.close_sockets_on_sign_out")

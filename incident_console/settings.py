@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "incidents.middleware.ContentSecurityPolicyMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "incidents.middleware.DistrictTimezoneMiddleware",
+    "incidents.middleware.SignedInMiddleware",
 ]
 
 ROOT_URLCONF = "incident_console.urls"
@@ -237,6 +239,34 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="incident-console@loc
 
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# A session ends after this long without a request (12 hours by default: a long incident
+# day, then sign in again). While the person is active, its end moves forward, at most once
+# every SESSION_REFRESH_SECONDS so that page loads do not all write the session row.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=12 * 60 * 60)
+SESSION_REFRESH_SECONDS = min(300, SESSION_COOKIE_AGE // 10)
+# The browser features the console never uses are turned off for its pages.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"

@@ -1,8 +1,37 @@
-"""Request-wide concerns: each district's time zone, and the Content-Security-Policy."""
+"""Request-wide concerns: each district's time zone, what a signed-in page may be kept as,
+how long a session lasts idle, and the Content-Security-Policy."""
+
+import time
 
 from csp.middleware import CSPMiddleware, PolicyParts
+from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
+
+SEEN_KEY = "seen_at"
+
+
+class SignedInMiddleware:
+    """For a signed-in person: no page, fragment or export is stored by the browser or a
+    proxy (they name people and incidents), and the session's idle end moves forward."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return response
+        patch_cache_control(response, private=True, no_store=True)
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key:
+            now = int(time.time())
+            if now - session.get(SEEN_KEY, 0) >= settings.SESSION_REFRESH_SECONDS:
+                # Saving the session sets its expiry SESSION_COOKIE_AGE from now.
+                session[SEEN_KEY] = now
+        return response
 
 
 class DistrictTimezoneMiddleware:

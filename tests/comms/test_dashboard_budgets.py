@@ -27,7 +27,7 @@ BUDGETS = [
     ("legal", "legal", "/comms/legal/", 10),
     ("academics", "academics", "/incidents/academics/", 12),
     ("briefing", "board", "/incidents/briefing/", 13),
-    ("principal guidance", "principal", "/incidents/guidance/", 13),
+    ("principal guidance", "principal", "/incidents/guidance/", 12),
     ("incident page", "cio", "/incidents/{incident}/", 21),
     ("status page", None, "/status/riverbend/", 2),
 ]
