@@ -42,30 +42,36 @@ import contextlib
 import json
 import math
 import os
-import platform
-import random
-import re
 import resource
-import secrets
 import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[1]
+from clients import CommsLead, Fleet, Round, http
+from live_django import AUDIENCE_USERS
+from supervisor import (
+    CLIENT_CPU,
+    SERVER_CPU,
+    Bench,
+    Process,
+    cpu_seconds,
+    free_port,
+    log,
+    machine,
+    percentile,
+    rss_kib,
+    run_json,
+)
+
 PREFIX = f"bench_live_{os.getpid()}"
-SERVER_CPU, CLIENT_CPU = 0, 1
-ROUND_TIMEOUT = 5.0  # seconds for one approval to reach every connected socket
+DJANGO_SIDE = Path(__file__).with_name("live_django.py")
 CONNECT_TIMEOUT = 240.0  # seconds for N sockets to connect and say hello
 RECONNECT_LIMIT = 180.0  # seconds for N sockets to come back after a restart
-CONNECT_GATE = 50  # at most this many first handshakes in flight (the reconnect storm is not gated)
 
 # The ASGI servers, each one process, as they would be started in production.
 SERVERS = {
@@ -91,6 +97,11 @@ SERVERS = {
     ],
 }  # fmt: skip
 APP = "incident_console.asgi:application"
+# Versions reported with the machine.
+PACKAGES = (
+    "django", "channels", "channels-redis", "daphne", "twisted", "autobahn", "uvicorn",
+    "uvloop", "httptools", "websockets", "psycopg2-binary",
+)  # fmt: skip
 
 # The issue's targets for p99 of "approval POSTed -> last socket has it", in ms.
 TARGETS_MS = {50: 150, 200: 250, 1000: 1000}
@@ -114,210 +125,8 @@ PLANS = {
 }
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (so p99 of fewer than 100 values is their maximum)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
 def ms(ns: int) -> float:
     return ns / 1e6
-
-
-# --- Django side: subprocesses pointed at the benchmark's database --------------------------
-
-
-def _django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "incident_console.settings")
-    import django
-
-    django.setup()
-
-
-AUDIENCE_USERS = (
-    # (username, roles, audience the consumer will put them in)
-    ("bench-owner", ("cio",), "owner"),
-    ("bench-comms", ("communications",), "communications"),
-    ("bench-drafter", ("technical",), "drafter"),
-    ("bench-cio", ("cio",), "cio"),
-    ("bench-legal", ("legal",), "legal"),
-    ("bench-academics", ("academics",), "academics"),
-    ("bench-technical", ("technical",), "technical"),
-)
-
-
-def role_seed(incidents: int, drafts_per_incident: int) -> None:
-    """One district, seven people, ``incidents`` open incidents each with drafts in review;
-    print the sessions and ids as JSON."""
-    _django()
-    from unittest import mock
-
-    from django.conf import settings
-    from django.test import Client
-
-    from comms import drafters, drafts
-    from comms.models import Draft
-    from console import page
-    from incidents.models import District, Incident, RoleGrant, User
-    from incidents.services import incident_open, incident_role_assign
-
-    district = District.objects.create(
-        name="Bench District", slug="bench", time_zone="America/Chicago"
-    )
-    people = {}
-    for username, roles, _ in AUDIENCE_USERS:
-        user = User.objects.create_user(username=username, district=district)
-        for role in roles:
-            RoleGrant.objects.create(user=user, role=role)
-        people[username] = user
-    owner, lead = people["bench-owner"], people["bench-comms"]
-    made = []
-    # Nobody listens while seeding: skip rendering a push for every seeded row.
-    with mock.patch("console.live.hand_off"), mock.patch("console.live.end_sessions"):
-        for k in range(incidents):
-            incident = incident_open(
-                by=owner, title=f"Bench live {k}", kind=Incident.Kind.SIS, severity=2,
-                all_schools=True,
-            )  # fmt: skip
-            incident_role_assign(incident=incident, function="communications", user=lead, by=owner)
-            drafters.drafter_name(incident=incident, by=lead, user=people["bench-drafter"])
-            ids = []
-            for _ in range(drafts_per_incident):
-                draft = drafts.draft_create(
-                    incident=incident, by=lead, audience="staff", channel="email"
-                )
-                drafts.draft_submit(draft=draft, by=lead, expected_revision=1)
-                ids.append(draft.pk)
-            states = set(Draft.objects.filter(pk__in=ids).values_list("state", flat=True))
-            assert states <= {Draft.State.IN_REVIEW}, states
-            made.append({"id": incident.pk, "drafts": ids})
-    sessions = {}
-    for username, _, audience in AUDIENCE_USERS:
-        # A real session row in the database, exactly what signing in leaves behind.
-        client = Client()
-        client.force_login(people[username])
-        sessions[audience] = client.cookies[settings.SESSION_COOKIE_NAME].value
-    incident = Incident.objects.get(pk=made[0]["id"])
-    drafter_ids = set(incident.drafters.values_list("user_id", flat=True))
-    audiences = {
-        page.audience_of(people[u], incident, is_drafter=people[u].pk in drafter_ids)
-        for u, _, _ in AUDIENCE_USERS
-    }
-    assert audiences == set(page.AUDIENCES), audiences
-    print(
-        json.dumps(
-            {
-                "incidents": made,
-                "sessions": sessions,
-                "cookie": settings.SESSION_COOKIE_NAME,
-                "comms_session": sessions["communications"],
-            }
-        )
-    )
-
-
-def role_cost(incident_id: int, draft_ids: list[int]) -> None:
-    """Server-side work behind one approval, in this process: the service with its
-    after-commit hand-off of the push, and the push's rendering alone, with query counts."""
-    _django()
-    from asgiref.sync import sync_to_async
-    from django.core.cache import cache
-    from django.db import connection, reset_queries
-    from django.test.utils import CaptureQueriesContext
-    from django.utils import timezone
-
-    from comms import drafts
-    from comms.models import Draft
-    from console import live, page
-    from incidents import selectors
-    from incidents.models import User
-
-    lead = User.objects.get(username="bench-comms")
-
-    def timed(work) -> tuple[float, int]:
-        reset_queries()
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            work()
-            elapsed = time.perf_counter() - started
-        return elapsed * 1000, len(captured.captured_queries)
-
-    def render_only(incident_id: int) -> None:
-        """What publish() renders: the shared data once, then each audience's panels."""
-        incident = selectors.incident_detail_queryset().get(pk=incident_id)
-        page.pushed_panels(incident, timezone.now())
-
-    def dashboards_only(incident_id: int) -> None:
-        """The district dashboards' blocks that publish() renders after the incident page."""
-        incident = selectors.incident_detail_queryset().get(pk=incident_id)
-        live.district_messages(incident, from_sequence=0, now=timezone.now())
-
-    def publish_now(incident_id: int) -> None:
-        # Forget the last push, so publish() renders and sends as after a fresh change.
-        cache.delete(live.pushed_key(incident_id))
-        live.publish(incident_id, from_sequence=0)
-
-    def shared_only(incident_id: int) -> None:
-        incident = selectors.incident_detail_queryset().get(pk=incident_id)
-        page.shared_context(incident, timezone.now(), scorecard=True)
-
-    # Which of the render's queries repeat across the audiences.
-    reset_queries()
-    with CaptureQueriesContext(connection) as captured:
-        render_only(incident_id)
-    sqls = [q["sql"] for q in captured.captured_queries]
-    repeats = {"queries": len(sqls), "distinct": len(set(sqls))}
-
-    approve, publish, render, shared, dashboards = [], [], [], [], []
-
-    def measure_all() -> None:
-        timed(lambda: render_only(incident_id))  # template loading and the like, once
-        for draft_id in draft_ids:
-            draft = Draft.objects.get(pk=draft_id)
-            approve.append(
-                timed(lambda d=draft: drafts.draft_approve(draft=d, by=lead, expected_revision=1))
-            )
-            publish.append(timed(lambda: publish_now(incident_id)))
-            render.append(timed(lambda: render_only(incident_id)))
-            dashboards.append(timed(lambda: dashboards_only(incident_id)))
-            shared.append(timed(lambda: shared_only(incident_id)))
-
-    async def as_in_the_server() -> None:
-        # A sync thread under a running loop, as a view runs in the ASGI server: publish()'s
-        # async_to_sync then sends on that loop and its Redis connection, not a new one each.
-        await sync_to_async(measure_all)()
-
-    asyncio.run(as_in_the_server())
-
-    def summary(rows: list[tuple[float, int]]) -> dict:
-        return {
-            "ms_p50": round(statistics.median(r[0] for r in rows), 1),
-            "ms_max": round(max(r[0] for r in rows), 1),
-            "queries": round(statistics.median(r[1] for r in rows)),
-        }
-
-    print(
-        json.dumps(
-            {
-                "approve_with_push": summary(approve),
-                "publish": summary(publish),
-                "render_only": summary(render),
-                "shared_data": summary(shared),
-                "dashboards": summary(dashboards),
-                "render_query_repeats": repeats,
-                "samples": len(draft_ids),
-                "audiences": len(page.AUDIENCES),
-                "panels": len(page.PANELS),
-            }
-        )
-    )
 
 
 # --- The floor: a plain websockets server ---------------------------------------------------
@@ -357,419 +166,7 @@ def role_floor(port: int, payload_file: str) -> None:
     asyncio.run(run())
 
 
-# --- The client side: websockets, HTTP, processes --------------------------------------------
-
-# The consumer's (and the floor's) json.dumps puts type and sequence first; reading them off
-# the front of the text keeps the client's per-message cost small next to the server's.
-HEAD = re.compile(r'\{"type": "(\w+)", "sequence": (\d+)')
-
-
-@dataclass
-class Round:
-    expected: int  # the first sequence number that covers the approval
-    sockets: frozenset[int]  # the sockets connected (hello received) when the round began
-    t0: int = 0
-    arrivals: dict[int, int] = field(default_factory=dict)
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    samples: dict[int, str] = field(default_factory=dict)  # socket -> raw push, one per audience
-
-    @property
-    def n(self) -> int:
-        return len(self.sockets)
-
-    @property
-    def missing(self) -> list[int]:
-        return sorted(self.sockets - self.arrivals.keys())
-
-
-class Fleet:
-    """N websocket clients on one event loop, each reconnecting as console.js does."""
-
-    def __init__(self, n: int, url: str, origin: str | None, cookies: list[str | None]) -> None:
-        self.n, self.url, self.origin, self.cookies = n, url, origin, cookies
-        self.sequence = 0
-        self.round: Round | None = None
-        self.hello_at: list[int | None] = [None] * n
-        self.hellos = 0  # sockets whose current connection said hello
-        self.connected: set[int] = set()
-        self.resync_after: int | None = None  # count hellos after this instant
-        self.resynced: set[int] = set()
-        self.resync_done = asyncio.Event()
-        self.all_hello = asyncio.Event()
-        self.gate = asyncio.Semaphore(CONNECT_GATE)
-        self.stopping = False
-        self.attempts = 0
-        self.failures: Counter[str] = Counter()
-        self.closes: Counter[str] = Counter()
-        self.extensions: Counter[str] = Counter()
-        self.max_attempt = 0
-        self.tasks: list[asyncio.Task] = []
-        self.events: list[tuple[int, int, str]] = []  # (time, socket, what), closes and failures
-        self.started = time.monotonic_ns()
-
-    def start(self) -> None:
-        self.tasks = [asyncio.create_task(self._socket(i)) for i in range(self.n)]
-
-    async def wait_all_hello(self, limit: float) -> float:
-        started = time.monotonic()
-        await asyncio.wait_for(self.all_hello.wait(), limit)
-        return time.monotonic() - started
-
-    async def stop(self) -> None:
-        self.stopping = True
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-
-    async def _socket(self, i: int) -> None:
-        from websockets.asyncio.client import connect
-        from websockets.exceptions import ConnectionClosed
-
-        attempt = 0
-        first = True
-        while not self.stopping:
-            headers = {"Cookie": self.cookies[i]} if self.cookies[i] else {}
-            self.attempts += 1
-            code = None
-            gated = first  # only first connections queue at the gate, never reconnections
-            if gated:
-                await self.gate.acquire()
-            try:
-                async with connect(
-                    self.url,
-                    origin=self.origin,
-                    additional_headers=headers,
-                    proxy=None,
-                    ping_interval=None,  # browsers do not ping; the servers do
-                    open_timeout=30,
-                    close_timeout=2,
-                    max_size=16 * 2**20,
-                ) as ws:
-                    attempt = 0  # console.js resets on open
-                    self.extensions[
-                        ws.response.headers.get("Sec-WebSocket-Extensions", "none")
-                    ] += 1
-                    try:
-                        async for raw in ws:
-                            now = time.monotonic_ns()
-                            head = HEAD.match(raw)
-                            kind, sequence = (
-                                (head[1], int(head[2])) if head else ("other", self.sequence)
-                            )
-                            if kind == "push":
-                                self._push(i, sequence, now, raw)
-                            elif kind == "hello":
-                                self._hello(i, sequence, now)
-                                if gated:
-                                    gated, first = False, False
-                                    self.gate.release()
-                            if sequence > self.sequence:
-                                self.sequence = sequence
-                    except ConnectionClosed:
-                        pass
-                    code = ws.close_code
-            except Exception as exc:  # refused, reset, timed out, bad handshake: retry
-                self.failures[type(exc).__name__] += 1
-                self.event(i, f"failed {type(exc).__name__}")
-            finally:
-                if gated:
-                    self.gate.release()
-            if i in self.connected:
-                self.connected.discard(i)
-                self.hellos -= 1
-                self.all_hello.clear()
-                self.closes[str(code)] += 1
-                self.event(i, f"closed {code}")
-            if code in (4401, 4403):
-                self.failures[f"closed {code}"] += 1
-                return  # console.js gives up: sign in again
-            if self.stopping:
-                return
-            attempt += 1
-            self.max_attempt = max(self.max_attempt, attempt)
-            delay = min(30.0, 0.5 * 2**attempt) * (0.5 + random.random() / 2)
-            await asyncio.sleep(delay)
-
-    def _hello(self, i: int, sequence: int, now: int) -> None:
-        if self.hello_at[i] is not None:
-            self.event(i, "hello again")
-        self.hello_at[i] = now
-        if i not in self.connected:
-            self.connected.add(i)
-            self.hellos += 1
-            if self.hellos == self.n:
-                self.all_hello.set()
-        if self.resync_after is not None and now > self.resync_after and i not in self.resynced:
-            self.resynced.add(i)
-            if len(self.resynced) == self.n:
-                self.resync_done.set()
-
-    def _push(self, i: int, sequence: int, now: int, raw: str) -> None:
-        current = self.round
-        if (
-            current is None
-            or sequence < current.expected
-            or i in current.arrivals
-            or i not in current.sockets
-        ):
-            return
-        current.arrivals[i] = now
-        if i < len(AUDIENCE_USERS):  # one socket per audience (dealt round-robin)
-            current.samples[i] = raw
-        if len(current.arrivals) == current.n:
-            current.done.set()
-
-    def event(self, i: int, what: str) -> None:
-        self.events.append((time.monotonic_ns(), i, what))
-
-    def describe(self, sockets: list[int]) -> str:
-        """Connection history of some sockets, for a round that missed them."""
-        lines = []
-        for i in sockets[:5]:
-            history = [f"{(t - self.started) / 1e9:.1f}s {w}" for t, j, w in self.events if j == i]
-            state = "connected" if i in self.connected else "not connected"
-            lines.append(f"socket {i} ({state}): " + "; ".join(history[-6:]))
-        return " | ".join(lines)
-
-    async def measure(self, expected: int, trigger) -> tuple[Round, int | None]:
-        """Run ``trigger()`` (which stamps ``t0``) and wait for every connected socket's push."""
-        current = self.round = Round(expected, frozenset(self.connected))
-        response_at = None
-        try:
-            response_at = await trigger(current)
-            await asyncio.wait_for(current.done.wait(), ROUND_TIMEOUT)
-        except TimeoutError:
-            pass
-        finally:
-            self.round = None
-        return current, response_at
-
-
-async def http(port: int, method: str, path: str, headers: dict, body: bytes = b"") -> tuple:
-    """One HTTP/1.1 request on its own connection: (status, headers, body)."""
-    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 10)
-    try:
-        head = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
-        if body or method == "POST":
-            head.append(f"Content-Length: {len(body)}")
-        head += [f"{k}: {v}" for k, v in headers.items()]
-        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
-        data = await asyncio.wait_for(reader.read(), 30)
-    finally:
-        writer.close()
-    raw_head, _, content = data.partition(b"\r\n\r\n")
-    lines = raw_head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1]) if lines and lines[0] else 0
-    pairs = [line.split(":", 1) for line in lines[1:] if ":" in line]
-    return status, [(k.strip().lower(), v.strip()) for k, v in pairs], content
-
-
-class CommsLead:
-    """The communications lead's browser: a session cookie, a CSRF cookie, approvals."""
-
-    TOKEN = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-    def __init__(self, port: int, cookie_name: str, session: str) -> None:
-        self.port, self.cookie_name, self.session = port, cookie_name, session
-        self.csrf_cookie: str | None = None
-
-    def _cookie(self) -> str:
-        jar = f"{self.cookie_name}={self.session}"
-        return jar + (f"; csrftoken={self.csrf_cookie}" if self.csrf_cookie else "")
-
-    async def token(self, draft_id: int) -> str:
-        status, headers, body = await http(
-            self.port, "GET", f"/comms/drafts/{draft_id}/", {"Cookie": self._cookie()}
-        )
-        if status != 200:
-            raise RuntimeError(f"GET draft {draft_id}: {status} {body[:300]!r}")
-        for name, value in headers:
-            if name == "set-cookie" and value.startswith("csrftoken="):
-                self.csrf_cookie = value.split(";", 1)[0].split("=", 1)[1]
-        found = self.TOKEN.search(body)
-        if not found or not self.csrf_cookie:
-            raise RuntimeError(f"no CSRF token on draft {draft_id}'s page")
-        return found[1].decode()
-
-    def approver(self, draft_id: int, token: str):
-        body = urlencode({"csrfmiddlewaretoken": token, "expected_revision": 1}).encode()
-
-        async def trigger(current: Round) -> int:
-            current.t0 = time.monotonic_ns()
-            status, headers, content = await http(
-                self.port,
-                "POST",
-                f"/comms/drafts/{draft_id}/approve/",
-                {
-                    "Cookie": self._cookie(),
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Origin": f"http://127.0.0.1:{self.port}",
-                },
-                body,
-            )
-            done = time.monotonic_ns()
-            if status != 302:
-                raise RuntimeError(f"approve draft {draft_id}: {status} {content[:500]!r}")
-            return done
-
-        return trigger
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Process:
-    """A subprocess in its own session, optionally pinned to one CPU, logging to a file."""
-
-    def __init__(self, name: str, args: list[str], env: dict, logdir: Path, cpu: int | None):
-        self.name = name
-        pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
-        self.log = logdir / f"{name}.log"
-        with open(self.log, "a") as out:
-            self.popen = subprocess.Popen(
-                [*pin, *args],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.pid = self.popen.pid  # taskset execs, so this is the server itself
-
-    async def stop(self, sig: int = signal.SIGTERM, limit: float = 30.0) -> float:
-        """Signal the process group; SIGKILL after ``limit``. Seconds until it exited."""
-        started = time.monotonic()
-        if self.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.pid, sig)
-            while self.popen.poll() is None and time.monotonic() - started < limit:
-                await asyncio.sleep(0.01)
-            if self.popen.poll() is None:
-                log(f"{self.name}: still running {limit:.0f} s after signal {sig}; SIGKILL")
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.pid, signal.SIGKILL)
-                self.popen.wait()
-        return time.monotonic() - started
-
-    def tail(self) -> str:
-        return self.log.read_text()[-3000:] if self.log.exists() else ""
-
-    def errors(self) -> dict[str, int]:
-        """The exceptions the process logged (the last line of each traceback)."""
-        if not self.log.exists():
-            return {}
-        found = ERROR_LINE.findall(self.log.read_text(errors="replace"))
-        return dict(Counter(found).most_common())
-
-
-ERROR_LINE = re.compile(r"^([\w.]+(?:Error|Exception))\b", re.MULTILINE)
-
-
-class Bench:
-    """The database, redis-server and environment shared by every scenario of a run."""
-
-    def __init__(self, workdir: Path, pin: bool) -> None:
-        self.workdir = workdir
-        self.pin = pin
-        self.database = PREFIX
-        self.processes: list[Process] = []
-        self.redis_port = free_port()
-        self.env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-        self.env.update(
-            DATABASE_URL=server_url(self.database),
-            REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0",
-            # Production settings, not DEBUG (which keeps every query in memory), over plain
-            # HTTP on loopback: no redirect to HTTPS.
-            DEBUG="false",
-            SECRET_KEY=secrets.token_urlsafe(50),
-            ALLOWED_HOSTS="127.0.0.1",
-            SECURE_SSL_REDIRECT="false",
-            LOG_LEVEL="WARNING",
-            PYTHONUNBUFFERED="1",
-            VAR_DIR=str(workdir),
-        )
-
-    def cpu(self, which: int) -> int | None:
-        return which if self.pin else None
-
-    def spawn(self, name: str, args: list[str], env: dict | None = None, cpu=None) -> Process:
-        process = Process(name, args, env or self.env, self.workdir, cpu)
-        self.processes.append(process)
-        return process
-
-    def start(self) -> None:
-        admin_sql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-        admin_sql(f'CREATE DATABASE "{self.database}"')
-        self.spawn(
-            "redis",
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--daemonize", "no"],
-            cpu=self.cpu(CLIENT_CPU),
-        )  # fmt: skip
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput"],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-        )
-
-    def role(self, *args: str, env: dict | None = None) -> dict:
-        done = subprocess.run(
-            [sys.executable, __file__, *args],
-            cwd=ROOT,
-            env=env or self.env,
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode:
-            raise RuntimeError(f"{args[0]} failed:\n{done.stderr[-3000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
-
-    def sequence(self, incident_id: int) -> int:
-        import psycopg2
-
-        with psycopg2.connect(self.env["DATABASE_URL"]) as db, db.cursor() as cursor:
-            cursor.execute("SELECT sequence FROM incidents_incident WHERE id = %s", (incident_id,))
-            return cursor.fetchone()[0]
-
-    async def close(self) -> None:
-        for process in reversed(self.processes):
-            await process.stop(signal.SIGTERM, limit=10)
-        admin_sql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-
-
-def server_url(path: str) -> str:
-    return urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{path}"))
-
-
-def admin_sql(query: str) -> None:
-    import psycopg2
-
-    admin = psycopg2.connect(server_url("postgres"))
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(query)
-    finally:
-        admin.close()
+# --- The console's processes, its database and Redis -----------------------------------------
 
 
 async def start_server(
@@ -803,34 +200,38 @@ async def start_worker(bench: Bench) -> Process:
     return process
 
 
-def group_members(bench: Bench, incident_id: int) -> int:
+def role(bench: Bench, *args: str) -> dict:
+    """Run one of ``live_django.py``'s roles against the benchmark's database."""
+    return run_json(DJANGO_SIDE, *args, env=bench.env)
+
+
+def incident_sequence(bench: Bench, incident_id: int) -> int:
+    import psycopg2
+
+    with psycopg2.connect(bench.env["DATABASE_URL"]) as db, db.cursor() as cursor:
+        cursor.execute("SELECT sequence FROM incidents_incident WHERE id = %s", (incident_id,))
+        return cursor.fetchone()[0]
+
+
+def group_members(bench: Bench, incident: dict) -> int:
     """Channel names in the incident's audience groups in Redis, stale ones included (a
     consumer that never ran its disconnect stays a member until the layer's group expiry)."""
     import redis
 
-    from console.live import incident_group
-
     client = redis.Redis.from_url(bench.env["REDIS_URL"])
     try:
         # channels_redis stores a group as the sorted set "<prefix>:group:<name>".
-        return sum(
-            client.zcard(f"asgi:group:{incident_group(incident_id, audience)}")
-            for _, _, audience in AUDIENCE_USERS
-        )
+        return sum(client.zcard(f"asgi:group:{group}") for group in incident["groups"])
     finally:
         client.close()
 
 
-def clear_groups(bench: Bench, incident_id: int) -> None:
+def clear_groups(bench: Bench, incident: dict) -> None:
     import redis
-
-    from console.live import incident_group
 
     client = redis.Redis.from_url(bench.env["REDIS_URL"])
     try:
-        client.delete(
-            *(f"asgi:group:{incident_group(incident_id, a)}" for _, _, a in AUDIENCE_USERS)
-        )
+        client.delete(*(f"asgi:group:{group}" for group in incident["groups"]))
     finally:
         client.close()
 
@@ -884,7 +285,7 @@ async def fan_out(
         await asyncio.sleep(1.0)
         rss_idle = rss_kib(server.pid)
 
-        fleet = Fleet(n, url, origin, cookies_for(seed, n))
+        fleet = Fleet(n, url, origin, cookies_for(seed, n), sampled=len(AUDIENCE_USERS))
         fleet.start()
         connect_s = await fleet.wait_all_hello(CONNECT_TIMEOUT)
         closes_before = sum(fleet.closes.values())
@@ -910,7 +311,7 @@ async def fan_out(
             raise RuntimeError("not enough drafts seeded")
         for k, draft_id in enumerate(drafts):
             token = await lead.token(draft_id)
-            expected = bench.sequence(incident["id"]) + 1
+            expected = incident_sequence(bench, incident["id"]) + 1
             current, response_at = await fleet.measure(expected, lead.approver(draft_id, token))
             arrived = list(current.arrivals.values())
             missing = len(current.missing)
@@ -946,7 +347,7 @@ async def fan_out(
             rss_after_mib=round(rss_kib(server.pid) / 1024, 1),
         )
         result["_samples"] = samples
-        result["layer_ms"] = await layer_fan_out(bench, fleet, incident["id"], samples, plan)
+        result["layer_ms"] = await layer_fan_out(bench, fleet, incident, samples, plan)
         result["closes_total"] = dict(fleet.closes)
         log(
             f"{label} N={n}: last socket p50 {result['last_ms']['p50']} ms, p99 "
@@ -969,14 +370,12 @@ async def fan_out(
 
 
 async def layer_fan_out(
-    bench: Bench, fleet: Fleet, incident_id: int, samples: dict[int, str], plan: Plan
+    bench: Bench, fleet: Fleet, incident: dict, samples: dict[int, str], plan: Plan
 ) -> dict:
     """The approval's push without the approval: this process group_sends each audience's
     real fragment, as publish() does, and times the first send -> the last socket. What is
     left of the end-to-end time is the request: the write, and rendering every audience."""
     from channels_redis.core import RedisChannelLayer
-
-    from console.live import incident_group
 
     if len(samples) < len(AUDIENCE_USERS):
         return latency_summary([])
@@ -990,9 +389,9 @@ async def layer_fan_out(
 
             async def trigger(current: Round, sequence: int = sequence) -> int:
                 current.t0 = time.monotonic_ns()
-                for (_, _, audience), html in zip(AUDIENCE_USERS, htmls, strict=True):
+                for group, html in zip(incident["groups"], htmls, strict=True):
                     await layer.group_send(
-                        incident_group(incident_id, audience),
+                        group,
                         {
                             "type": "incident.push",
                             "html": html,
@@ -1061,7 +460,7 @@ async def reconnect(
     label = env_label(kind, extra_env)
     name = f"{kind}-reconnect-{n}" + ("-env" if extra_env else "")
     log(f"{label}: reconnect storm with {n} sockets")
-    clear_groups(bench, incident["id"])  # what earlier storms left behind
+    clear_groups(bench, incident)  # what earlier storms left behind
     server, _ = await start_server(bench, kind, port, name, extra_env)
     url = f"ws://127.0.0.1:{port}/ws/incidents/{incident['id']}/"
     fleet = Fleet(n, url, f"http://127.0.0.1:{port}", cookies_for(seed, n))
@@ -1070,7 +469,7 @@ async def reconnect(
     result: dict = {"server": label, "n": n}
     try:
         connect_s = await fleet.wait_all_hello(CONNECT_TIMEOUT)
-        result["group_members_before"] = group_members(bench, incident["id"])
+        result["group_members_before"] = group_members(bench, incident)
         await asyncio.sleep(1.0)
         attempts_before = fleet.attempts
         killed_at = time.monotonic_ns()
@@ -1099,7 +498,7 @@ async def reconnect(
             max_attempt=fleet.max_attempt,
             server_cpu_s=round(cpu_seconds(second.pid) - cpu_start, 2),
         )
-        result["group_members_after"] = group_members(bench, incident["id"])
+        result["group_members_after"] = group_members(bench, incident)
         result["errors_first_server"] = server.errors()  # its shutdown included
         result["errors_restarted_server"] = second.errors()
         log(f"{label}: {json.dumps(result)}")
@@ -1112,7 +511,7 @@ async def reconnect(
 
 
 async def run(plan: Plan, args: argparse.Namespace, workdir: Path) -> dict:
-    bench = Bench(workdir, pin=not args.no_pin)
+    bench = Bench(workdir, PREFIX, pin=not args.no_pin)
     out: dict = {"plan": asdict(plan), "fan_out": [], "floor": [], "reconnect": []}
     try:
         bench.start()
@@ -1125,7 +524,7 @@ async def run(plan: Plan, args: argparse.Namespace, workdir: Path) -> dict:
             configs += [(kind, n, {key: value}) for n in plan.ns]
         drafts = 1 + plan.warmup + plan.rounds
         log(f"seeding {len(configs) + 2} incidents with {drafts} drafts in review each")
-        seed = bench.role("_seed", str(len(configs) + 2), str(drafts))
+        seed = role(bench, "seed", str(len(configs) + 2), str(drafts))
         incidents = list(seed["incidents"])
         await start_worker(bench)
         cost_incident = incidents.pop()
@@ -1158,8 +557,8 @@ async def run(plan: Plan, args: argparse.Namespace, workdir: Path) -> dict:
                     )
                 )
         log("cost: one approval's server-side work, in process")
-        out["cost"] = bench.role(
-            "_cost", str(cost_incident["id"]), json.dumps(cost_incident["drafts"][:10])
+        out["cost"] = role(
+            bench, "cost", str(cost_incident["id"]), json.dumps(cost_incident["drafts"][:10])
         )
     finally:
         await bench.close()
@@ -1175,37 +574,6 @@ async def main_async(plan: Plan, args: argparse.Namespace, workdir: Path) -> dic
 
 
 # --- Report ------------------------------------------------------------------------------------
-
-
-def machine() -> dict:
-    import importlib.metadata as md
-
-    import psycopg2
-
-    info = {"nproc": os.cpu_count(), "python": platform.python_version()}
-    with open("/proc/meminfo") as meminfo:
-        info["memory_gib"] = round(int(meminfo.readline().split()[1]) / 2**20, 1)
-    with open("/proc/cpuinfo") as cpuinfo:
-        info["cpu"] = next(
-            (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
-            "unknown",
-        )
-    info["kernel"] = platform.release()
-    admin = psycopg2.connect(server_url("postgres"))
-    with admin.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        info["postgresql"] = cursor.fetchone()[0]
-    admin.close()
-    version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True)
-    info["redis"] = version.stdout.split("v=", 1)[1].split()[0]
-    for package in (
-        "django", "channels", "channels-redis", "daphne", "twisted", "autobahn", "uvicorn",
-        "uvloop", "httptools", "websockets", "psycopg2-binary",
-    ):  # fmt: skip
-        with contextlib.suppress(md.PackageNotFoundError):
-            info[package] = md.version(package)
-    info["loadavg_at_start"] = [round(x, 2) for x in os.getloadavg()]
-    return info
 
 
 def markdown(info: dict, out: dict) -> str:
@@ -1320,12 +688,6 @@ def markdown(info: dict, out: dict) -> str:
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "_seed":
-        role_seed(int(sys.argv[2]), int(sys.argv[3]))
-        return
-    if len(sys.argv) > 1 and sys.argv[1] == "_cost":
-        role_cost(int(sys.argv[2]), json.loads(sys.argv[3]))
-        return
     if len(sys.argv) > 1 and sys.argv[1] == "_floor":
         role_floor(int(sys.argv[2]), sys.argv[3])
         return
@@ -1369,7 +731,7 @@ def main() -> None:
     if not args.no_pin:
         os.sched_setaffinity(0, {CLIENT_CPU})
     workdir = Path(tempfile.mkdtemp(prefix="bench-live-"))
-    info = machine()
+    info = machine(*PACKAGES)
     log(f"logs in {workdir}; plan {asdict(plan)}; machine {json.dumps(info)}")
     started = time.monotonic()
     out = asyncio.run(main_async(plan, args, workdir))

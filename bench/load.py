@@ -43,7 +43,6 @@ import math
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,9 +50,11 @@ from collections import defaultdict
 from pathlib import Path
 from types import SimpleNamespace
 
-import live  # bench/live.py: processes, database, HTTP client, the comms lead's approvals
+import live  # bench/live.py: the ASGI servers, started as there
+import supervisor  # bench/supervisor.py: processes, database, Redis, the machine
+from clients import CommsLead
 
-ROOT = live.ROOT
+ROOT = supervisor.ROOT
 PAGES = (
     "incident list",
     "communications",
@@ -92,7 +93,7 @@ def role_seed(incidents: int, drafts_in_review: int) -> None:
     """seed_demo, then ``incidents`` real open incidents in Riverbend with something of
     everything and ``drafts_in_review`` drafts in review spread over them; print the
     sessions and ids as JSON."""
-    live._django()
+    supervisor.setup_django()
     from datetime import timedelta
     from unittest import mock
 
@@ -102,7 +103,7 @@ def role_seed(incidents: int, drafts_in_review: int) -> None:
     from django.utils import timezone
 
     from comms import drafts, facts
-    from incidents import guidance, services
+    from incidents import decisions, guidance, services
     from incidents.models import Decision, Incident, School, System, User
 
     call_command("seed_demo", force=True, stdout=open(os.devnull, "w"))  # noqa: SIM115
@@ -130,12 +131,14 @@ def role_seed(incidents: int, drafts_in_review: int) -> None:
                 services.incident_role_assign(
                     incident=incident, function=function, user=people[username], by=cio
                 )
+            # The text names the time the publications below promise, as a writer would.
+            promised = (timezone.now() + timedelta(minutes=55)).replace(second=0, microsecond=0)
             facts.fact_sheet_revise(
                 incident=incident, by=lead, expected_number=0,
                 known=f"{kind.label} is unavailable across the district.",
                 unknown="When it will be back.", doing="The vendor is restoring service.",
                 should_do="Teach as planned; record attendance on paper.",
-                next_update="by 2 pm",
+                next_update=f"by {timezone.localtime(promised, district.zone):%-I:%M %p}",
             )  # fmt: skip
             for audience, channel in (("staff", "email"), ("families", "web"), ("board", "email")):
                 draft = drafts.draft_create(
@@ -145,7 +148,7 @@ def role_seed(incidents: int, drafts_in_review: int) -> None:
                 drafts.draft_approve(draft=draft, by=lead, expected_revision=1)
                 drafts.draft_publish(
                     draft=draft, by=lead, expected_revision=1,
-                    promised_next_at=timezone.now() + timedelta(minutes=55),
+                    promised_next_at=promised,
                 )  # fmt: skip
             guidance.guidance_publish(incident=incident, by=academics, today="Teach as planned.")
             principal = people["rb-principal"]
@@ -158,7 +161,7 @@ def role_seed(incidents: int, drafts_in_review: int) -> None:
             guidance.guidance_publish(
                 incident=incident, by=academics, today="Teach as planned; no online quizzes."
             )
-            guidance.decision_record(
+            decisions.decision_record(
                 incident=incident, by=cio, text="Keep schools open.", decided_by="Superintendent",
                 rationale="Instruction can continue on paper.",
                 visibility=Decision.Visibility.GOVERNANCE,
@@ -210,7 +213,7 @@ def role_seed(incidents: int, drafts_in_review: int) -> None:
 def role_cost(seed_file: str) -> None:
     """Each page's server-side time and queries, one request at a time, in this process:
     median of 10 after 2 warm-ups. Print them as JSON."""
-    live._django()
+    supervisor.setup_django()
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -312,13 +315,8 @@ def approval_cost(draft_ids: list[int]) -> dict:
     }
 
 
-def role(bench: live.Bench, *args: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, *args], cwd=ROOT, env=bench.env, capture_output=True, text=True
-    )
-    if done.returncode:
-        raise RuntimeError(f"{args[0]} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def role(bench: supervisor.Bench, *args: str) -> dict:
+    return supervisor.run_json(__file__, *args, env=bench.env)
 
 
 # --- Websockets ------------------------------------------------------------------------------
@@ -410,7 +408,7 @@ def sockets_for(seed: dict, n: int, port: int) -> list[Socket]:
 async def approvals(port: int, seed: dict, every: float, until: float, record: list[dict]) -> None:
     """POST one approval every ``every`` seconds until ``until`` (monotonic), each on its own
     schedule, as the communications lead."""
-    lead = live.CommsLead(port, seed["cookie"], seed["sessions"]["rb-comms"])
+    lead = CommsLead(port, seed["cookie"], seed["sessions"]["rb-comms"])
     queues = [list(entry["drafts"]) for entry in seed["incidents"]]
     token = await lead.token(queues[0][0])  # the token stays valid with its cookie
     pending = []
@@ -432,7 +430,7 @@ async def approvals(port: int, seed: dict, every: float, until: float, record: l
         entry = seed["incidents"][k % len(queues)]
         queue = queues[k % len(queues)]
         if not queue:
-            live.log("out of drafts in review; approvals stop")
+            supervisor.log("out of drafts in review; approvals stop")
             break
         pending.append(asyncio.create_task(approve(queue.pop(0), entry["id"])))
         k += 1
@@ -440,7 +438,7 @@ async def approvals(port: int, seed: dict, every: float, until: float, record: l
     await asyncio.gather(*pending)
 
 
-def approval_sequences(bench: live.Bench) -> dict[int, int]:
+def approval_sequences(bench: supervisor.Bench) -> dict[int, int]:
     """Each approved draft's timeline sequence number."""
     import psycopg2
 
@@ -455,67 +453,51 @@ def approval_sequences(bench: live.Bench) -> dict[int, int]:
 # --- The run ---------------------------------------------------------------------------------
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """CPU seconds of every live process in the process group (a worker and its children)."""
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid:
-                total += live.cpu_seconds(int(entry))
-    return total
-
-
 def summary(values: list[float]) -> dict:
     if not values:
         return {"n": 0}
     return {
         "n": len(values),
-        "p50": round(live.percentile(values, 50), 1),
-        "p95": round(live.percentile(values, 95), 1),
-        "p99": round(live.percentile(values, 99), 1),
+        "p50": round(supervisor.percentile(values, 50), 1),
+        "p95": round(supervisor.percentile(values, 95), 1),
+        "p99": round(supervisor.percentile(values, 99), 1),
         "max": round(max(values), 1),
         "mean": round(statistics.fmean(values), 1),
     }
 
 
 async def run(args: argparse.Namespace, workdir: Path) -> dict:
-    bench = live.Bench(workdir, pin=False)
-    bench.database = f"bench_load_{os.getpid()}"
-    bench.env["DATABASE_URL"] = live.server_url(bench.database)
+    bench = supervisor.Bench(workdir, f"bench_load_{os.getpid()}", pin=False)
     out: dict = {"args": {k: v for k, v in vars(args).items() if k != "json"}}
     sockets: list[Socket] = []
     tasks: list[asyncio.Task] = []
     try:
         bench.start()
         drafts = math.ceil(args.seconds / args.approval_every) + 10 if args.approval_every else 0
-        live.log(f"seeding: seed_demo, {args.incidents} incidents, {drafts} drafts in review")
+        supervisor.log(f"seeding: seed_demo, {args.incidents} incidents, {drafts} drafts in review")
         seed = role(bench, "_seed", str(args.incidents), str(drafts))
         (workdir / "seed.json").write_text(json.dumps(seed))
         out["cost"] = role(bench, "_cost", str(workdir / "seed.json"))
-        live.log(f"one request at a time, in process: {out['cost']}")
+        supervisor.log(f"one request at a time, in process: {out['cost']}")
         if args.cost_only:
             return out
         out["open_incidents"] = len(seed["open_incidents"])
         out["drafts_in_review"] = drafts
         bench.spawn("worker", [sys.executable, *PROCFILE_WORKER])
         bench.spawn("beat", [sys.executable, *PROCFILE_BEAT, str(workdir / "celerybeat")])
-        port = live.free_port()
+        port = supervisor.free_port()
         if args.web_workers > 1:
             live.SERVERS["uvicorn-load"] += ["--workers", str(args.web_workers)]
         extra_env = dict(e.split("=", 1) for e in args.server_env or [])
         server, ready = await live.start_server(bench, "uvicorn-load", port, "web", extra_env)
-        live.log(f"uvicorn answering after {ready:.1f} s on port {port}")
+        supervisor.log(f"uvicorn answering after {ready:.1f} s on port {port}")
 
         sockets = sockets_for(seed, args.sockets, port)
         tasks = [asyncio.create_task(s.run()) for s in sockets]
         started = time.monotonic()
         await asyncio.wait_for(asyncio.gather(*(s.hello.wait() for s in sockets)), 120)
         out["sockets_connected_s"] = round(time.monotonic() - started, 1)
-        live.log(f"{len(sockets)} sockets open after {out['sockets_connected_s']} s")
+        supervisor.log(f"{len(sockets)} sockets open after {out['sockets_connected_s']} s")
 
         plan = {
             "cookie": seed["cookie"],
@@ -538,9 +520,9 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict:
             "--stop-timeout", "10", "--only-summary", "--loglevel", "WARNING",
         ]  # fmt: skip
         out["locust_command"] = " ".join(locust_cmd[1:])
-        cpu_before = {p.name: group_cpu_seconds(p.pid) for p in bench.processes}
+        cpu_before = {p.name: supervisor.group_cpu_seconds(p.pid) for p in bench.processes}
         load: list[tuple[float, ...]] = [os.getloadavg()]
-        live.log(f"load: {users} locust users, {args.rate} + {args.rate} GET/s, approvals")
+        supervisor.log(f"load: {users} locust users, {args.rate} + {args.rate} GET/s, approvals")
         begun = time.monotonic()
         locust = bench.spawn("locust", locust_cmd, env=env)
         record: list[dict] = []
@@ -555,7 +537,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict:
         await approving
         out["wall_s"] = round(time.monotonic() - begun, 1)
         out["cpu_s"] = {
-            p.name: round(group_cpu_seconds(p.pid) - cpu_before.get(p.name, 0.0), 1)
+            p.name: round(supervisor.group_cpu_seconds(p.pid) - cpu_before.get(p.name, 0.0), 1)
             for p in bench.processes
             if p.name in cpu_before and p.popen.poll() is None
         }
@@ -713,11 +695,8 @@ def main() -> None:
     if not os.environ.get("DATABASE_URL"):
         sys.exit("Set DATABASE_URL (a PostgreSQL server where databases can be created).")
     workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    info = live.machine()
-    import importlib.metadata as md
-
-    info["locust"] = md.version("locust")
-    live.log(f"logs in {workdir}; machine {json.dumps(info)}")
+    info = supervisor.machine(*live.PACKAGES, "locust")
+    supervisor.log(f"logs in {workdir}; machine {json.dumps(info)}")
     out = asyncio.run(run(args, workdir))
     out["machine"] = {**info, "loadavg_at_end": [round(x, 2) for x in os.getloadavg()]}
     if args.json:

@@ -30,15 +30,11 @@ Progress goes to stdout; the results end as a Markdown summary (and JSON with ``
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
-import platform
 import random
-import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,10 +43,10 @@ import time
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-VENV_BIN = Path(sys.executable).parent
+import supervisor  # bench/supervisor.py: processes, databases, Redis, the machine
+from supervisor import ROOT, log, percentile
+
 DEADLINES_PER_INCIDENT = 17
 BURST = 100
 SEED_LEAD = 5.0  # seconds between the end of seeding and the start of the schedule
@@ -81,18 +77,6 @@ PLANS = {
 }
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile; NaN for no values."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
 def schedule(plan: Plan, count: int, rng: random.Random) -> list[tuple[float, bool]]:
     """(offset in seconds from the schedule's start, in a burst): bursts of 100 within one
     second each, the rest uniform over the window, in random order."""
@@ -103,14 +87,6 @@ def schedule(plan: Plan, count: int, rng: random.Random) -> list[tuple[float, bo
 
 
 # --- Django side: runs in subprocesses pointed at one scenario's database ----------------
-
-
-def _django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "incident_console.settings")
-    import django
-
-    django.setup()
 
 
 def _open_incidents(count: int) -> list[tuple[int, str]]:
@@ -153,7 +129,7 @@ def _texts_owed(kind: str) -> int:
 
 def role_seed(plan: Plan) -> None:
     """Open incidents, move their deadlines onto the plan's schedule, print it as JSON."""
-    _django()
+    supervisor.setup_django()
     from datetime import timedelta
 
     from django.db import connection
@@ -189,7 +165,7 @@ def role_seed(plan: Plan) -> None:
 
 def role_cost(batch: int, rounds: int) -> None:
     """Per-firing cost of timers.sweep() against the bare claim loop, in this process."""
-    _django()
+    supervisor.setup_django()
     from datetime import timedelta
     from unittest import mock
 
@@ -283,174 +259,29 @@ def role_cost(batch: int, rounds: int) -> None:
 # --- Orchestration: no Django here, only processes, SQL and files -------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Stack(supervisor.Stack):
+    """A scenario's database, copied from the migrated template, with its redis-server,
+    worker and beat, in production settings."""
 
-
-def server_url(path: str) -> str:
-    return urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{path}"))
-
-
-def admin_sql(query: str) -> None:
-    import psycopg2
-
-    admin = psycopg2.connect(server_url("postgres"))
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(query)
-    finally:
-        admin.close()
-
-
-class Stack:
-    """A scenario's database, redis-server, worker and beat."""
+    celery_loglevel = "WARNING"
 
     def __init__(self, name: str, workdir: Path, template: str, stale_claim: int | None) -> None:
-        import psycopg2
-
         self.name = name
-        self.dir = workdir / name
-        self.dir.mkdir(parents=True, exist_ok=True)
         self.database = f"{PREFIX}_{name}"
-        admin_sql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-        admin_sql(f'CREATE DATABASE "{self.database}" TEMPLATE "{template}"')
-        self.redis_port = free_port()
-        self.sms_file = self.dir / "sms.jsonl"
-        self.processes: dict[str, subprocess.Popen] = {}
-        self.env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-        self.env.update(
-            DATABASE_URL=server_url(self.database),
-            REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0",
-            # Production settings, not DEBUG (which logs every query in the workers).
-            DEBUG="false",
-            SECRET_KEY=secrets.token_urlsafe(50),
-            ALLOWED_HOSTS="localhost",
-            PYTHONUNBUFFERED="1",
+        settings = supervisor.production_settings("localhost")
+        if stale_claim is not None:
+            settings["NOTIFICATION_STALE_CLAIM_SECONDS"] = str(stale_claim)
+        super().__init__(
+            workdir / name,
+            supervisor.create_database(self.database, template=template),
             # The code under test is the tree this script sits in, even if it is a copy.
             PYTHONPATH=str(ROOT),
-            VAR_DIR=str(self.dir),
-            SMS_PROVIDER="comms.delivery.RecordingSmsProvider",
-            SMS_RECORD_FILE=str(self.sms_file),
-            LOG_LEVEL="WARNING",
-            PATH=f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
+            **settings,
         )
-        if stale_claim is not None:
-            self.env["NOTIFICATION_STALE_CLAIM_SECONDS"] = str(stale_claim)
-        self.db = psycopg2.connect(self.env["DATABASE_URL"])
-        self.db.autocommit = True
-
-    def spawn(self, name: str, args: list[str]) -> subprocess.Popen:
-        with open(self.dir / f"{name}.log", "a") as out:
-            process = subprocess.Popen(
-                args,
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.processes[name] = process
-        return process
-
-    def start_redis(self, name: str = "redis") -> None:
-        import redis
-
-        self.spawn(
-            name,
-            [
-                "redis-server",
-                "--port",
-                str(self.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-            ],
-        )
-        for _ in range(100):
-            with contextlib.suppress(redis.RedisError):
-                if redis.Redis(port=self.redis_port, socket_timeout=1).ping():
-                    return
-            time.sleep(0.1)
-        raise RuntimeError("redis-server did not answer")
-
-    def start_worker(self, name: str = "worker") -> None:
-        self.spawn(
-            name,
-            [
-                str(VENV_BIN / "celery"),
-                "--app",
-                "incident_console",
-                "worker",
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "WARNING",
-                "--hostname",
-                f"{name}@%h",
-            ],
-        )
-
-    def start_beat(self, name: str = "beat") -> None:
-        self.spawn(
-            name,
-            [
-                str(VENV_BIN / "celery"),
-                "--app",
-                "incident_console",
-                "beat",
-                "--loglevel",
-                "WARNING",
-                "--schedule",
-                str(self.dir / f"{name}-schedule"),
-                "--pidfile",
-                str(self.dir / f"{name}.pid"),
-            ],
-        )
-
-    def kill(self, name: str) -> None:
-        process = self.processes[name]
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
-        with self.db.cursor() as cursor:
-            cursor.execute(query, params)
-            return cursor.fetchall()
-
-    def wait_for_engine(self, limit: float = 60) -> None:
-        started = time.monotonic()
-        while time.monotonic() - started < limit:
-            if self.sql("SELECT count(*) FROM comms_engineheartbeat")[0][0]:
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name}: no engine heartbeat after {limit:.0f} s")
-
-    def run_role(self, *args: str) -> dict:
-        done = subprocess.run(
-            [sys.executable, __file__, *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode:
-            raise RuntimeError(f"{args[0]} failed:\n{done.stderr[-3000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
 
     def close(self) -> None:
-        for name in list(self.processes):
-            self.kill(name)
-        self.db.close()
-        admin_sql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        self.stop_all()
+        supervisor.drop_database(self.database)
 
 
 @dataclass
@@ -493,11 +324,11 @@ def run_scenario(name: str, plan: Plan, workdir: Path, template: str, quick: boo
     )
     try:
         stack.start_redis()
-        stack.start_worker()
+        worker = stack.start_worker()
         stack.start_beat()
         stack.wait_for_engine()
         log(f"{name}: seeding {plan.deadlines} deadlines")
-        seeded = stack.run_role("_seed", json.dumps(asdict(plan)))
+        seeded = stack.run_script(__file__, "_seed", json.dumps(asdict(plan)))
         ids, start, in_bursts = seeded["deadlines"], seeded["start"], set(seeded["in_bursts"])
         outcome.texts_owed = seeded["texts_owed"]
         # The database and this process read the same host clock.
@@ -507,12 +338,12 @@ def run_scenario(name: str, plan: Plan, workdir: Path, template: str, quick: boo
         faults = []
         if plan.kill_worker_at is not None:
             faults += [
-                (plan.kill_worker_at, "SIGKILL the worker", lambda: stack.kill("worker")),
+                (plan.kill_worker_at, "SIGKILL the worker", lambda: stack.kill(worker)),
                 (plan.kill_worker_at + 1, "start a new worker", lambda: stack.start_worker("w2")),
             ]
         if plan.kill_redis_at is not None:
             faults += [
-                (plan.kill_redis_at, "SIGKILL redis-server", lambda: stack.kill("redis")),
+                (plan.kill_redis_at, "SIGKILL redis-server", lambda: stack.kill(stack.redis)),
                 (plan.kill_redis_at + 3, "start an empty one", lambda: stack.start_redis("r2")),
             ]
         faults.sort(key=lambda f: f[0])
@@ -629,7 +460,7 @@ def run_cost(workdir: Path, template: str, batch: int, rounds: int) -> dict:
     try:
         stack.start_redis()  # the engine's after-commit hand-offs publish here; no worker
         log(f"cost: {rounds} rounds of {batch} firings against {batch} bare claims")
-        raw = stack.run_role("_cost", str(batch), str(rounds))
+        raw = stack.run_script(__file__, "_cost", str(batch), str(rounds))
     finally:
         stack.close()
 
@@ -666,33 +497,6 @@ def source() -> str:
         text=True,
     ).stdout.strip()
     return head.stdout.strip() + (" with uncommitted changes" if dirty else "")
-
-
-def machine() -> dict:
-    import psycopg2
-
-    info = {"nproc": os.cpu_count(), "python": platform.python_version()}
-    with open("/proc/meminfo") as meminfo:
-        info["memory_gib"] = round(int(meminfo.readline().split()[1]) / 2**20, 1)
-    with open("/proc/cpuinfo") as cpuinfo:
-        info["cpu"] = next(
-            (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
-            "unknown",
-        )
-    admin = psycopg2.connect(server_url("postgres"))
-    with admin.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        info["postgresql"] = cursor.fetchone()[0]
-    admin.close()
-    version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True)
-    info["redis"] = version.stdout.split("v=", 1)[1].split()[0]
-    import celery
-    import django
-
-    info["django"], info["celery"] = django.get_version(), celery.__version__
-    info["source"] = source()
-    info["loadavg_at_start"] = os.getloadavg()
-    return info
 
 
 def markdown(info: dict, outcomes: list[Outcome], cost: dict) -> str:
@@ -764,25 +568,14 @@ def main() -> None:
 
     plans = PLANS["quick" if args.quick else "full"]
     workdir = Path(tempfile.mkdtemp(prefix="bench-timers-"))
-    info = machine()
+    info = supervisor.machine("django", "celery")
+    info["source"] = source()
     log(f"logs in {workdir}; machine {json.dumps(info)}")
     template = f"{PREFIX}_template"
-    admin_sql(f'DROP DATABASE IF EXISTS "{template}"')
-    admin_sql(f'CREATE DATABASE "{template}"')
+    template_url = supervisor.create_database(template)
     try:
-        env = {
-            **os.environ,
-            "DATABASE_URL": server_url(template),
-            "DEBUG": "true",
-            "PYTHONPATH": str(ROOT),
-        }
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        env = {**os.environ, "DATABASE_URL": template_url, "DEBUG": "true", "PYTHONPATH": str(ROOT)}
+        supervisor.manage("migrate", "--noinput", env=env)
         started = time.monotonic()
         cost = run_cost(workdir, template, batch=102 if args.quick else 340, rounds=3)
         outcomes = [
@@ -793,7 +586,7 @@ def main() -> None:
         info["loadavg_at_end"] = os.getloadavg()
         info["minutes"] = round((time.monotonic() - started) / 60, 1)
     finally:
-        admin_sql(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+        supervisor.drop_database(template)
     summary = markdown(info, outcomes, cost)
     print("\n" + summary, flush=True)
     if args.json:

@@ -1,23 +1,21 @@
 """Real processes for the integration tests: a private redis-server, celery workers and
 beats, the web server, and probes into the database they share.
 
-``Stack`` starts each process in its own session, logging to a file in the test's temporary
-directory, and kills whole process groups with SIGKILL, so no shutdown code runs. Waits poll
-a condition against a time limit. The fixtures that give each test its own database are in
+``Stack`` adds the web server and the tests' probes to the stack of ``bench/supervisor.py``,
+which the benchmarks share: each process starts in its own session, logging to a file in the
+test's temporary directory, and whole process groups are killed with SIGKILL, so no shutdown
+code runs. Waits poll a condition against a time limit and fail the test with the state of
+the stack when it passes. The fixtures that give each test its own database are in
 ``conftest.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -27,8 +25,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
+from bench import supervisor
+from bench.supervisor import STARTUP_LIMIT, VENV_BIN, free_port
+
 SEED = Path(__file__).with_name("timer_faults_seed.py")
 
 
@@ -51,7 +50,6 @@ def needs_real_services(what: str) -> list[pytest.MarkDecorator]:
 STALE_CLAIM_SECONDS = 10
 # Beat requeues undelivered rows every 15 s; a pending row is requeued once 30 s old.
 REQUEUE_WAIT = 15 + 30
-STARTUP_LIMIT = 60.0
 PREFIX = f"incident_console_faults_{os.getpid()}"
 # The web server, as the Procfile starts it; {port} is filled in.
 WEB_COMMAND = [
@@ -66,12 +64,6 @@ WEB_COMMAND = [
     "5",
     "incident_console.asgi:application",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -90,106 +82,23 @@ class Burst:
         return sum(self.texts.values())
 
 
-class Stack:
-    """One test's database, redis-server, workers and beats, and the probes into them."""
+class Stack(supervisor.Stack):
+    """One test's database, redis-server, workers, beats and web servers, and the probes
+    into them."""
 
     def __init__(self, tmp_path: Path, database_url: str) -> None:
-        import psycopg2
-
-        self.dir = tmp_path
-        self.redis_port = free_port()
-        self.sms_file = tmp_path / "sms.jsonl"
-        self.processes: list[tuple[str, subprocess.Popen]] = []
-        self.redis: subprocess.Popen | None = None
+        super().__init__(
+            tmp_path,
+            database_url,
+            DEBUG="true",
+            NOTIFICATION_STALE_CLAIM_SECONDS=str(STALE_CLAIM_SECONDS),
+        )
         self.killed: set[int] = set()
         self.restarts: list[str] = []
-        self.supervisor: threading.Thread | None = None
-        self.env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-        self.env.update(
-            DATABASE_URL=database_url,
-            REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0",
-            DEBUG="true",
-            PYTHONUNBUFFERED="1",
-            VAR_DIR=str(tmp_path),
-            SMS_PROVIDER="comms.delivery.RecordingSmsProvider",
-            SMS_RECORD_FILE=str(self.sms_file),
-            NOTIFICATION_STALE_CLAIM_SECONDS=str(STALE_CLAIM_SECONDS),
-            PATH=f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
-        )
-        self.database_url = database_url
-        self.db = psycopg2.connect(database_url)
-        self.db.autocommit = True
+        self.watcher: threading.Thread | None = None
         self.web_port = free_port()
 
     # --- processes -------------------------------------------------------------------
-    def spawn(self, name: str, args: list[str]) -> subprocess.Popen:
-        with open(self.dir / f"{name}.log", "a") as log:
-            process = subprocess.Popen(
-                args,
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.processes.append((name, process))
-        return process
-
-    def start_redis(self, name: str = "redis") -> subprocess.Popen:
-        self.redis = self.spawn(
-            name,
-            [
-                "redis-server",
-                "--port",
-                str(self.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-            ],
-        )
-        self.wait_until(self.redis_answers, "redis-server answered", STARTUP_LIMIT)
-        return self.redis
-
-    def start_worker(self, name: str) -> subprocess.Popen:
-        return self.spawn(
-            name,
-            [
-                str(VENV_BIN / "celery"),
-                "--app",
-                "incident_console",
-                "worker",
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "INFO",
-                "--hostname",
-                f"{name}@%h",
-            ],
-        )
-
-    def start_beat(self, name: str) -> subprocess.Popen:
-        # Each beat needs its own schedule file and pid file, or the second refuses to start.
-        return self.spawn(
-            name,
-            [
-                str(VENV_BIN / "celery"),
-                "--app",
-                "incident_console",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(self.dir / f"{name}-schedule"),
-                "--pidfile",
-                str(self.dir / f"{name}.pid"),
-            ],
-        )
-
     def start_web(self, name: str) -> tuple[subprocess.Popen, float]:
         """Start the web server on the stack's port; return it and the seconds until
         ``/health/live`` answered."""
@@ -236,9 +145,7 @@ class Stack:
     def kill(self, process: subprocess.Popen) -> None:
         """SIGKILL the process and every child in its group: no shutdown code runs."""
         self.killed.add(process.pid)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        super().kill(process)
 
     def supervise(self) -> None:
         """Start again, as ``restart: unless-stopped`` in docker-compose.yml does, any web
@@ -246,7 +153,7 @@ class Stack:
         starters = {"web": self.start_web, "worker": self.start_worker, "beat": self.start_beat}
 
         def watch() -> None:
-            while self.supervisor is not None:
+            while self.watcher is not None:
                 for name, process in list(self.processes):
                     kind = name.split("-")[0]
                     exited = process.poll() is not None and process.pid not in self.killed
@@ -256,16 +163,14 @@ class Stack:
                         starters[kind](f"{name}-again")
                 time.sleep(0.2)
 
-        self.supervisor = threading.Thread(target=watch, daemon=True)
-        self.supervisor.start()
+        self.watcher = threading.Thread(target=watch, daemon=True)
+        self.watcher.start()
 
     def stop_all(self) -> None:
-        supervisor, self.supervisor = self.supervisor, None
-        if supervisor is not None:
-            supervisor.join()
-        for _, process in self.processes:
-            self.kill(process)
-        self.db.close()
+        watcher, self.watcher = self.watcher, None
+        if watcher is not None:
+            watcher.join()
+        super().stop_all()
 
     def logs(self) -> str:
         tails = []
@@ -275,38 +180,12 @@ class Stack:
         return "\n".join(tails)
 
     # --- probes ----------------------------------------------------------------------
-    def redis_answers(self) -> bool:
-        import redis
-
-        try:
-            return redis.Redis(port=self.redis_port, socket_timeout=1).ping()
-        except redis.RedisError:
-            return False
-
     def redis_pushes(self) -> int:
         """Messages published to the broker so far (kombu's Redis transport uses LPUSH)."""
         import redis
 
         stats = redis.Redis(port=self.redis_port).info("commandstats")
         return stats.get("cmdstat_lpush", {}).get("calls", 0)
-
-    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
-        """Run one query; after the server restarted, the next call connects again."""
-        import psycopg2
-
-        for attempt in (1, 2):
-            if self.db.closed:
-                self.db = psycopg2.connect(self.database_url)
-                self.db.autocommit = True
-            try:
-                with self.db.cursor() as cursor:
-                    cursor.execute(query, params)
-                    return cursor.fetchall()
-            except (psycopg2.OperationalError, psycopg2.InterfaceError):
-                self.db.close()  # the server went away: connect again, once
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
 
     def fired(self, burst: Burst) -> int:
         return self.sql(
@@ -355,32 +234,10 @@ class Stack:
         self, condition: Callable[[], bool], what: str, limit: float, burst: Burst | None = None
     ) -> float:
         """Poll until ``condition`` holds; return the seconds it took."""
-        started = time.monotonic()
-        while time.monotonic() - started < limit:
-            if condition():
-                return time.monotonic() - started
-            time.sleep(0.05)
-        pytest.fail(f"timed out after {limit:.0f} s waiting until {what}\n{self.state(burst)}")
-
-    def wait_for_engine(self) -> None:
-        """Beat, a worker and the database all work once a sweep stamps the heartbeat."""
-        self.wait_until(
-            lambda: self.sql("SELECT count(*) FROM comms_engineheartbeat")[0][0] > 0,
-            "the engine heartbeat was written",
-            STARTUP_LIMIT,
-        )
-
-    def run_script(self, script: Path, *args: str) -> dict:
-        """Run a seeding script against the stack's database; return the JSON it prints."""
-        done = subprocess.run(
-            [sys.executable, str(script), *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        waited = supervisor.poll_until(condition, limit)
+        if waited is None:
+            pytest.fail(f"timed out after {limit:.0f} s waiting until {what}\n{self.state(burst)}")
+        return waited
 
     def seed(self, *, deadlines: int, due_in: float, spread: int) -> Burst:
         out = self.run_script(
@@ -428,10 +285,4 @@ class Stack:
 def migrate(database_url: str) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(DATABASE_URL=database_url, DEBUG="true")
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    supervisor.manage("migrate", "--noinput", env=env)

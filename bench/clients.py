@@ -1,0 +1,281 @@
+"""The browser side of the live push benchmarks, on one event loop in this process.
+
+``Fleet`` is N websocket clients that connect with a browser's ``Cookie`` and ``Origin``,
+reconnect as ``static/js/console.js`` does, and time a ``Round``: from the instant its trigger
+stamps to the moment the last connected socket has the push that covers it. ``CommsLead`` is
+the communications lead's browser over plain HTTP/1.1: a session, a CSRF token read from a
+draft's page, and approvals POSTed with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+ROUND_TIMEOUT = 5.0  # seconds for one approval to reach every connected socket
+CONNECT_GATE = 50  # at most this many first handshakes in flight (the reconnect storm is not gated)
+
+# The consumer's (and the floor's) json.dumps puts type and sequence first; reading them off
+# the front of the text keeps the client's per-message cost small next to the server's.
+HEAD = re.compile(r'\{"type": "(\w+)", "sequence": (\d+)')
+
+
+@dataclass
+class Round:
+    expected: int  # the first sequence number that covers the approval
+    sockets: frozenset[int]  # the sockets connected (hello received) when the round began
+    t0: int = 0
+    arrivals: dict[int, int] = field(default_factory=dict)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    samples: dict[int, str] = field(default_factory=dict)  # socket -> raw push, one per audience
+
+    @property
+    def n(self) -> int:
+        return len(self.sockets)
+
+    @property
+    def missing(self) -> list[int]:
+        return sorted(self.sockets - self.arrivals.keys())
+
+
+class Fleet:
+    """N websocket clients on one event loop, each reconnecting as console.js does. The first
+    ``sampled`` sockets keep the push they get in each round (one socket per audience when the
+    sessions are dealt round-robin)."""
+
+    def __init__(
+        self, n: int, url: str, origin: str | None, cookies: list[str | None], sampled: int = 0
+    ) -> None:
+        self.n, self.url, self.origin, self.cookies = n, url, origin, cookies
+        self.sampled = sampled
+        self.sequence = 0
+        self.round: Round | None = None
+        self.hello_at: list[int | None] = [None] * n
+        self.hellos = 0  # sockets whose current connection said hello
+        self.connected: set[int] = set()
+        self.resync_after: int | None = None  # count hellos after this instant
+        self.resynced: set[int] = set()
+        self.resync_done = asyncio.Event()
+        self.all_hello = asyncio.Event()
+        self.gate = asyncio.Semaphore(CONNECT_GATE)
+        self.stopping = False
+        self.attempts = 0
+        self.failures: Counter[str] = Counter()
+        self.closes: Counter[str] = Counter()
+        self.extensions: Counter[str] = Counter()
+        self.max_attempt = 0
+        self.tasks: list[asyncio.Task] = []
+        self.events: list[tuple[int, int, str]] = []  # (time, socket, what), closes and failures
+        self.started = time.monotonic_ns()
+
+    def start(self) -> None:
+        self.tasks = [asyncio.create_task(self._socket(i)) for i in range(self.n)]
+
+    async def wait_all_hello(self, limit: float) -> float:
+        started = time.monotonic()
+        await asyncio.wait_for(self.all_hello.wait(), limit)
+        return time.monotonic() - started
+
+    async def stop(self) -> None:
+        self.stopping = True
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def _socket(self, i: int) -> None:
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import ConnectionClosed
+
+        attempt = 0
+        first = True
+        while not self.stopping:
+            headers = {"Cookie": self.cookies[i]} if self.cookies[i] else {}
+            self.attempts += 1
+            code = None
+            gated = first  # only first connections queue at the gate, never reconnections
+            if gated:
+                await self.gate.acquire()
+            try:
+                async with connect(
+                    self.url,
+                    origin=self.origin,
+                    additional_headers=headers,
+                    proxy=None,
+                    ping_interval=None,  # browsers do not ping; the servers do
+                    open_timeout=30,
+                    close_timeout=2,
+                    max_size=16 * 2**20,
+                ) as ws:
+                    attempt = 0  # console.js resets on open
+                    self.extensions[
+                        ws.response.headers.get("Sec-WebSocket-Extensions", "none")
+                    ] += 1
+                    try:
+                        async for raw in ws:
+                            now = time.monotonic_ns()
+                            head = HEAD.match(raw)
+                            kind, sequence = (
+                                (head[1], int(head[2])) if head else ("other", self.sequence)
+                            )
+                            if kind == "push":
+                                self._push(i, sequence, now, raw)
+                            elif kind == "hello":
+                                self._hello(i, sequence, now)
+                                if gated:
+                                    gated, first = False, False
+                                    self.gate.release()
+                            if sequence > self.sequence:
+                                self.sequence = sequence
+                    except ConnectionClosed:
+                        pass
+                    code = ws.close_code
+            except Exception as exc:  # refused, reset, timed out, bad handshake: retry
+                self.failures[type(exc).__name__] += 1
+                self.event(i, f"failed {type(exc).__name__}")
+            finally:
+                if gated:
+                    self.gate.release()
+            if i in self.connected:
+                self.connected.discard(i)
+                self.hellos -= 1
+                self.all_hello.clear()
+                self.closes[str(code)] += 1
+                self.event(i, f"closed {code}")
+            if code in (4401, 4403):
+                self.failures[f"closed {code}"] += 1
+                return  # console.js gives up: sign in again
+            if self.stopping:
+                return
+            attempt += 1
+            self.max_attempt = max(self.max_attempt, attempt)
+            delay = min(30.0, 0.5 * 2**attempt) * (0.5 + random.random() / 2)
+            await asyncio.sleep(delay)
+
+    def _hello(self, i: int, sequence: int, now: int) -> None:
+        if self.hello_at[i] is not None:
+            self.event(i, "hello again")
+        self.hello_at[i] = now
+        if i not in self.connected:
+            self.connected.add(i)
+            self.hellos += 1
+            if self.hellos == self.n:
+                self.all_hello.set()
+        if self.resync_after is not None and now > self.resync_after and i not in self.resynced:
+            self.resynced.add(i)
+            if len(self.resynced) == self.n:
+                self.resync_done.set()
+
+    def _push(self, i: int, sequence: int, now: int, raw: str) -> None:
+        current = self.round
+        if (
+            current is None
+            or sequence < current.expected
+            or i in current.arrivals
+            or i not in current.sockets
+        ):
+            return
+        current.arrivals[i] = now
+        if i < self.sampled:
+            current.samples[i] = raw
+        if len(current.arrivals) == current.n:
+            current.done.set()
+
+    def event(self, i: int, what: str) -> None:
+        self.events.append((time.monotonic_ns(), i, what))
+
+    def describe(self, sockets: list[int]) -> str:
+        """Connection history of some sockets, for a round that missed them."""
+        lines = []
+        for i in sockets[:5]:
+            history = [f"{(t - self.started) / 1e9:.1f}s {w}" for t, j, w in self.events if j == i]
+            state = "connected" if i in self.connected else "not connected"
+            lines.append(f"socket {i} ({state}): " + "; ".join(history[-6:]))
+        return " | ".join(lines)
+
+    async def measure(self, expected: int, trigger) -> tuple[Round, int | None]:
+        """Run ``trigger()`` (which stamps ``t0``) and wait for every connected socket's push."""
+        current = self.round = Round(expected, frozenset(self.connected))
+        response_at = None
+        try:
+            response_at = await trigger(current)
+            await asyncio.wait_for(current.done.wait(), ROUND_TIMEOUT)
+        except TimeoutError:
+            pass
+        finally:
+            self.round = None
+        return current, response_at
+
+
+async def http(port: int, method: str, path: str, headers: dict, body: bytes = b"") -> tuple:
+    """One HTTP/1.1 request on its own connection: (status, headers, body)."""
+    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 10)
+    try:
+        head = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
+        if body or method == "POST":
+            head.append(f"Content-Length: {len(body)}")
+        head += [f"{k}: {v}" for k, v in headers.items()]
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        data = await asyncio.wait_for(reader.read(), 30)
+    finally:
+        writer.close()
+    raw_head, _, content = data.partition(b"\r\n\r\n")
+    lines = raw_head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1]) if lines and lines[0] else 0
+    pairs = [line.split(":", 1) for line in lines[1:] if ":" in line]
+    return status, [(k.strip().lower(), v.strip()) for k, v in pairs], content
+
+
+class CommsLead:
+    """The communications lead's browser: a session cookie, a CSRF cookie, approvals."""
+
+    TOKEN = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+    def __init__(self, port: int, cookie_name: str, session: str) -> None:
+        self.port, self.cookie_name, self.session = port, cookie_name, session
+        self.csrf_cookie: str | None = None
+
+    def _cookie(self) -> str:
+        jar = f"{self.cookie_name}={self.session}"
+        return jar + (f"; csrftoken={self.csrf_cookie}" if self.csrf_cookie else "")
+
+    async def token(self, draft_id: int) -> str:
+        status, headers, body = await http(
+            self.port, "GET", f"/comms/drafts/{draft_id}/", {"Cookie": self._cookie()}
+        )
+        if status != 200:
+            raise RuntimeError(f"GET draft {draft_id}: {status} {body[:300]!r}")
+        for name, value in headers:
+            if name == "set-cookie" and value.startswith("csrftoken="):
+                self.csrf_cookie = value.split(";", 1)[0].split("=", 1)[1]
+        found = self.TOKEN.search(body)
+        if not found or not self.csrf_cookie:
+            raise RuntimeError(f"no CSRF token on draft {draft_id}'s page")
+        return found[1].decode()
+
+    def approver(self, draft_id: int, token: str):
+        body = urlencode({"csrfmiddlewaretoken": token, "expected_revision": 1}).encode()
+
+        async def trigger(current: Round) -> int:
+            current.t0 = time.monotonic_ns()
+            status, headers, content = await http(
+                self.port,
+                "POST",
+                f"/comms/drafts/{draft_id}/approve/",
+                {
+                    "Cookie": self._cookie(),
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Origin": f"http://127.0.0.1:{self.port}",
+                },
+                body,
+            )
+            done = time.monotonic_ns()
+            if status != 302:
+                raise RuntimeError(f"approve draft {draft_id}: {status} {content[:500]!r}")
+            return done
+
+        return trigger
