@@ -14,14 +14,16 @@ SHORT_KEY = "k" * 49
 
 def load_settings(**env) -> subprocess.CompletedProcess:
     clean = {
-        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_URL"}
     }
     clean.update(env)
     code = (
         "import django, json; from django.conf import settings; django.setup(); "
         "print(json.dumps({k: getattr(settings, k) for k in "
         "['DEBUG','SESSION_COOKIE_SECURE','CSRF_COOKIE_SECURE','SECURE_HSTS_SECONDS',"
-        "'SECURE_SSL_REDIRECT','SESSION_COOKIE_HTTPONLY']}))"
+        "'SECURE_SSL_REDIRECT','SESSION_COOKIE_HTTPONLY','EMAIL_BACKEND']}))"
     )
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -97,3 +99,17 @@ def test_every_deployment_runs_the_benchmarked_web_server(path):
     options = list(server.CLI_OPTIONS)
     for name, value in zip(options[::2], options[1::2], strict=True):
         assert words[words.index(name) + 1] == value, f"{path}: {name}"
+
+
+@pytest.mark.parametrize(
+    ("debug", "backend"),
+    [
+        ("false", "incident_console.logs.MailLog"),
+        ("true", "django.core.mail.backends.console.EmailBackend"),
+    ],
+)
+def test_without_a_mail_server_message_bodies_are_written_only_when_debugging(debug, backend):
+    result = load_settings(DEBUG=debug, SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="console.example.org")
+
+    assert result.returncode == 0, result.stderr
+    assert f'"EMAIL_BACKEND": "{backend}"' in result.stdout
