@@ -48,6 +48,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=code)
             return
         self.joined = [*groups, live.user_group(user.pk)]
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if session_key:
+            self.joined.append(live.session_group(session_key))
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.send(text_data=json.dumps({"type": "hello", **hello}))

@@ -10,6 +10,7 @@ heartbeats stop: the socket only makes the page fast, never correct.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from asgiref.sync import async_to_sync
@@ -52,6 +53,12 @@ def incident_group(incident_id: int, audience: str) -> str:
 def district_group(district_id: int, audience: str) -> str:
     """The channel-layer group of one dashboard audience of a district."""
     return f"district.{district_id}.{audience}"
+
+
+def session_group(session_key: str) -> str:
+    """Every open socket of one signed-in session (one browser), so signing out there closes
+    them and leaves the person's other devices alone. Named by a digest, not the key itself."""
+    return f"session.{hashlib.sha256(session_key.encode()).hexdigest()[:40]}"
 
 
 def user_group(user_id: int) -> str:

@@ -32,7 +32,9 @@ def session_seen_at_sign_in(sender, *, request, **kwargs) -> None:
 
 
 @receiver(user_logged_out, dispatch_uid="console.close_sockets_on_sign_out")
-def close_sockets_on_sign_out(sender, *, user, **kwargs) -> None:
-    """Signing out closes every live socket the person has open, on every device."""
-    if user is not None:
-        live.end_sessions(user.pk, reason="signed_out")
+def close_sockets_on_sign_out(sender, *, request, user, **kwargs) -> None:
+    """Signing out closes the live sockets of that browser's session; the person's other
+    devices stay signed in and live ("Sign out everywhere" ends those too)."""
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if user is not None and session_key:
+        live.send(live.session_group(session_key), {"type": "session.end", "reason": "signed_out"})

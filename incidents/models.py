@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from incidents import phases
 
@@ -141,9 +142,22 @@ class User(AbstractUser):
     phone = models.CharField(
         max_length=20, blank=True, help_text="Mobile number for text reminders, e.g. +15555550123."
     )
+    # Raised by "Sign out everywhere": every session signed in before it no longer verifies.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def _get_session_auth_hash(self, secret=None):
+        """Django's session hash, over the password and, once raised, the session epoch: a
+        session verifies only while both are what they were when it signed in."""
+        value = self.password if not self.session_epoch else f"{self.password}:{self.session_epoch}"
+        return salted_hmac(
+            "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
+            value,
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def roles(self) -> frozenset[str]:

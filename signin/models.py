@@ -103,6 +103,7 @@ class SecurityEvent(models.Model):
     class Kind(models.TextChoices):
         SIGNED_IN = "signed_in", "Signed in"
         SIGNED_OUT = "signed_out", "Signed out"
+        SIGNED_OUT_EVERYWHERE = "signed_out_all", "Signed out everywhere"
         PASSWORD_FAILED = "password_failed", "Password did not match"
         CODE_FAILED = "code_failed", "Authenticator code did not match"
         PROVIDER_FAILED = "provider_failed", "Identity provider sign-in failed"

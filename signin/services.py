@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 
+from incidents import events
 from incidents.models import District, User
 from signin import throttle
 from signin.models import SecurityEvent
@@ -35,6 +37,15 @@ def security_event_record(
         address=(throttle.client_address(request) or None) if request else None,
         detail=detail[:300],
     )
+
+
+@transaction.atomic
+def sessions_end_everywhere(*, user: User) -> None:
+    """End every session the person has, on every device: each stops verifying at its next
+    request or socket, and their open sockets close now."""
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+    events.access_changed_on_commit(user.pk)
 
 
 def sign_in_failed(

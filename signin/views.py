@@ -195,14 +195,20 @@ def provider_callback(view):
 
 
 class SignOutView(LogoutView):
-    """Sign out (the console closes every live socket the person has open, on every device,
-    when Django announces the sign-out) and record it."""
+    """Sign out of this browser (the console closes its live sockets when Django announces the
+    sign-out), or, with ``everywhere``, end every session the person has; and record it."""
 
     def post(self, request, *args, **kwargs):
         user = request.user if request.user.is_authenticated else None
+        everywhere = user is not None and request.POST.get("everywhere") == "1"
+        if everywhere:
+            services.sessions_end_everywhere(user=user)
         response = super().post(request, *args, **kwargs)
         if user is not None:
-            services.security_event_record(
-                request=request, kind=SecurityEvent.Kind.SIGNED_OUT, user=user
+            kind = (
+                SecurityEvent.Kind.SIGNED_OUT_EVERYWHERE
+                if everywhere
+                else SecurityEvent.Kind.SIGNED_OUT
             )
+            services.security_event_record(request=request, kind=kind, user=user)
         return response

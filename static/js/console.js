@@ -127,6 +127,8 @@
     var last = {};
     var attempt = 0;
     var failedOpens = 0;
+    // Refusals of sign-in since the last socket that was let in.
+    var refusedSignIns = 0;
     var pollTimer = null;
     var watchdog = null;
     var socket = null;
@@ -253,6 +255,7 @@
       socket.onmessage = function (event) {
         armWatchdog();
         var message = JSON.parse(event.data);
+        if (message.type === "hello") refusedSignIns = 0;
         if (message.type === "push") {
           apply(message);
         } else if (message.type === "refresh") {
@@ -269,9 +272,26 @@
       };
       socket.onclose = function (event) {
         window.clearTimeout(watchdog);
-        if (event.code === 4401 || event.code === 4403) {
+        if (event.code === 4403 || (event.code === 4401 && refusedSignIns >= 3)) {
           stopPolling();
           say("off (sign in again to resume)");
+          return;
+        }
+        if (event.code === 4401) {
+          // Told the session ended: ask over HTTP before giving up. Signing out on another
+          // device ends that device's session only, and this one may still be signed in.
+          refusedSignIns += 1;
+          window.fetch(window.location.pathname + window.location.search,
+            { credentials: "same-origin", headers: { Accept: "text/html" } })
+            .then(function (response) {
+              if (response.ok && !response.redirected) {
+                window.setTimeout(open, 500);
+              } else {
+                stopPolling();
+                say("off (sign in again to resume)");
+              }
+            })
+            .catch(function () { window.setTimeout(open, 2000); });
           return;
         }
         if (!opened) failedOpens += 1;

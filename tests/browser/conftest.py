@@ -176,7 +176,7 @@ def sign_in_with_password_and_code(
     spent.add(code)
     page.get_by_label("Code from your authenticator app").fill(code)
     page.get_by_role("button", name="Verify and sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
 
 
 @pytest.fixture

@@ -113,7 +113,7 @@ def test_family_update_from_draft_to_status_page(
     expect(families).not_to_contain_text("None yet")
 
     # The public status page shows it, with no sign-in.
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     page.goto(f"/status/{district.district.slug}/")
     expect(page.get_by_text("term grades cannot be seen online today")).to_be_visible()
     assert_no_axe_violations(page, "the public status page")

@@ -75,7 +75,7 @@ def test_a_break_glass_sign_in_works_from_the_keyboard(page: Page, district: Dis
     page.keyboard.press("Enter")
 
     expect(page).to_have_url(re.compile(r"/incidents/$"))
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
 
 

@@ -392,3 +392,64 @@ def test_a_connect_makes_one_database_call(riverbend, monkeypatch, path):
 
     assert connected and hello["type"] == "hello"
     assert calls == ["_admit"]
+
+
+def test_signing_out_on_one_device_leaves_the_other_devices_live(riverbend):
+    incident = IncidentFactory(owner=riverbend.cio)
+    laptop, phone = Client(), Client()
+    laptop_headers = session_headers(riverbend.cio, laptop)
+    phone_headers = session_headers(riverbend.cio, phone)
+
+    async def scenario():
+        on_laptop, on_phone = (
+            connect(incident.pk, laptop_headers),
+            connect(incident.pk, phone_headers),
+        )
+        await on_laptop.connect()
+        await on_phone.connect()
+        await on_laptop.receive_json_from(2)
+        await on_phone.receive_json_from(2)
+        await database_sync_to_async(laptop.post)("/accounts/logout/")
+        laptop_closed = await on_laptop.receive_output(timeout=2)
+        phone_quiet = await on_phone.receive_nothing(timeout=0.5)
+        await on_laptop.disconnect()
+        await on_phone.disconnect()
+        return laptop_closed, phone_quiet
+
+    laptop_closed, phone_quiet = async_to_sync(scenario)()
+
+    assert laptop_closed == {"type": "websocket.close", "code": 4401}
+    assert phone_quiet, "the phone's socket was closed by the laptop's sign-out"
+    assert phone.get("/incidents/").status_code == 200
+
+
+def test_signing_out_everywhere_ends_every_session_and_socket(riverbend):
+    incident = IncidentFactory(owner=riverbend.cio)
+    laptop, phone = Client(), Client()
+    session_headers(riverbend.cio, laptop)  # signs the laptop in
+    phone_headers = session_headers(riverbend.cio, phone)
+
+    async def scenario():
+        on_phone = connect(incident.pk, phone_headers)
+        await on_phone.connect()
+        await on_phone.receive_json_from(2)
+        await database_sync_to_async(laptop.post)("/accounts/logout/", {"everywhere": "1"})
+        closed = await on_phone.receive_output(timeout=2)
+        await on_phone.disconnect()
+        again = connect(incident.pk, phone_headers)
+        await again.connect()
+        refused = await again.receive_output(timeout=2)
+        await again.disconnect()
+        return closed, refused
+
+    closed, refused = async_to_sync(scenario)()
+
+    assert closed["type"] == "websocket.close"
+    assert refused == {"type": "websocket.close", "code": 4401}
+    response = phone.get("/incidents/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    from signin.models import SecurityEvent
+
+    assert SecurityEvent.objects.filter(
+        user=riverbend.cio, kind=SecurityEvent.Kind.SIGNED_OUT_EVERYWHERE
+    ).exists()
