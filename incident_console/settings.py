@@ -197,18 +197,17 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# The cache holds sign-in failure counts and used one-time codes: shared through Redis
-# when there are several web processes, in memory for the embedded run.
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "console",
-        }
+# The cache holds sign-in failure counts, used one-time codes and which push went out last:
+# state, so it lives in the database beside what it describes (a table the migrations create)
+# and never in Redis. Sign-in works and codes stay used with Redis down or flushed, and a
+# database reset or restore takes the cache with it.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "console_cache",
+        "KEY_PREFIX": "console",
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
