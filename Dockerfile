@@ -40,4 +40,5 @@ EXPOSE 8000
 
 # The web server's options are explained in incident_console/server.py.
 CMD ["uvicorn", "--host", "0.0.0.0", "--port", "8000", "--ws-per-message-deflate", "false", \
-     "--timeout-graceful-shutdown", "5", "--lifespan", "off", "incident_console.asgi:application"]
+     "--timeout-graceful-shutdown", "5", "--lifespan", "off", "--no-proxy-headers", \
+     "incident_console.asgi:application"]

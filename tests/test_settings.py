@@ -99,6 +99,26 @@ def test_every_deployment_runs_the_benchmarked_web_server(path):
     options = list(server.CLI_OPTIONS)
     for name, value in zip(options[::2], options[1::2], strict=True):
         assert words[words.index(name) + 1] == value, f"{path}: {name}"
+    for flag in server.CLI_FLAGS:
+        assert flag in words, f"{path}: {flag}"
+
+
+def test_the_web_server_never_believes_forwarded_headers_by_itself():
+    """Only TRUSTED_PROXY_COUNT decides: uvicorn must not rewrite the client's address from
+    X-Forwarded-For, which it would for any connection from 127.0.0.1."""
+    import uvicorn
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    from incident_console import server
+
+    async def app(scope, receive, send):  # pragma: no cover - never called
+        pass
+
+    config = uvicorn.Config(app, **server.CONFIG)
+    config.load()
+
+    assert not isinstance(config.loaded_app, ProxyHeadersMiddleware)
+    assert "--no-proxy-headers" in server.command("127.0.0.1", 8000)
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ import pytest
 
 from bench import supervisor
 from bench.supervisor import STARTUP_LIMIT, VENV_BIN, free_port
+from incident_console import server
 
 SEED = Path(__file__).with_name("timer_faults_seed.py")
 
@@ -52,18 +53,8 @@ STALE_CLAIM_SECONDS = 10
 REQUEUE_WAIT = 15 + 30
 PREFIX = f"incident_console_faults_{os.getpid()}"
 # The web server, as the Procfile starts it; {port} is filled in.
-WEB_COMMAND = [
-    "uvicorn",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "{port}",
-    "--ws-per-message-deflate",
-    "false",
-    "--timeout-graceful-shutdown",
-    "5",
-    "incident_console.asgi:application",
-]
+WEB_COMMAND = server.command("127.0.0.1", 0)
+WEB_COMMAND[WEB_COMMAND.index("--port") + 1] = "{port}"
 
 
 @dataclass

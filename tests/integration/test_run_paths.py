@@ -94,8 +94,42 @@ def test_embedded_run_serves_sign_in_and_runs_timers(tmp_path):
     try:
         wait_for(sign_in_page_answers(port), "the sign-in page answered", process)
         wait_for(heartbeat_written, "the engine heartbeat was written", process)
+        failed_sign_in_with_forged_address(port)
     finally:
         stop(process)
+    with sqlite3.connect(database) as db:
+        addresses = [row[0] for row in db.execute("SELECT address FROM signin_securityevent")]
+    # From loopback, a forged X-Forwarded-For changes neither the record nor the throttle key:
+    # with TRUSTED_PROXY_COUNT at 0 the connection's own address is the client's.
+    assert addresses == ["127.0.0.1"]
+
+
+def failed_sign_in_with_forged_address(port: int) -> None:
+    """A wrong password posted from this machine, claiming another address."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"http://127.0.0.1:{port}/accounts/login/", timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "login": "nobody", "password": "wrong-password"}
+    ).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/accounts/login/",
+        data=body,
+        headers={
+            "X-Forwarded-For": "203.0.113.9",
+            "Referer": f"http://127.0.0.1:{port}/accounts/login/",
+        },
+    )
+    try:
+        opener.open(request, timeout=10)
+    except urllib.error.HTTPError as refused:
+        assert refused.code in (200, 422), refused.code
 
 
 @pytest.mark.skipif(
