@@ -110,6 +110,7 @@ class SecurityEvent(models.Model):
         REFUSED = "refused", "Refused"
         THROTTLED = "throttled", "Too many failures"
         BREAK_GLASS = "break_glass", "Break-glass account issued"
+        ACCOUNT_ATTACKED = "account_attacked", "Many failures for one account"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)

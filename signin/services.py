@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 
 from incidents import events
-from incidents.models import District, User
+from incidents.models import District, Role, User
 from signin import throttle
 from signin.models import SecurityEvent
 
@@ -69,8 +71,52 @@ def sign_in_failed(
         detail=detail,
     )
     verdict = throttle.record_failure(address=throttle.client_address(request), account=identifier)
+    if verdict.alert:
+        _alert_administrators(request=request, identifier=identifier, user=user)
     setattr(request, FAILED_ATTR, verdict)
     return verdict
+
+
+def _alert_administrators(*, request: HttpRequest, identifier: str, user: User | None) -> None:
+    """Many failures for one account, from anywhere: recorded, and the district's CIOs (or,
+    for an account of no district, the console's administrators) are told by email."""
+    if user is None:
+        user = (
+            User.objects.filter(username__iexact=identifier).first()
+            or User.objects.filter(email__iexact=identifier).first()
+        )
+    district = user.district if user is not None else None
+    security_event_record(
+        request=request,
+        kind=SecurityEvent.Kind.ACCOUNT_ATTACKED,
+        identifier=identifier,
+        user=user,
+        district=district,
+        detail=f"{settings.SIGN_IN_SLOWDOWN_AFTER} failed sign-ins within the window; "
+        "further attempts are slowed down.",
+    )
+    if district is not None:
+        recipients = [
+            person.email
+            for person in district.people.filter(role_grants__role=Role.CIO, is_active=True)
+            if person.email
+        ]
+    else:
+        recipients = [email for _, email in settings.ADMINS]
+    if recipients:
+        transaction.on_commit(
+            lambda: send_mail(
+                f"Many failed sign-ins for the account {identifier}",
+                f"The console counted {settings.SIGN_IN_SLOWDOWN_AFTER} failed "
+                f"sign-ins for {identifier} from several addresses within "
+                f"{settings.SIGN_IN_WINDOW_SECONDS // 60} minutes. Further attempts are slowed "
+                "down, not locked, so the account's holder can still sign in. If it is not "
+                "them, look at the sign-in record in the admin.",
+                None,
+                recipients,
+                fail_silently=True,
+            )
+        )
 
 
 def sign_in_succeeded(*, request: HttpRequest, user: User, method: str) -> None:
@@ -78,9 +124,10 @@ def sign_in_succeeded(*, request: HttpRequest, user: User, method: str) -> None:
     security_event_record(
         request=request, kind=SecurityEvent.Kind.SIGNED_IN, user=user, method=method
     )
-    throttle.clear_account(user.username)
+    address = throttle.client_address(request)
+    throttle.clear_account(user.username, address)
     if user.email:
-        throttle.clear_account(user.email)
+        throttle.clear_account(user.email, address)
 
 
 @transaction.atomic

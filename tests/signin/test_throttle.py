@@ -126,19 +126,19 @@ def test_the_nth_failed_provider_callback_is_refused(client, google_idp):
     assert_throttled(last)
 
 
-def test_the_nth_refusal_of_a_provider_account_is_refused(client, google_idp):
+def test_the_nth_refusal_of_a_provider_account_from_one_address_is_refused(client, google_idp):
     other_browser = Client()
-    state = start_google(other_browser, REMOTE_ADDR="10.0.0.9")
+    # A sign-in started from the same address before the lock is refused when it returns.
+    state = start_google(other_browser, REMOTE_ADDR="10.0.0.1")
     unverified = {**GOOGLE_CLAIMS, "email_verified": False}
     statuses = [
-        finish_google(client, unverified, REMOTE_ADDR=f"10.0.0.{n}").status_code for n in (1, 2)
+        finish_google(client, unverified, REMOTE_ADDR="10.0.0.1").status_code for _ in (1, 2)
     ]
 
-    third = finish_google(client, unverified, REMOTE_ADDR="10.0.0.3")
-    # A sign-in started before the lock, from another address, is refused when it returns.
-    returned = return_from_google(other_browser, state, GOOGLE_CLAIMS, REMOTE_ADDR="10.0.0.9")
+    third = finish_google(client, unverified, REMOTE_ADDR="10.0.0.1")
+    returned = return_from_google(other_browser, state, GOOGLE_CLAIMS, REMOTE_ADDR="10.0.0.1")
     restarted = client.post(
-        "/accounts/login/district/", {"email": "dana@riverbend.k12.us"}, REMOTE_ADDR="10.0.0.4"
+        "/accounts/login/district/", {"email": "dana@riverbend.k12.us"}, REMOTE_ADDR="10.0.0.1"
     )
 
     assert statuses == [403, 403]
@@ -146,6 +146,65 @@ def test_the_nth_refusal_of_a_provider_account_is_refused(client, google_idp):
     assert_throttled(returned)
     assert_throttled(restarted)
     assert "_auth_user_id" not in other_browser.session
+
+
+def test_failures_from_elsewhere_never_lock_the_holder_out(client, break_glass_cio):
+    """Someone guessing from other addresses cannot keep the person running the incident out."""
+    for n in range(ACCOUNT_LIMIT * 2):
+        wrong_password(Client(), break_glass_cio.username, REMOTE_ADDR=f"10.0.1.{n}")
+
+    first = client.post(
+        "/accounts/login/",
+        {"login": break_glass_cio.username, "password": PASSWORD},
+        REMOTE_ADDR="10.0.2.1",
+    )
+    second = client.post("/accounts/login/code/", {"code": current_code()}, REMOTE_ADDR="10.0.2.1")
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert client.session["_auth_user_id"] == str(break_glass_cio.pk)
+
+
+def test_many_failures_from_everywhere_slow_the_account_down_and_alert_the_cio(
+    client, break_glass_cio, riverbend, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.SIGN_IN_SLOWDOWN_AFTER = 4
+    riverbend.cio.email = "dana@riverbend.k12.us"
+    riverbend.cio.save(update_fields=["email"])
+    with (
+        time_machine.travel(0, tick=False) as clock,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        statuses = [
+            wrong_password(
+                Client(), break_glass_cio.username, REMOTE_ADDR=f"10.0.1.{n}"
+            ).status_code
+            for n in range(4)
+        ]
+        # Past the threshold: the next attempt, from anywhere, waits 1 s, then 2 s, ...
+        at_once = wrong_password(Client(), break_glass_cio.username, REMOTE_ADDR="10.0.3.1")
+        clock.shift(2)
+        later = wrong_password(Client(), break_glass_cio.username, REMOTE_ADDR="10.0.3.2")
+        right_away = client.post(
+            "/accounts/login/",
+            {"login": break_glass_cio.username, "password": PASSWORD},
+            REMOTE_ADDR="10.0.3.3",
+        )
+        clock.shift(3)
+        holder = client.post(
+            "/accounts/login/",
+            {"login": break_glass_cio.username, "password": PASSWORD},
+            REMOTE_ADDR="10.0.3.3",
+        )
+
+    # The failure that reaches the threshold is itself told to wait; so is each after it.
+    assert statuses == [422, 422, 422, 429]
+    assert at_once.status_code == 429 and int(at_once["Retry-After"]) == 1
+    assert later.status_code == 429 and int(later["Retry-After"]) == 2
+    assert right_away.status_code == 429 and int(right_away["Retry-After"]) == 2
+    assert holder.status_code == 302
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.ACCOUNT_ATTACKED).count() == 1
+    assert [m.to for m in mailoutbox] == [["dana@riverbend.k12.us"]]
+    assert break_glass_cio.username in mailoutbox[0].subject
 
 
 def test_a_full_sign_in_forgets_the_account_failures(client, break_glass_cio):
