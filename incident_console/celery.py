@@ -33,11 +33,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.worker_consumer = f"{__name__}:PromptReconnectConsumer"
 app.autodiscover_tasks()
 
-HEARTBEAT_SECONDS = 5.0
-# How long a page waits without a heartbeat before it takes its socket for dead: four missed.
-# static/js/console.js holds the same number; a test keeps the two in step.
-HEARTBEAT_WATCHDOG_SECONDS = 20
-
 app.conf.beat_schedule = {
     "sweep-deadlines": {
         "task": "comms.tasks.sweep_deadlines",
@@ -45,12 +40,10 @@ app.conf.beat_schedule = {
         # A sweep that waited longer than this is superseded by the next one.
         "options": {"expires": 5},
     },
-    # Every 5 s: a page that hears none for 20 s (its groups lost, say to a Redis flush)
-    # reconnects and catches up over HTTP.
     "live-heartbeat": {
         "task": "console.tasks.live_heartbeat",
-        "schedule": HEARTBEAT_SECONDS,
-        "options": {"expires": HEARTBEAT_SECONDS},
+        "schedule": 15.0,
+        "options": {"expires": 15},
     },
     "requeue-notifications": {
         "task": "comms.tasks.requeue_notifications",
