@@ -25,6 +25,7 @@ from comms.models import (
     WarningAcknowledgement,
 )
 from comms.policy import needs_legal, policy_for
+from incident_console import broker
 from incidents.errors import Conflict, Invalid, PromiseDiffers, Refused
 from incidents.models import Incident, User
 from incidents.text import checked_text
@@ -300,9 +301,13 @@ def _dispatch(update: PublishedUpdate, policy: CommsPolicy) -> None:
     if queued:
         from comms.tasks import deliver_dispatch
 
-        # Robust: the publication is saved whether or not the broker answers, so a Redis
-        # outage must not turn it into an error page; the requeue task sends these rows.
-        transaction.on_commit(lambda: [deliver_dispatch.delay(pk) for pk in queued], robust=True)
+        # The publication is saved whether or not the broker answers, so a Redis outage must
+        # not turn it into an error page; the requeue task sends these rows.
+        transaction.on_commit(
+            lambda: broker.hand_off(
+                lambda: [deliver_dispatch.delay(pk) for pk in queued], "dispatches"
+            )
+        )
 
 
 @transaction.atomic

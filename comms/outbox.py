@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from comms.models import Deadline, Notification
+from incident_console import broker
 from incidents.models import Incident, User
 
 
@@ -64,9 +65,11 @@ def notify(
     if queued:
         from comms.tasks import deliver_notification
 
-        # Robust: with the broker down the firing still stands, and the requeue task sends
-        # these rows once it is back, instead of the failure stopping the whole sweep.
+        # With the broker down the firing still stands, and the requeue task sends these rows
+        # once it is back, instead of the failure stopping the whole sweep.
         transaction.on_commit(
-            lambda: [deliver_notification.delay(pk) for pk in queued], robust=True
+            lambda: broker.hand_off(
+                lambda: [deliver_notification.delay(pk) for pk in queued], "notifications"
+            )
         )
     return rows

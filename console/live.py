@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from functools import partial
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -23,6 +24,7 @@ from django.utils import timezone
 from comms.briefing import briefing_of
 from comms.selectors import comms_block
 from console import page
+from incident_console import broker
 from incidents import guidance, guidance_rules, selectors
 from incidents.models import TimelineEntry
 
@@ -75,13 +77,13 @@ def hand_off(changed: dict[int, int]) -> None:
     """
     from console.tasks import live_publish
 
+    # The change is committed and pages catch up on their next heartbeat or reconnect; a
+    # broker outage must not turn a saved change into an error page.
     for incident_id, first_sequence in changed.items():
-        try:
-            live_publish.delay(incident_id, first_sequence - 1)
-        except Exception:
-            # The change is committed and pages catch up on their next heartbeat or
-            # reconnect; a broker outage must not turn a saved change into an error page.
-            log.exception("could not queue the live push of incident %s", incident_id)
+        broker.hand_off(
+            partial(live_publish.delay, incident_id, first_sequence - 1),
+            f"the live push of incident {incident_id}",
+        )
 
 
 def send(group: str, message: dict) -> None:

@@ -138,3 +138,14 @@ def sms_outbox():
     RecordingSmsProvider.reset()
     yield RecordingSmsProvider
     RecordingSmsProvider.reset()
+
+
+@pytest.fixture(autouse=True)
+def broker_reachable():
+    """Each test starts with the broker taken as reachable, whatever a test before it made
+    fail."""
+    from incident_console import broker
+
+    broker.reset()
+    yield
+    broker.reset()
