@@ -17,8 +17,9 @@ Scenarios (``--quick`` shrinks them; see ``PLANS``):
 - clean: 1,000 deadlines due over 10 minutes, 500 spread at random and 5 bursts of 100 due
   in the same second;
 - faults: the same schedule, with the worker killed (SIGKILL, whole process group) 0.3 s into
-  the second burst and restarted 1 s later, and redis-server killed 0.3 s into the fourth
-  burst and replaced 3 s later by an empty one (every queue lost);
+  the second burst and restarted 1 s later; Redis down for 2 minutes from +240.3 s (killed,
+  then replaced by an empty one), across the third burst; and redis-server killed 0.3 s into
+  the fourth burst and replaced 3 s later by an empty one (every queue lost);
 - scale: 10,000 deadlines due over 2 minutes (9,000 at random, 10 bursts of 100);
 - cost: ``timers.sweep()`` run in-process under ``CaptureQueriesContext`` over a batch of due
   deadlines, against the baseline of the bare claim loop (``SELECT ... FOR UPDATE SKIP
@@ -59,19 +60,21 @@ class Plan:
     window: float  # seconds over which they fall due
     bursts: tuple[float, ...]  # offsets of the bursts of 100 due in the same second
     kill_worker_at: float | None = None  # offsets of the faults
-    kill_redis_at: float | None = None
+    kill_redis_at: float | None = None  # killed, and replaced 3 s later by an empty one
+    redis_down_at: float | None = None  # killed, and replaced redis_down_for later
+    redis_down_for: float = 120.0
     drain: float = 300.0  # how long to wait after the window for stragglers
 
 
 PLANS = {
     "full": {
         "clean": Plan(1000, 600, (60, 180, 300, 420, 540)),
-        "faults": Plan(1000, 600, (60, 180, 300, 420, 540), 180.3, 420.3),
+        "faults": Plan(1000, 600, (60, 180, 300, 420, 540), 180.3, 420.3, 240.3),
         "scale": Plan(10_000, 120, tuple(range(6, 120, 12)), drain=900),
     },
     "quick": {
         "clean": Plan(300, 20, (5, 15), drain=60),
-        "faults": Plan(300, 20, (5, 15), 5.3, 15.3, drain=90),
+        "faults": Plan(300, 30, (5, 15, 25), 5.3, 25.3, 12.3, 6.0, drain=90),
         "scale": Plan(1000, 20, (5, 15), drain=120),
     },
 }
@@ -293,6 +296,13 @@ class Outcome:
     faults: list[str] = field(default_factory=list)
     # The latest firing among deadlines due from 1 s before to 15 s after each kill.
     late_max_around_kill_s: dict[str, float] = field(default_factory=dict)
+    # Deadlines due outside the Redis-down window, and those due inside it (their lateness
+    # counted from Redis's return, as the target has it, and from their due time).
+    late_p99_outside_outage_s: float = math.nan
+    late_max_outside_outage_s: float = math.nan
+    in_outage: int = 0
+    late_max_in_outage_s: float = math.nan
+    late_max_in_outage_after_return_s: float = math.nan
     late_max_per_burst_s: list[float] = field(default_factory=list)
     late_p50_s: float = math.nan
     late_p99_s: float = math.nan
@@ -345,6 +355,12 @@ def run_scenario(name: str, plan: Plan, workdir: Path, template: str, quick: boo
             faults += [
                 (plan.kill_redis_at, "SIGKILL redis-server", lambda: stack.kill(stack.redis)),
                 (plan.kill_redis_at + 3, "start an empty one", lambda: stack.start_redis("r2")),
+            ]
+        if plan.redis_down_at is not None:
+            back = plan.redis_down_at + plan.redis_down_for
+            faults += [
+                (plan.redis_down_at, "stop Redis (SIGKILL)", lambda: stack.kill(stack.redis)),
+                (back, "start an empty Redis", lambda: stack.start_redis("r3")),
             ]
         faults.sort(key=lambda f: f[0])
         heartbeat_ages = []
@@ -417,6 +433,19 @@ def run_scenario(name: str, plan: Plan, workdir: Path, template: str, quick: boo
             )
             for b in plan.bursts
         ]
+        if plan.redis_down_at is not None:
+            down, back = plan.redis_down_at, plan.redis_down_at + plan.redis_down_for
+            inside = [
+                (float(x), float(due)) for _, _, x, due in settled if down <= float(due) < back
+            ]
+            outside = [float(x) for _, _, x, due in settled if not down <= float(due) < back]
+            outcome.in_outage = len(inside)
+            outcome.late_p99_outside_outage_s = round(percentile(outside, 99), 3)
+            outcome.late_max_outside_outage_s = round(max(outside, default=math.nan), 3)
+            outcome.late_max_in_outage_s = round(max((x for x, _ in inside), default=math.nan), 3)
+            outcome.late_max_in_outage_after_return_s = round(
+                max((max(0.0, due + x - back) for x, due in inside), default=math.nan), 3
+            )
         settled = [row[:3] for row in settled]
         late = [float(x) for _, _, x in settled]
         outcome.deadlines_lost = len(ids) - len(late)
@@ -529,6 +558,13 @@ def markdown(info: dict, outcomes: list[Outcome], cost: dict) -> str:
                 f"Faults in {o.name}: " + "; ".join(o.faults) + ". Latest firing among "
                 f"deadlines due from 1 s before to 15 s after each kill: {around}.",
             ]
+            if o.in_outage:
+                lines[-1] += (
+                    f" Due outside the Redis-down window: p99 {o.late_p99_outside_outage_s:.2f} s, "
+                    f"max {o.late_max_outside_outage_s:.2f} s. Due inside it ({o.in_outage}): "
+                    f"max {o.late_max_in_outage_s:.2f} s late, "
+                    f"{o.late_max_in_outage_after_return_s:.2f} s after Redis returned."
+                )
     for o in outcomes:
         lines += [
             "",

@@ -2,14 +2,7 @@
 
 from celery import shared_task
 
-from comms import delivery, timers
-
-
-@shared_task(ignore_result=True)
-def sweep_deadlines() -> int:
-    """Fire the deadlines that are due. Beat sends this every second; overlapping sweeps
-    skip each other's rows, so a duplicate or a second beat only finds less to do."""
-    return len(timers.sweep().fired)
+from comms import delivery
 
 
 @shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)

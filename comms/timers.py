@@ -1,5 +1,11 @@
 """The timers: the engine that claims due deadlines and fires each one exactly once.
 
+The engine is a loop in Celery beat's own process (``run``, started when beat starts). It
+reads and writes PostgreSQL only, so deadlines fire on time while Redis is down or restarted
+empty; Redis carries only what a firing hands off (the deliveries and the live push), and a
+hand-off lost with Redis is sent again by the requeue task. Two beats running at once skip
+each other's rows.
+
 Every firing is one transaction: lock the deadline (skipping rows another sweep holds),
 re-check that it still applies, mark it fired or cancelled, write the timeline row and the
 outbox rows, and hand delivery to Celery only after commit. Two sweeps running at once,
@@ -9,10 +15,12 @@ or the same sweep delivered twice, find nothing left to fire.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -26,8 +34,16 @@ from incidents.timeline import timeline_append
 
 log = logging.getLogger(__name__)
 
-# A firing later than this is marked late on the timeline (the sweep runs every second).
+# A firing later than this is marked late on the timeline.
 LATE_AFTER = timedelta(seconds=5)
+
+# The loop sweeps again this soon when nothing was due: a deadline fires at most this long
+# after it falls due, plus the time the firings due before it take (about 8 ms each).
+IDLE_WAIT_SECONDS = 0.25
+# One sweep of the loop fires at most this many, so a burst never holds off the heartbeat.
+BATCH = 100
+# The loop stamps the heartbeat at most this often (the health check allows 10 s).
+HEARTBEAT_EVERY_SECONDS = 1.0
 
 
 @dataclass
@@ -36,15 +52,51 @@ class SweepResult:
     cancelled: list[int] = field(default_factory=list)
 
 
-def sweep(*, limit: int = 500) -> SweepResult:
+def run(stop: threading.Event) -> None:
+    """Sweep until ``stop`` is set. A failed sweep (the database restarting, say) is logged
+    and tried again a second later on a new connection."""
+    try:
+        _loop(stop)
+    finally:
+        connection.close()
+
+
+def _loop(stop: threading.Event) -> None:
+    stamped = -HEARTBEAT_EVERY_SECONDS
+    while not stop.is_set():
+        try:
+            if time.monotonic() - stamped >= HEARTBEAT_EVERY_SECONDS:
+                engine_heartbeat_record()
+                stamped = time.monotonic()
+            result = sweep(limit=BATCH, stamp=False)
+        except Exception:
+            log.exception("the timer sweep failed; trying again in a second")
+            connection.close()
+            stop.wait(1.0)
+            continue
+        if len(result.fired) + len(result.cancelled) < BATCH:
+            stop.wait(IDLE_WAIT_SECONDS)
+
+
+def start() -> threading.Event:
+    """Start the loop in a thread of this process; set the event returned to stop it."""
+    stop = threading.Event()
+    threading.Thread(target=run, args=(stop,), name="timer-loop", daemon=True).start()
+    log.info("the timer loop is running in this process")
+    return stop
+
+
+def sweep(*, limit: int = 500, stamp: bool = True) -> SweepResult:
     """Fire every pending deadline that is due, oldest first, one transaction each."""
     result = SweepResult()
-    # Stamped at the start too, so a long burst does not look like a stalled engine.
-    engine_heartbeat_record()
+    if stamp:
+        # Stamped at the start too, so a long burst does not look like a stalled engine.
+        engine_heartbeat_record()
     with events.collected() as touched:
         _sweep(result, limit)
     events.announce(touched)
-    engine_heartbeat_record()
+    if stamp:
+        engine_heartbeat_record()
     return result
 
 

@@ -1,13 +1,15 @@
-"""The Celery application and its beat schedule.
+"""The Celery application, its beat schedule and the timer loop beat runs.
 
-The schedule lives here, in code, so that every deployment runs the same timers and a
-review of this file shows all of them.
+The schedule lives here, in code, so that every deployment runs the same periodic tasks and
+a review of this file shows all of them. The deadlines themselves are not on it: beat's
+process fires them from PostgreSQL (``start_timer_loop``).
 """
 
 import functools
 import os
 
 from celery import Celery
+from celery.signals import beat_init
 from celery.worker.consumer import Consumer
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "incident_console.settings")
@@ -16,14 +18,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "incident_console.settings")
 class PromptReconnectConsumer(Consumer):
     """The worker's broker consumer, reconnecting within a second of the broker's return.
 
-    Celery's default waits 2 s, then 4 s, then longer between attempts, so a Redis restart
-    of one second left the timer sweeps unconsumed for up to six. The first retry is
-    immediate, the next ones every half second, then every second.
+    Celery's default waits 2 s, then 4 s, then longer between attempts, so deliveries and
+    live pushes waited up to six seconds after a Redis restart of one. The first retry is
+    immediate, the next ones every half second, then every ``BROKER_RECONNECT_SECONDS``;
+    with no limit on the attempts, the worker outlasts an outage of any length.
     """
 
     def ensure_connected(self, conn):
+        from django.conf import settings
+
         conn.ensure_connection = functools.partial(
-            conn.ensure_connection, interval_start=0, interval_step=0.5, interval_max=1
+            conn.ensure_connection,
+            interval_start=0,
+            interval_step=min(0.5, settings.BROKER_RECONNECT_SECONDS),
+            interval_max=settings.BROKER_RECONNECT_SECONDS,
         )
         return super().ensure_connected(conn)
 
@@ -33,13 +41,20 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.worker_consumer = f"{__name__}:PromptReconnectConsumer"
 app.autodiscover_tasks()
 
+
+@beat_init.connect(dispatch_uid="incident_console.start_timer_loop")
+def start_timer_loop(sender, **kwargs) -> None:
+    """The deadlines fire in beat's own process, from PostgreSQL alone (``comms.timers``):
+    a Redis outage delays what they hand off, never the firing."""
+    import django
+
+    django.setup()
+    from comms import timers
+
+    timers.start()
+
+
 app.conf.beat_schedule = {
-    "sweep-deadlines": {
-        "task": "comms.tasks.sweep_deadlines",
-        "schedule": 1.0,
-        # A sweep that waited longer than this is superseded by the next one.
-        "options": {"expires": 5},
-    },
     "live-heartbeat": {
         "task": "console.tasks.live_heartbeat",
         "schedule": 15.0,

@@ -212,12 +212,23 @@ CACHES = {
 }
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+if REDIS_URL:
+    # Redis, with the worker surviving the loss of Redis while it holds a task.
+    CELERY_BROKER_TRANSPORT = "incident_console.redis_broker:Transport"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker waits out a Redis outage of any length and resumes by itself (Celery's default
+# gives up after 100 attempts, which with prompt reconnects is under two minutes), trying
+# again at most this many seconds apart.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+BROKER_RECONNECT_SECONDS = env.float("BROKER_RECONNECT_SECONDS", default=1.0)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Beat sets Django up after it starts (for the timer loop); were stderr redirected into
+# Celery's logger by then, Django's log handler would write into that logger and be lost.
+CELERY_WORKER_REDIRECT_STDOUTS = False
 
 # A short visibility timeout: delivery tasks take seconds, so a task held by a killed
 # worker comes back within minutes, not the default hour. Timers never ride on it.

@@ -1,6 +1,7 @@
 """The timer engine: every timer path fires once, ignores a stale generation, and ignores a
 duplicate delivery; catch-up after downtime; exercises on a scaled clock."""
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 from comms import services, timers
 from comms.delivery import deliver
 from comms.models import AudienceClock, Deadline, EngineHeartbeat, Notification
-from comms.tasks import deliver_notification, sweep_deadlines
+from comms.tasks import deliver_notification
 from incidents import services as incident_services
 from incidents.duties import duty_mark_done
 from incidents.models import Incident, Role, TimelineEntry
@@ -250,12 +251,54 @@ def test_a_duplicated_delivery_task_sends_once(incident, clock, riverbend, sms_o
     assert sms_outbox.delivered_keys() == [text.key]
 
 
-def test_a_duplicated_sweep_fires_nothing_twice(incident, clock):
+def test_a_second_sweep_fires_nothing_twice(incident, clock):
     clock.move_to(START + timedelta(minutes=61))
 
-    counts = [sweep_deadlines.apply().result for _ in range(2)]
+    counts = [len(timers.sweep().fired) for _ in range(2)]
 
     assert counts[0] > 0 and counts[1] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_loop_fires_what_falls_due_and_stamps_the_heartbeat(incident, clock, monkeypatch):
+    clock.move_to(START + timedelta(minutes=61))
+    due = Deadline.objects.filter(status="pending", due_at__lte=timezone.now())
+    assert due.exists()
+    stop = threading.Event()
+    idle = []
+
+    def wait(seconds):
+        # The first time nothing was left to fire, the loop stops.
+        idle.append(seconds)
+        stop.set()
+
+    monkeypatch.setattr(stop, "wait", wait)
+
+    timers.run(stop)
+
+    assert idle == [timers.IDLE_WAIT_SECONDS]
+    assert not due.exists()
+    assert set(kinds(incident, "cadence")) == {"cadence.due_soon", "cadence.silence"}
+    assert EngineHeartbeat.objects.get(name="timers").beat_at == START + timedelta(minutes=61)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_loop_survives_a_failed_sweep(db, monkeypatch):
+    stop = threading.Event()
+    calls = []
+
+    def failing_sweep(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 2:
+            stop.set()
+        raise timers.Deadline.DoesNotExist("the database went away")
+
+    monkeypatch.setattr(timers, "sweep", failing_sweep)
+    monkeypatch.setattr(stop, "wait", lambda seconds: None)
+
+    timers.run(stop)  # returns once stopped, instead of raising out of the thread
+
+    assert len(calls) == 2
 
 
 def test_a_send_that_died_with_its_worker_is_retried_once(incident, clock, riverbend, sms_outbox):
@@ -335,10 +378,16 @@ def test_each_sweep_stamps_the_heartbeat(db, clock):
     assert EngineHeartbeat.objects.get(name="timers").beat_at == START
 
 
-def test_beat_schedule_sweeps_every_second():
+def test_beat_starts_the_timer_loop_in_its_own_process(monkeypatch):
+    from celery.signals import beat_init
+
     from incident_console.celery import app
 
-    entry = app.conf.beat_schedule["sweep-deadlines"]
+    started = []
+    monkeypatch.setattr(timers, "start", lambda: started.append("loop"))
 
-    assert entry["task"] == "comms.tasks.sweep_deadlines"
-    assert entry["schedule"] == 1.0
+    beat_init.send(sender=None)
+
+    assert started == ["loop"]
+    # No sweep rides on the broker any more.
+    assert all("sweep" not in entry["task"] for entry in app.conf.beat_schedule.values())

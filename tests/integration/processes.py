@@ -171,6 +171,11 @@ class Stack(supervisor.Stack):
         return "\n".join(tails)
 
     # --- probes ----------------------------------------------------------------------
+    def log_count(self, name: str, text: str) -> int:
+        """How many lines of a process's log contain ``text``."""
+        lines = (self.dir / f"{name}.log").read_text(errors="replace").splitlines()
+        return sum(text in line for line in lines)
+
     def redis_pushes(self) -> int:
         """Messages published to the broker so far (kombu's Redis transport uses LPUSH)."""
         import redis

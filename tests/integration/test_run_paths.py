@@ -176,6 +176,18 @@ def test_separate_processes_serve_sign_in_and_run_timers(tmp_path):
     try:
         wait_for(sign_in_page_answers(port), "the sign-in page answered", process)
         wait_for(heartbeat_written, "the engine heartbeat was written", process)
+        # A process that dies is started again, and never takes the others down with it.
+        for name in ("worker", "beat", "web"):
+            killed = running(process, name)
+            os.kill(killed, signal.SIGKILL)
+            wait_for(
+                lambda name=name, killed=killed: running(process, name) not in (None, killed),
+                f"the {name} was started again",
+                process,
+            )
+        wait_for(sign_in_page_answers(port), "the sign-in page answered again", process)
+        swept = last_heartbeat(database_url)
+        wait_for(lambda: last_heartbeat(database_url) > swept, "the new beat swept", process)
     finally:
         stop(process)
         with admin.cursor() as cursor:
@@ -183,3 +195,42 @@ def test_separate_processes_serve_sign_in_and_run_timers(tmp_path):
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
         admin.close()
+
+
+PROCFILE_COMMANDS = {
+    "web": "keep-running uvicorn",
+    "worker": "keep-running celery --app incident_console worker",
+    "beat": "keep-running celery --app incident_console beat",
+}
+
+
+def running(honcho: subprocess.Popen, name: str) -> int | None:
+    """The pid of the command ``bin/keep-running`` runs now for a Procfile entry of this
+    honcho, or None between a crash and the restart."""
+    table = {}
+    ps = ["ps", "-eo", "pid=,ppid=,args="]
+    for line in subprocess.run(ps, capture_output=True, text=True, check=True).stdout.splitlines():
+        pid, ppid, *args = line.split(None, 2)
+        table[int(pid)] = (int(ppid), args[0] if args else "")
+
+    def under_honcho(pid: int) -> bool:
+        while pid > 1:
+            if pid == honcho.pid:
+                return True
+            pid = table.get(pid, (0, ""))[0]
+        return False
+
+    for pid, (_, args) in table.items():
+        script = args.split()[1:2] == ["bin/keep-running"]  # not the shell that started it
+        if script and PROCFILE_COMMANDS[name] in args and under_honcho(pid):
+            children = [child for child, (parent, _) in table.items() if parent == pid]
+            return children[0] if children else None
+    return None
+
+
+def last_heartbeat(database_url: str):
+    import psycopg2
+
+    with psycopg2.connect(database_url) as db, db.cursor() as cursor:
+        cursor.execute("SELECT max(beat_at) FROM comms_engineheartbeat")
+        return cursor.fetchone()[0]
