@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from channels.auth import get_user
 from channels.db import database_sync_to_async
@@ -16,6 +17,8 @@ from incidents.models import RESPONSE_TEAM_ROLES, Incident
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_ACCESS_CHANGED = 4409
+# Seconds between refreshes of a socket's group membership (the layer expires it after a day).
+REJOIN_EVERY = 60
 
 
 def signed_in(scope: dict):
@@ -51,14 +54,19 @@ class LiveConsumer(AsyncWebsocketConsumer):
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if session_key:
             self.joined.append(live.session_group(session_key))
-        for group in self.joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self.join()
         await self.send(text_data=json.dumps({"type": "hello", **hello}))
 
-    async def rejoin(self) -> None:
-        # Joining again refreshes the membership, so the layer's group expiry never bites.
+    async def join(self) -> None:
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        self.joined_at = time.monotonic()
+
+    async def rejoin(self) -> None:
+        """On a heartbeat: join again once a minute, so the layer's group expiry never bites,
+        without a write per socket on every heartbeat."""
+        if time.monotonic() - self.joined_at >= REJOIN_EVERY:
+            await self.join()
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", []):

@@ -54,11 +54,18 @@ def start_timer_loop(sender, **kwargs) -> None:
     timers.start()
 
 
+HEARTBEAT_SECONDS = 5.0
+# How long a page waits without a heartbeat before it takes its socket for dead: four missed.
+# static/js/console.js holds the same number; a test keeps the two in step.
+HEARTBEAT_WATCHDOG_SECONDS = 20
+
 app.conf.beat_schedule = {
+    # Every 5 s: a page that hears none for 20 s (its groups lost, say to a Redis flush)
+    # reconnects and catches up over HTTP.
     "live-heartbeat": {
         "task": "console.tasks.live_heartbeat",
-        "schedule": 15.0,
-        "options": {"expires": 15},
+        "schedule": HEARTBEAT_SECONDS,
+        "options": {"expires": HEARTBEAT_SECONDS},
     },
     "requeue-notifications": {
         "task": "comms.tasks.requeue_notifications",

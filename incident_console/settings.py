@@ -220,6 +220,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # gives up after 100 attempts, which with prompt reconnects is under two minutes), trying
 # again at most this many seconds apart.
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Threads of Celery beat's process that fire deadlines (comms.timers). On SQLite one: writes
+# there are one at a time anyway.
+TIMER_LOOPS = env.int("TIMER_LOOPS", default=1 if EMBEDDED else 2)
 BROKER_RECONNECT_SECONDS = env.float("BROKER_RECONNECT_SECONDS", default=1.0)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -48,3 +48,21 @@ def test_broker_retries_start_at_once_and_never_wait_more_than_a_second(monkeypa
 
     # kombu sleeps whole seconds and then the remainder: 0.5 s, then 1 s, then 1 s.
     assert [w for w in waits if w] == [0.5, 1.0, 1.0]
+
+
+def test_a_page_notices_lost_groups_within_twenty_seconds():
+    """A page that hears no heartbeat takes its socket for dead and reconnects: the beat sends
+    one every few seconds, and the page's watchdog (in console.js) waits no more than 20."""
+    import re
+    from pathlib import Path
+
+    from incident_console import celery
+
+    script = (Path(__file__).resolve().parent.parent / "static/js/console.js").read_text()
+    waits = [int(ms) for ms in re.findall(r"socket\.close\(\); \}, (\d+)\)", script)]
+    schedule = celery.app.conf.beat_schedule["live-heartbeat"]["schedule"]
+
+    assert waits == [celery.HEARTBEAT_WATCHDOG_SECONDS * 1000]
+    assert celery.HEARTBEAT_WATCHDOG_SECONDS <= 20
+    assert schedule == celery.HEARTBEAT_SECONDS
+    assert 3 * schedule <= celery.HEARTBEAT_WATCHDOG_SECONDS, "a late beat must not drop sockets"

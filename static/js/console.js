@@ -225,8 +225,9 @@
 
     function armWatchdog() {
       window.clearTimeout(watchdog);
-      // Heartbeats come every 15 seconds; three missed and the socket is taken for dead.
-      watchdog = window.setTimeout(function () { if (socket) socket.close(); }, 45000);
+      // Heartbeats come every 5 seconds; none for 20 and the socket is taken for dead (its
+      // groups may be gone): the page reconnects and catches up over HTTP.
+      watchdog = window.setTimeout(function () { if (socket) socket.close(); }, 20000);
     }
 
     function startPolling() {

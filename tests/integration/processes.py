@@ -176,12 +176,11 @@ class Stack(supervisor.Stack):
         lines = (self.dir / f"{name}.log").read_text(errors="replace").splitlines()
         return sum(text in line for line in lines)
 
-    def redis_pushes(self) -> int:
-        """Messages published to the broker so far (kombu's Redis transport uses LPUSH)."""
+    def redis_flushall(self) -> None:
+        """Empty the stack's Redis while it keeps running: every queue, binding and group."""
         import redis
 
-        stats = redis.Redis(port=self.redis_port).info("commandstats")
-        return stats.get("cmdstat_lpush", {}).get("calls", 0)
+        redis.Redis(port=self.redis_port).flushall()
 
     def fired(self, burst: Burst) -> int:
         return self.sql(

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import pytest
 
+from incident_console.celery import HEARTBEAT_WATCHDOG_SECONDS
 from tests.integration.processes import (
     REQUEUE_WAIT,
     STALE_CLAIM_SECONDS,
@@ -58,7 +59,7 @@ SEED = Path(__file__).with_name("resilience_seed.py")
 # A CSRF secret of our own choosing, sent as the cookie and as the form field.
 CSRF = "resilienceCsrfSecret0123456789ab"
 # console.js takes a socket that heard nothing for this long as dead.
-WATCHDOG = 45.0
+WATCHDOG = float(HEARTBEAT_WATCHDOG_SECONDS)
 RETRY_PAUSE = 0.2
 CONVERGE_LIMIT = 30.0
 # Redis and PostgreSQL stay away at least this long: several sweeps and heartbeats miss them.
@@ -579,11 +580,23 @@ def test_redis_restarted_empty_mid_run(stack):
         return {**observed, "fired_at_kill": f"{fired}/{len(burst.deadlines)}"}
 
     observed = asyncio.run(live_run(stack, seeded, lead, fault))
-    # A worker holding an unacknowledged task when Redis goes away can exit with
-    # "Unrecoverable error: AttributeError(... 'hostname')" (kombu 5.7 restoring the task
-    # over a connection it has already released); the deployment's restart policy brings it
-    # back, and the outbox makes up for whatever it held.
-    settle_and_check(stack, seeded, lead, observed, "Redis restarted empty", may_exit=("worker",))
+    settle_and_check(stack, seeded, lead, observed, "Redis restarted empty")
+
+
+def test_redis_flushed_while_it_stays_up(stack):
+    """FLUSHALL drops every live group, queue and binding without closing a connection:
+    nothing tells the pages. They notice that heartbeats stopped, reconnect and catch up."""
+    seeded, lead, burst = start_all_and_seed(stack)
+
+    async def fault() -> dict:
+        await asyncio.to_thread(stack.redis_flushall)
+        return {"at": time.monotonic(), "fired_at_flush": f"{stack.fired(burst)}/40"}
+
+    observed = asyncio.run(live_run(stack, seeded, lead, fault))
+    settle_and_check(stack, seeded, lead, observed, "Redis flushed (FLUSHALL), still up")
+    assert observed["pages_reconnected"] == "5/5"
+    # The watchdog, then the first reconnection attempt (at most a second later).
+    assert observed["pages_back_after_s"] <= WATCHDOG + 2
 
 
 # --- PostgreSQL restarted: a private cluster, never the shared server ------------------------
