@@ -55,7 +55,7 @@ def role_seed(incidents: int, drafts_per_incident: int) -> None:
     owner, lead = people["bench-owner"], people["bench-comms"]
     made = []
     # Nobody listens while seeding: skip rendering a push for every seeded row.
-    with mock.patch("console.live.hand_off"), mock.patch("console.live.end_sessions"):
+    with mock.patch("console.live.hand_off"), mock.patch("console.live.close_sockets"):
         for k in range(incidents):
             incident = incident_open(
                 by=owner, title=f"Bench live {k}", kind=Incident.Kind.SIS, severity=2,

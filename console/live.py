@@ -205,6 +205,11 @@ def district_messages(
     return messages
 
 
-def end_sessions(user_id: int, *, reason: str) -> None:
-    """Close every open socket of a person: they signed out, or their access changed."""
-    send(user_group(user_id), {"type": "session.end", "reason": reason})
+def close_sockets(group: str, *, reason: str) -> None:
+    """Close the group's open sockets (a session's, or every one of a person's): they signed
+    out, or their access changed. With Redis down this cannot reach them: the sign-out or the
+    change stands, and the sockets find out at their next heartbeat or reconnect."""
+    try:
+        send(group, {"type": "session.end", "reason": reason})
+    except Exception:
+        log.warning("could not close the live sockets of %s (%s)", group, reason, exc_info=True)

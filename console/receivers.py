@@ -1,6 +1,5 @@
 """The console's answers to what the incident core announces (``incidents.events``)."""
 
-import logging
 import time
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out
@@ -9,8 +8,6 @@ from django.dispatch import receiver
 from console import live
 from incidents import events
 from incidents.middleware import SEEN_KEY
-
-log = logging.getLogger(__name__)
 
 
 @receiver(events.changes_committed, dispatch_uid="console.push_changes")
@@ -22,7 +19,7 @@ def push_changes(sender, *, changed: dict[int, int], **kwargs) -> None:
 def recheck_sockets(sender, *, user_id: int, **kwargs) -> None:
     """The person's open pages reconnect and are checked again, so a removed role stops
     receiving within seconds."""
-    _close(live.user_group(user_id), "access_changed")
+    live.close_sockets(live.user_group(user_id), reason="access_changed")
 
 
 @receiver(user_logged_in, dispatch_uid="console.session_seen_at_sign_in")
@@ -40,13 +37,4 @@ def close_sockets_on_sign_out(sender, *, request, user, **kwargs) -> None:
     devices stay signed in and live ("Sign out everywhere" ends those too)."""
     session_key = getattr(getattr(request, "session", None), "session_key", None)
     if user is not None and session_key:
-        _close(live.session_group(session_key), "signed_out")
-
-
-def _close(group: str, reason: str) -> None:
-    """Close the group's sockets. With Redis down this cannot reach them: the sign-out or the
-    change stands, and the sockets find out at their next heartbeat or reconnect."""
-    try:
-        live.send(group, {"type": "session.end", "reason": reason})
-    except Exception:
-        log.warning("could not close the live sockets of %s (%s)", group, reason, exc_info=True)
+        live.close_sockets(live.session_group(session_key), reason="signed_out")

@@ -187,8 +187,8 @@ def test_a_change_of_access_closes_the_socket_for_a_recheck(riverbend):
         socket = connect(incident.pk, headers)
         await socket.connect()
         await socket.receive_json_from(2)
-        await database_sync_to_async(live.end_sessions)(
-            riverbend.technical.pk, reason="access_changed"
+        await database_sync_to_async(live.close_sockets)(
+            live.user_group(riverbend.technical.pk), reason="access_changed"
         )
         closing = await socket.receive_output(timeout=2)
         await socket.disconnect()
