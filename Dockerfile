@@ -38,7 +38,6 @@ RUN DEBUG=false \
 
 EXPOSE 8000
 
-# The web server's options are explained in incident_console/server.py.
-CMD ["uvicorn", "--host", "0.0.0.0", "--port", "8000", "--ws-per-message-deflate", "false", \
-     "--timeout-graceful-shutdown", "5", "--lifespan", "off", "--no-proxy-headers", \
-     "incident_console.asgi:application"]
+# The web server and its options: incident_console/server.py. WEB_CONCURRENCY processes (one
+# per core unless set), each with WEB_THREADS threads for pages.
+CMD ["python", "-m", "incident_console.server", "--host", "0.0.0.0", "--port", "8000"]

@@ -10,24 +10,20 @@
   on any connection from 127.0.0.1, where anyone on the machine can forge it. The console's
   own TRUSTED_PROXY_COUNT alone decides whether forwarded addresses are believed.
 
-The Procfile, the Dockerfile and docker-compose.yml spell the same options out as command
-lines; a test keeps them in step with ``CLI_OPTIONS``.
+Every way of serving runs ``python -m incident_console.server --host H --port P`` (the
+Procfile, the Dockerfile, docker-compose.yml, the integration tests), so the options live
+here only. It starts ``WEB_CONCURRENCY`` processes, one per core unless set: each answers pages
+on its own pool of threads (``serving.py``) and holds its own websockets, and a push reaches
+the sockets of every process through Redis.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import sys
+
 APP = "incident_console.asgi:application"
-
-CLI_OPTIONS = (
-    "--ws-per-message-deflate",
-    "false",
-    "--timeout-graceful-shutdown",
-    "5",
-    "--lifespan",
-    "off",
-)
-
-CLI_FLAGS = ("--no-proxy-headers",)
 
 CONFIG = {
     "ws_per_message_deflate": False,
@@ -39,4 +35,24 @@ CONFIG = {
 
 def command(host: str, port: int) -> list[str]:
     """The web process's command line."""
-    return ["uvicorn", "--host", host, "--port", str(port), *CLI_OPTIONS, *CLI_FLAGS, APP]
+    return ["python", "-m", "incident_console.server", "--host", host, "--port", str(port)]
+
+
+def workers() -> int:
+    """Web processes: ``WEB_CONCURRENCY``, or one per core."""
+    return int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description="Serve the console: pages and websockets.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, os.getcwd())
+    uvicorn.run(APP, host=args.host, port=args.port, workers=workers(), **CONFIG)
+
+
+if __name__ == "__main__":
+    main()

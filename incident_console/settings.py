@@ -65,7 +65,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "incidents.middleware.ContentSecurityPolicyMiddleware",
-    "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -77,6 +76,15 @@ MIDDLEWARE = [
     "incidents.middleware.DistrictTimezoneMiddleware",
     "incidents.middleware.SignedInMiddleware",
 ]
+
+# The web process: pages on a fixed pool of threads (incident_console.serving), websockets on
+# the event loop. "asgi" serves pages through Django's ASGI handler instead, as the console
+# did before; the capacity benchmark measures the two side by side.
+HTTP_SERVING = env.str("HTTP_SERVING", default="threads")
+if HTTP_SERVING == "asgi":
+    # Async-only: in the sync handler the pages run on, it would cost each request an event
+    # loop of its own. There, static files are answered before Django (serving.StaticFiles).
+    MIDDLEWARE.insert(3, "servestatic.middleware.ServeStaticMiddleware")
 
 ROOT_URLCONF = "incident_console.urls"
 
@@ -113,10 +121,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 else:
-    # Under ASGI each request may run on a fresh thread, so persistent connections pile up
-    # unless a pooler sits in front: Django's advice is 0 there.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+    # Pages run on threads that live as long as the web process (incident_console.serving),
+    # so each keeps its connection. Under Django's ASGI handler each request may run on a new
+    # thread and persistent connections pile up: 0 there.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int(
+        "CONN_MAX_AGE", default=0 if env.str("HTTP_SERVING", default="") == "asgi" else 600
+    )
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Each web process holds at most WEB_THREADS + 2 database connections: its page threads, the
+# websockets' sign-in lookups, and Django's own sync-to-async thread.
+WEB_THREADS = env.int("WEB_THREADS", default=4)
+# Requests a process takes beyond its threads before it answers 503 with Retry-After.
+WEB_QUEUE = env.int("WEB_QUEUE", default=32)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "incidents.User"

@@ -179,10 +179,16 @@ def test_separate_processes_serve_sign_in_and_run_timers(tmp_path):
         # A process that dies is started again, and never takes the others down with it.
         for name in ("worker", "beat", "web"):
             killed = running(process, name)
+            left = children_of(killed)  # the web server's and the worker's own processes
             os.kill(killed, signal.SIGKILL)
             wait_for(
                 lambda name=name, killed=killed: running(process, name) not in (None, killed),
                 f"the {name} was started again",
+                process,
+            )
+            wait_for(
+                lambda left=left: not any(alive(pid) for pid in left),
+                f"what the killed {name} left behind was stopped",
                 process,
             )
         wait_for(sign_in_page_answers(port), "the sign-in page answered again", process)
@@ -198,7 +204,7 @@ def test_separate_processes_serve_sign_in_and_run_timers(tmp_path):
 
 
 PROCFILE_COMMANDS = {
-    "web": "keep-running uvicorn",
+    "web": "keep-running python -m incident_console.server",
     "worker": "keep-running celery --app incident_console worker",
     "beat": "keep-running celery --app incident_console beat",
 }
@@ -226,6 +232,19 @@ def running(honcho: subprocess.Popen, name: str) -> int | None:
             children = [child for child, (parent, _) in table.items() if parent == pid]
             return children[0] if children else None
     return None
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def children_of(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(child) for child in found.split()]
 
 
 def last_heartbeat(database_url: str):

@@ -1,0 +1,224 @@
+"""Capacity of the page mix: the request rate at which p95 crosses 200 ms, with open-loop
+random arrivals, for the web process as the previous release served it and as it is served
+now, side by side in one run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python bench/capacity.py [--rates 20 40 60 ...] [--step 15] [--json out.json]
+
+One throwaway PostgreSQL database and redis-server, seeded as ``bench/load.py`` seeds them
+(``seed_demo`` and four open incidents with something of everything), a Celery worker and
+beat, and, one configuration after the other, the web server on its own port:
+
+- **before**: one uvicorn process, HTTP through Django's ASGI handler, ``CONN_MAX_AGE=0`` (a
+  new PostgreSQL connection per request): the shipped configuration of the previous release.
+- **now**: uvicorn with ``WEB_CONCURRENCY`` processes (the default: one per core), HTTP on a
+  pool of ``WEB_THREADS`` threads per process with persistent connections
+  (``incident_console.serving``).
+
+For each configuration the load climbs a ladder of rates; each step sends requests for
+``--step`` seconds at exponentially distributed intervals (a Poisson process: arrivals do not
+wait for answers, as a district's people do not), each a GET on its own connection, cycling
+over the dashboards of every role and the public status page, each signed in as the person
+who reads it. Latency runs from the moment the request was due, so a load generator that
+falls behind counts against the server, never for it. A step fails when its p95 is over
+200 ms or more than 1 % of its requests fail (a 503 with ``Retry-After`` counts as refused,
+not failed); the ladder stops after the second failing step. Capacity is the highest rate
+whose step passed. The load generator runs on the same two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import live  # bench/live.py: the ASGI servers, started as there
+import load  # bench/load.py: the seeding and the page mix
+import supervisor
+from clients import http
+
+TARGET_P95_MS = 200.0
+FAILURE_LIMIT = 0.01
+CORES = os.cpu_count() or 1
+
+CONFIGS = {
+    "before": {
+        "describe": "one uvicorn process, Django's ASGI handler, a new connection per request",
+        "workers": 1,
+        "env": {"HTTP_SERVING": "asgi", "CONN_MAX_AGE": "0"},
+    },
+    "now": {
+        "describe": f"uvicorn, {CORES} processes, pages on WEB_THREADS (4) threads each with "
+        "persistent connections",
+        "workers": CORES,
+        "env": {"HTTP_SERVING": "threads"},
+    },
+}
+
+
+def page_mix(seed: dict) -> list[tuple[str, str, dict]]:
+    """(page, path, headers): every role's dashboard, the incident pages, the status page."""
+    cookie = seed["cookie"]
+
+    def as_(username: str | None) -> dict:
+        return {"Cookie": f"{cookie}={seed['sessions'][username]}"} if username else {}
+
+    mix = [
+        ("incident list", "/incidents/", as_("rb-cio")),
+        ("communications", "/comms/", as_("rb-comms")),
+        ("legal", "/comms/legal/", as_("rb-legal")),
+        ("academics", "/incidents/academics/", as_("rb-academics")),
+        ("briefing", "/incidents/briefing/", as_("rb-board")),
+        ("principal guidance", "/incidents/guidance/", as_("rb-principal")),
+        ("status page", "/status/riverbend/", as_(None)),
+    ]
+    mix += [("incident page", f"/incidents/{i['id']}/", as_("rb-cio")) for i in seed["incidents"]]
+    return mix
+
+
+async def step(port: int, mix: list, rate: float, seconds: float, rng: random.Random) -> dict:
+    """Open-loop arrivals at ``rate`` per second for ``seconds``; the step's numbers."""
+    latencies: list[float] = []
+    outcomes = {"ok": 0, "refused": 0, "failed": 0}
+    tasks = []
+
+    async def one(due: float, path: str, headers: dict) -> None:
+        try:
+            status, _, _ = await http(port, "GET", path, headers)
+        except (OSError, TimeoutError, IndexError, ValueError):
+            status = 0
+        if status == 200:
+            outcomes["ok"] += 1
+            latencies.append((time.monotonic() - due) * 1000)
+        elif status == 503:
+            outcomes["refused"] += 1
+        else:
+            outcomes["failed"] += 1
+
+    start = time.monotonic()
+    due = start
+    n = 0
+    while True:
+        due += rng.expovariate(rate)
+        if due - start >= seconds:
+            break
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        _, path, headers = mix[n % len(mix)]
+        n += 1
+        tasks.append(asyncio.create_task(one(due, path, headers)))
+    await asyncio.gather(*tasks)
+    sent = len(tasks)
+    p95 = supervisor.percentile(latencies, 95) if latencies else float("inf")
+    return {
+        "rate": rate,
+        "sent": sent,
+        "achieved_rate": round(sent / seconds, 1),
+        **outcomes,
+        "p50_ms": round(supervisor.percentile(latencies, 50), 1) if latencies else None,
+        "p95_ms": round(p95, 1),
+        "passed": p95 <= TARGET_P95_MS and outcomes["failed"] <= FAILURE_LIMIT * sent,
+    }
+
+
+async def measure(bench, name: str, config: dict, mix: list, args) -> dict:
+    kind = f"uvicorn-{name}"
+    live.SERVERS[kind] = [*live.SERVERS["uvicorn-load"], "--workers", str(config["workers"])]
+    port = supervisor.free_port()
+    server, ready = await live.start_server(bench, kind, port, f"web-{name}", config["env"])
+    supervisor.log(f"{name}: answering after {ready:.1f} s ({config['describe']})")
+    rng = random.Random(20261205)
+    steps = []
+    try:
+        # Warm up: each process and thread opens what it keeps.
+        await step(port, mix, 10, 3, rng)
+        failures = 0
+        for rate in args.rates:
+            result = await step(port, mix, rate, args.step, rng)
+            steps.append(result)
+            supervisor.log(f"{name}: {json.dumps(result)}")
+            failures += not result["passed"]
+            if failures >= 2:
+                break
+    finally:
+        await server.stop()
+    passed = [s["rate"] for s in steps if s["passed"]]
+    return {
+        "describe": config["describe"],
+        "steps": steps,
+        "capacity": max(passed, default=0),
+    }
+
+
+def markdown(info: dict, results: dict) -> str:
+    lines = [
+        f"Machine: {info['nproc']} CPUs ({info['cpu']}), PostgreSQL {info['postgresql']}, "
+        f"Python {info['python']}, Django {info['django']}, uvicorn {info['uvicorn']}; "
+        f"load average at start {', '.join(f'{x:.2f}' for x in info['loadavg_at_start'])}.",
+        "",
+        "| Configuration | Rate (req/s) | Sent | OK | 503 | Failed | p50 | p95 | Passed |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        for s in r["steps"]:
+            lines.append(
+                f"| {name} | {s['rate']:g} | {s['sent']} | {s['ok']} | {s['refused']} "
+                f"| {s['failed']} | {s['p50_ms']} ms | {s['p95_ms']} ms "
+                f"| {'yes' if s['passed'] else 'no'} |"
+            )
+    before, now = results.get("before"), results.get("now")
+    lines.append("")
+    for name, r in results.items():
+        lines.append(f"- {name} ({r['describe']}): capacity **{r['capacity']:g} req/s**.")
+    if before and now and before["capacity"]:
+        lines.append(f"- Ratio now / before: **{now['capacity'] / before['capacity']:.2f}x**.")
+    return "\n".join(lines)
+
+
+async def run(args) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-capacity-"))
+    bench = supervisor.Bench(workdir, f"bench_capacity_{os.getpid()}", pin=False)
+    info = supervisor.machine("django", "uvicorn")
+    results = {}
+    try:
+        bench.start()
+        supervisor.log("seeding: seed_demo and 4 open incidents")
+        seed = load.role(bench, "_seed", "4", "0")
+        bench.spawn("worker", [sys.executable, *load.PROCFILE_WORKER])
+        bench.spawn("beat", [sys.executable, *load.PROCFILE_BEAT, str(workdir / "celerybeat")])
+        mix = page_mix(seed)
+        for name in args.configs:
+            results[name] = await measure(bench, name, CONFIGS[name], mix, args)
+    finally:
+        await bench.close()
+    info["loadavg_at_end"] = os.getloadavg()
+    summary = markdown(info, results)
+    print("\n" + summary, flush=True)
+    return {"machine": info, "results": results}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rates", type=float, nargs="*", default=[20, 40, 60, 80, 100, 120, 140, 160, 200]
+    )
+    parser.add_argument("--step", type=float, default=15.0, help="seconds per rate")
+    parser.add_argument("--configs", nargs="*", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--json", type=Path, help="also write the results here as JSON")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL"):
+        sys.exit("Set DATABASE_URL (a PostgreSQL server) to run this benchmark.")
+    out = asyncio.run(run(args))
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

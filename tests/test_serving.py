@@ -1,0 +1,120 @@
+"""The web process's HTTP side: pages on a fixed pool of threads that keep their database
+connections, static files before Django, and 503 with Retry-After past the queue."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from incident_console import serving
+
+
+def request(path: str) -> dict:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+async def call(app, path: str) -> tuple[int, dict, bytes]:
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    await app(request(path), receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], dict(start["headers"]), body
+
+
+class HeldPages:
+    """A WSGI app whose pages wait until released, recording the thread of each."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started = threading.Semaphore(0)
+        self.threads: list[int] = []
+
+    def __call__(self, environ, start_response):
+        self.threads.append(threading.get_ident())
+        self.started.release()
+        if environ["PATH_INFO"] != "/health/live":
+            self.release.wait(10)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"page"]
+
+
+@pytest.mark.django_db
+def test_past_its_threads_and_queue_a_process_answers_503_with_retry_after():
+    pages = HeldPages()
+    app = serving.PooledHttp(threads=1, queue=1, wsgi=pages)
+
+    async def scenario():
+        held = [asyncio.create_task(call(app, "/incidents/")) for _ in range(2)]
+        await asyncio.to_thread(pages.started.acquire)  # one runs, one waits for the thread
+        await asyncio.sleep(0)
+        refused = await call(app, "/comms/")
+        probe = await call(app, "/health/live")  # answered whatever the load
+        pages.release.set()
+        return refused, probe, await asyncio.gather(*held)
+
+    refused, probe, held = asyncio.run(scenario())
+
+    status, headers, body = refused
+    assert status == 503
+    assert headers[b"retry-after"] == b"5"
+    assert b"Nothing you had already saved was lost or changed" in body
+    assert probe[0] == 200
+    assert [h[0] for h in held] == [200, 200]
+
+
+@pytest.mark.django_db
+def test_pages_run_on_the_same_few_threads_so_their_connections_are_kept():
+    pages = HeldPages()
+    pages.release.set()
+    app = serving.PooledHttp(threads=2, queue=8, wsgi=pages)
+
+    async def scenario():
+        for _ in range(10):
+            await call(app, "/incidents/")
+
+    asyncio.run(scenario())
+
+    assert len(pages.threads) == 10
+    assert len(set(pages.threads)) <= 2
+
+
+@pytest.mark.django_db
+def test_static_files_are_answered_before_django():
+    def no_pages(environ, start_response):  # pragma: no cover - must not be reached
+        raise AssertionError(environ["PATH_INFO"])
+
+    app = serving.StaticFiles(serving.PooledHttp(threads=1, queue=0, wsgi=no_pages))
+
+    status, headers, body = asyncio.run(call(app, "/static/css/console.css"))
+
+    assert status == 200
+    assert headers[b"content-type"].startswith(b"text/css")
+    assert b"{" in body
+
+
+@pytest.mark.django_db
+def test_the_pages_run_without_the_async_only_static_middleware(settings):
+    assert "servestatic.middleware.ServeStaticMiddleware" not in settings.MIDDLEWARE
+    assert settings.HTTP_SERVING == "threads"
