@@ -166,17 +166,25 @@ def sign_in_with_password_and_code(
     page.get_by_label("User name").fill(user.username)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    now = time.time()
     spent = (used if used is not None else {}).setdefault(user.pk, set())
-    code = next(
-        c
-        for c in (current_code(at=now), current_code(at=now + 30), current_code(at=now - 30))
-        if c not in spent
-    )
-    spent.add(code)
-    page.get_by_label("Code from your authenticator app").fill(code)
-    page.get_by_role("button", name="Verify and sign in").click()
-    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+    signed_in = page.get_by_role("button", name="Sign out", exact=True)
+    refused = page.get_by_text("That code did not match")
+    for _ in range(2):
+        # On a slow machine the period can turn between reading the code and the console
+        # checking it: then the next period's code is entered, once.
+        now = time.time()
+        code = next(
+            c
+            for c in (current_code(at=now), current_code(at=now + 30), current_code(at=now - 30))
+            if c not in spent
+        )
+        spent.add(code)
+        page.get_by_label("Code from your authenticator app").fill(code)
+        page.get_by_role("button", name="Verify and sign in").click()
+        expect(signed_in.or_(refused)).to_be_visible()
+        if signed_in.is_visible():
+            break
+    expect(signed_in).to_be_visible()
 
 
 @pytest.fixture
