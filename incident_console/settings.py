@@ -125,7 +125,7 @@ else:
     # so each keeps its connection. Under Django's ASGI handler each request may run on a new
     # thread and persistent connections pile up: 0 there.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int(
-        "CONN_MAX_AGE", default=0 if env.str("HTTP_SERVING", default="") == "asgi" else 600
+        "CONN_MAX_AGE", default=0 if HTTP_SERVING == "asgi" else 600
     )
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
