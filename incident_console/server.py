@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 APP = "incident_console.asgi:application"
 
@@ -50,7 +49,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
-    sys.path.insert(0, os.getcwd())
     uvicorn.run(APP, host=args.host, port=args.port, workers=workers(), **CONFIG)
 
 
