@@ -1,10 +1,11 @@
-"""The browser side of the live push benchmarks, on one event loop in this process.
+"""The browser side of the benchmarks, on one event loop in this process.
 
-``Fleet`` is N websocket clients that connect with a browser's ``Cookie`` and ``Origin``,
-reconnect as ``static/js/console.js`` does, and time a ``Round``: from the instant its trigger
-stamps to the moment the last connected socket has the push that covers it. ``CommsLead`` is
-the communications lead's browser over plain HTTP/1.1: a session, a CSRF token read from a
-draft's page, and approvals POSTed with it.
+``open_loop`` is many people reading pages: each request starts at a random (Poisson) instant,
+whether or not earlier ones were answered. ``Fleet`` is N websocket clients that connect with
+a browser's ``Cookie`` and ``Origin``, reconnect as ``static/js/console.js`` does, and time a
+``Round``: from the instant its trigger stamps to the moment the last connected socket has the
+push that covers it. ``CommsLead`` is the communications lead's browser over plain HTTP/1.1:
+a session, a CSRF token read from a draft's page, and approvals POSTed with it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,20 @@ from urllib.parse import urlencode
 
 ROUND_TIMEOUT = 5.0  # seconds for one approval to reach every connected socket
 CONNECT_GATE = 50  # at most this many first handshakes in flight (the reconnect storm is not gated)
+
+RESTART_CLOSE = 1012  # "service restart": what the console's server sends as it stops
+RESTART_WINDOW = 15.0  # seconds after that close in which console.js retries quickly
+
+
+def retry_delay(attempt: int, restarted_at: float | None) -> float:
+    """Seconds before the next try, as ``static/js/console.js``'s ``retryDelay`` decides:
+    0.25-1 s for 15 s after the server closed with 1012, else a jittered backoff doubling to
+    30 s. ``attempt`` counts tries since the last open, from 1; ``restarted_at`` is the
+    ``time.monotonic()`` of the last 1012 close since then, or None."""
+    if restarted_at is not None and time.monotonic() - restarted_at < RESTART_WINDOW:
+        return 0.25 + random.random() * 0.75
+    return min(30.0, 0.5 * 2**attempt) * (0.5 + random.random() / 2)
+
 
 # The consumer's (and the floor's) json.dumps puts type and sequence first; reading them off
 # the front of the text keeps the client's per-message cost small next to the server's.
@@ -92,6 +107,7 @@ class Fleet:
         from websockets.exceptions import ConnectionClosed
 
         attempt = 0
+        restarted_at = None
         first = True
         while not self.stopping:
             headers = {"Cookie": self.cookies[i]} if self.cookies[i] else {}
@@ -111,7 +127,7 @@ class Fleet:
                     close_timeout=2,
                     max_size=16 * 2**20,
                 ) as ws:
-                    attempt = 0  # console.js resets on open
+                    attempt, restarted_at = 0, None  # console.js resets both on open
                     self.extensions[
                         ws.response.headers.get("Sec-WebSocket-Extensions", "none")
                     ] += 1
@@ -151,10 +167,11 @@ class Fleet:
                 return  # console.js gives up: sign in again
             if self.stopping:
                 return
+            if code == RESTART_CLOSE:
+                restarted_at = time.monotonic()
             attempt += 1
             self.max_attempt = max(self.max_attempt, attempt)
-            delay = min(30.0, 0.5 * 2**attempt) * (0.5 + random.random() / 2)
-            await asyncio.sleep(delay)
+            await asyncio.sleep(retry_delay(attempt, restarted_at))
 
     def _hello(self, i: int, sequence: int, now: int) -> None:
         if self.hello_at[i] is not None:
@@ -279,3 +296,55 @@ class CommsLead:
             return done
 
         return trigger
+
+
+@dataclass
+class Arrivals:
+    """What an open-loop run saw, per page: the latencies of the 200s (ms, from the moment each
+    request was due), the 503s (refused with ``Retry-After``) and the failures (anything else,
+    a redirect to the sign-in page included)."""
+
+    sent: int = 0
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    refused: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+
+    def all_latencies(self) -> list[float]:
+        return [ms for values in self.latencies.values() for ms in values]
+
+
+async def open_loop(
+    port: int, mix: list[tuple[str, str, dict]], rate: float, seconds: float, rng: random.Random
+) -> Arrivals:
+    """GETs at ``rate`` per second for ``seconds``, at exponentially distributed intervals,
+    each on its own connection, cycling over ``mix`` (page, path, headers). A request's
+    latency runs from the moment it was due, so a generator that falls behind counts against
+    the server, never for it."""
+    seen = Arrivals()
+    tasks = []
+
+    async def one(due: float, page: str, path: str, headers: dict) -> None:
+        try:
+            status, _, _ = await http(port, "GET", path, headers)
+        except (OSError, TimeoutError, IndexError, ValueError):
+            status = 0
+        if status == 200:
+            seen.latencies.setdefault(page, []).append((time.monotonic() - due) * 1000)
+        elif status == 503:
+            seen.refused[page] += 1
+        else:
+            seen.failed[page] += 1
+
+    start = due = time.monotonic()
+    while True:
+        due += rng.expovariate(rate)
+        if due - start >= seconds:
+            break
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        page, path, headers = mix[seen.sent % len(mix)]
+        seen.sent += 1
+        tasks.append(asyncio.create_task(one(due, page, path, headers)))
+    await asyncio.gather(*tasks)
+    return seen

@@ -24,9 +24,9 @@ when the client asks over a control socket; timed the same way, by the same clie
 Memory: server RSS (``VmRSS``) warm with no socket, then with N idle sockets.
 
 Reconnect: N sockets whose clients reconnect as ``static/js/console.js`` does
-(``min(30 s, 0.5 s * 2**attempt) * U(0.5, 1)``, attempt counted from 1); the server gets
-SIGTERM and is started again as soon as it has exited; the time runs from the SIGTERM until
-every socket has reconnected and received its ``hello``.
+(``clients.retry_delay``: 0.25-1 s for 15 s after a 1012 close, otherwise a jittered backoff
+doubling to 30 s); the server gets SIGTERM and is started again as soon as it has exited; the
+time runs from the SIGTERM until every socket has reconnected and received its ``hello``.
 
 Placement: the ASGI server (and the floor server) is pinned to CPU 0; this process (all the
 websocket clients and the HTTP client) and redis-server to CPU 1; PostgreSQL is not pinned.
@@ -59,8 +59,8 @@ from supervisor import (
     SERVER_CPU,
     Bench,
     Process,
-    cpu_seconds,
     free_port,
+    group_cpu_seconds,
     log,
     machine,
     percentile,
@@ -88,13 +88,10 @@ SERVERS = {
         "--lifespan", "off", "--no-access-log", "--log-level", "warning",
         "--ws-per-message-deflate", "false",
     ],
-    # What the console runs (incident_console/server.py): the above plus a 5 s graceful stop.
-    "console": [
-        "-m", "uvicorn", "--host", "127.0.0.1", "--port", "{port}",
-        "--no-access-log", "--log-level", "warning",
-        "--ws-per-message-deflate", "false", "--timeout-graceful-shutdown", "5",
-        "--lifespan", "off",
-    ],
+    # What every deployment runs: ``python -m incident_console.server`` (uvicorn without
+    # permessage-deflate, a 5 s graceful stop, pages on a pool of threads), WEB_CONCURRENCY
+    # processes: one unless a variant sets it.
+    "console": ["-m", "incident_console.server", "--host", "127.0.0.1", "--port", "{port}"],
 }  # fmt: skip
 APP = "incident_console.asgi:application"
 # Versions reported with the machine.
@@ -105,7 +102,7 @@ PACKAGES = (
 
 # The issue's targets for p99 of "approval POSTed -> last socket has it", in ms.
 TARGETS_MS = {50: 150, 200: 250, 1000: 1000}
-RECONNECT_TARGET_S = 15.0
+RECONNECT_TARGET_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -173,10 +170,14 @@ async def start_server(
     bench: Bench, kind: str, port: int, name: str, extra_env: dict | None = None
 ) -> tuple[Process, float]:
     """Start one ASGI server; return it and the seconds until /health/live answered."""
-    args = [sys.executable, *[a.format(port=port) for a in SERVERS[kind]], APP]
-    env = {**bench.env, **(extra_env or {})}
+    args = [sys.executable, *[a.format(port=port) for a in SERVERS[kind]]]
+    if kind != "console":
+        args.append(APP)
+    env = {**bench.env, "WEB_CONCURRENCY": "1", **(extra_env or {})}
+    # One process is pinned to its core; several share both cores with everything else.
+    cpu = bench.cpu(SERVER_CPU) if env["WEB_CONCURRENCY"] == "1" else None
     started = time.monotonic()
-    process = bench.spawn(name, args, env=env, cpu=bench.cpu(SERVER_CPU))
+    process = bench.spawn(name, args, env=env, cpu=cpu)
     while time.monotonic() - started < 60:
         if process.popen.poll() is not None:
             raise RuntimeError(f"{name} exited with {process.popen.returncode}:\n{process.tail()}")
@@ -214,24 +215,14 @@ def incident_sequence(bench: Bench, incident_id: int) -> int:
 
 
 def group_members(bench: Bench, incident: dict) -> int:
-    """Channel names in the incident's audience groups in Redis, stale ones included (a
-    consumer that never ran its disconnect stays a member until the layer's group expiry)."""
+    """Subscriptions to the incident's audience groups in Redis: one per web process that holds
+    a socket of the group (the pub/sub layer keeps the sockets themselves in the process)."""
     import redis
 
     client = redis.Redis.from_url(bench.env["REDIS_URL"])
     try:
-        # channels_redis stores a group as the sorted set "<prefix>:group:<name>".
-        return sum(client.zcard(f"asgi:group:{group}") for group in incident["groups"])
-    finally:
-        client.close()
-
-
-def clear_groups(bench: Bench, incident: dict) -> None:
-    import redis
-
-    client = redis.Redis.from_url(bench.env["REDIS_URL"])
-    try:
-        client.delete(*(f"asgi:group:{group}" for group in incident["groups"]))
+        channels = [f"asgi__group__{group}" for group in incident["groups"]]
+        return sum(count for _, count in client.pubsub_numsub(*channels))
     finally:
         client.close()
 
@@ -305,7 +296,7 @@ async def fan_out(
         )
 
         last, first, response, lost, absent, sizes, samples = [], [], [], 0, 0, [], {}
-        cpu_before = cpu_seconds(server.pid)
+        cpu_before = group_cpu_seconds(server.pid)
         drafts = incident["drafts"][1 : 1 + plan.warmup + plan.rounds]
         if len(drafts) < plan.warmup + plan.rounds:
             raise RuntimeError("not enough drafts seeded")
@@ -339,7 +330,9 @@ async def fan_out(
             sockets_missed=lost,
             sockets_absent=absent,  # summed over rounds: not connected when the round began
             rounds_incomplete=plan.rounds - len(last),
-            server_cpu_s_per_round=round((cpu_seconds(server.pid) - cpu_before) / len(drafts), 3),
+            server_cpu_s_per_round=round(
+                (group_cpu_seconds(server.pid) - cpu_before) / len(drafts), 3
+            ),
             push_bytes_min=min(sizes, default=0),
             push_bytes_max=max(sizes, default=0),
             reconnects=fleet.attempts - n,
@@ -375,12 +368,12 @@ async def layer_fan_out(
     """The approval's push without the approval: this process group_sends each audience's
     real fragment, as publish() does, and times the first send -> the last socket. What is
     left of the end-to-end time is the request: the write, and rendering every audience."""
-    from channels_redis.core import RedisChannelLayer
+    from channels_redis.pubsub import RedisPubSubChannelLayer
 
     if len(samples) < len(AUDIENCE_USERS):
         return latency_summary([])
     htmls = [json.loads(samples[i])["html"] for i in range(len(AUDIENCE_USERS))]
-    layer = RedisChannelLayer(hosts=[bench.env["REDIS_URL"]])
+    layer = RedisPubSubChannelLayer(hosts=[bench.env["REDIS_URL"]])
     last = []
     try:
         base = fleet.sequence + 1000  # clear of the incident's own numbers
@@ -407,7 +400,7 @@ async def layer_fan_out(
                 last.append(ms(max(arrived) - current.t0))
             await asyncio.sleep(plan.gap)
     finally:
-        await layer.close_pools()
+        await layer.flush()
     return latency_summary(last)
 
 
@@ -460,7 +453,6 @@ async def reconnect(
     label = env_label(kind, extra_env)
     name = f"{kind}-reconnect-{n}" + ("-env" if extra_env else "")
     log(f"{label}: reconnect storm with {n} sockets")
-    clear_groups(bench, incident)  # what earlier storms left behind
     server, _ = await start_server(bench, kind, port, name, extra_env)
     url = f"ws://127.0.0.1:{port}/ws/incidents/{incident['id']}/"
     fleet = Fleet(n, url, f"http://127.0.0.1:{port}", cookies_for(seed, n))
@@ -477,7 +469,7 @@ async def reconnect(
         exit_s = await server.stop(signal.SIGTERM, limit=30)
         second, ready_s = await start_server(bench, kind, port, name + "-again", extra_env)
         ready_at = time.monotonic_ns()
-        cpu_start = cpu_seconds(second.pid)
+        cpu_start = group_cpu_seconds(second.pid)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(fleet.resync_done.wait(), RECONNECT_LIMIT)
         back = sorted(fleet.hello_at[i] - killed_at for i in fleet.resynced)
@@ -496,7 +488,7 @@ async def reconnect(
             failures=dict(fleet.failures),
             close_codes=dict(fleet.closes),
             max_attempt=fleet.max_attempt,
-            server_cpu_s=round(cpu_seconds(second.pid) - cpu_start, 2),
+            server_cpu_s=round(group_cpu_seconds(second.pid) - cpu_start, 2),
         )
         result["group_members_after"] = group_members(bench, incident)
         result["errors_first_server"] = server.errors()  # its shutdown included
@@ -647,7 +639,8 @@ def markdown(info: dict, out: dict) -> str:
         "**Reconnect** (SIGTERM -> restart as soon as it exited -> every socket has its hello)",
         "",
         "| Server | N | exit after SIGTERM | restart ready | p50 back | p99 back | all back "
-        "| target | met? | attempts | close codes | server CPU | group members before / after |",
+        "| target | met? | attempts | close codes | server CPU "
+        "| processes subscribed before / after |",
         "|---" * 13 + "|",
     ]
     for r in out["reconnect"]:
@@ -683,6 +676,14 @@ def markdown(info: dict, out: dict) -> str:
             f"{cost['shared_data']['queries']} queries, the rest rendering. The district "
             f"dashboards' blocks, rendered after the incident page's push is sent: "
             f"{cost['dashboards']['ms_p50']} ms and {cost['dashboards']['queries']} queries.",
+        ]
+        stages = cost["approval_push_ms_p50"]
+        lines += [
+            "",
+            "An approval's push as the worker runs it (the drafts panel and the timeline), "
+            "median ms by stage: "
+            + ", ".join(f"{stage.replace('_', ' ')} {value}" for stage, value in stages.items())
+            + ".",
         ]
     return "\n".join(lines)
 

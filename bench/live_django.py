@@ -12,6 +12,7 @@ import json
 import statistics
 import sys
 import time
+from unittest import mock
 
 from supervisor import setup_django
 
@@ -152,15 +153,54 @@ def role_cost(incident_id: int, draft_ids: list[int]) -> None:
     sqls = [q["sql"] for q in captured.captured_queries]
     repeats = {"queries": len(sqls), "distinct": len(set(sqls))}
 
-    approve, publish, render, shared, dashboards = [], [], [], [], []
+    def staged_push(incident_id: int, from_sequence: int) -> dict[str, float]:
+        """publish() of one approval's change as the worker runs it, timed by stage (ms):
+        loading the incident and what changed, rendering the incident page's panels, sending
+        them, rendering the district dashboards' blocks, sending those."""
+        marks: list[float] = []
+
+        def stamped(function):
+            def wrapper(*args, **kwargs):
+                marks.append(time.perf_counter())
+                try:
+                    return function(*args, **kwargs)
+                finally:
+                    marks.append(time.perf_counter())
+
+            return wrapper
+
+        cache.delete(live.pushed_key(incident_id))
+        with (
+            mock.patch.object(live.page, "pushed_panels", stamped(page.pushed_panels)),
+            mock.patch.object(live, "send_all", stamped(live.send_all)),
+            mock.patch.object(live, "district_messages", stamped(live.district_messages)),
+        ):
+            started = time.perf_counter()
+            live.publish(incident_id, from_sequence=from_sequence)
+            ended = time.perf_counter()
+        # Marks: panels in/out, send in/out, dashboards in/out (rendered before the second
+        # send, as its argument), send in/out.
+        panels_in, panels_out, send_in, send_out, boards_in, boards_out, send2_in, send2_out = marks
+        return {
+            "load": (panels_in - started) * 1000,
+            "render_panels": (panels_out - panels_in) * 1000,
+            "send_panels": (send_out - send_in) * 1000,
+            "render_dashboards": (boards_out - boards_in) * 1000,
+            "send_dashboards": (send2_out - send2_in) * 1000,
+            "total": (ended - started) * 1000,
+        }
+
+    approve, publish, render, shared, dashboards, stages = [], [], [], [], [], []
 
     def measure_all() -> None:
         timed(lambda: render_only(incident_id))  # template loading and the like, once
         for draft_id in draft_ids:
             draft = Draft.objects.get(pk=draft_id)
+            before = selectors.incident_detail_queryset().get(pk=incident_id).sequence
             approve.append(
                 timed(lambda d=draft: drafts.draft_approve(draft=d, by=lead, expected_revision=1))
             )
+            stages.append(staged_push(incident_id, before))
             publish.append(timed(lambda: publish_now(incident_id)))
             render.append(timed(lambda: render_only(incident_id)))
             dashboards.append(timed(lambda: dashboards_only(incident_id)))
@@ -185,6 +225,10 @@ def role_cost(incident_id: int, draft_ids: list[int]) -> None:
             {
                 "approve_with_push": summary(approve),
                 "publish": summary(publish),
+                "approval_push_ms_p50": {
+                    stage: round(statistics.median(row[stage] for row in stages), 1)
+                    for stage in stages[0]
+                },
                 "render_only": summary(render),
                 "shared_data": summary(shared),
                 "dashboards": summary(dashboards),

@@ -1,21 +1,17 @@
-"""The console's settings with the channels_redis connection pool configured for redis-py 8.
+"""The console's settings with channels_redis's pub/sub layer in place of its list-based one.
 
 Only for ``bench/live.py`` (``--reconnect-env`` / ``--variant`` with
-``DJANGO_SETTINGS_MODULE=bench.live_layer_settings``), to show what two pool options change:
+``DJANGO_SETTINGS_MODULE=bench.live_layer_settings``), to compare the two layers on one run:
 
-- redis-py 8 gives every connection ``socket_timeout=5`` by default, the same 5 s that
-  channels_redis blocks in ``BZPOPMIN``; an idle ``receive()`` then raises
-  ``redis.exceptions.TimeoutError`` and the consumer holding the receive lock dies with its
-  socket. A read timeout above the block (30 s) leaves the block to end on its own.
-- redis-py 8's asyncio pool holds at most 100 connections and raises ``MaxConnectionsError``
-  past that instead of waiting, so a burst of connects or disconnects fails in
-  ``group_add`` / ``group_discard``.
+- ``RedisChannelLayer`` (the console's setting) stores a group's members in Redis, and a
+  ``group_send`` to N sockets serialises and pushes N copies of the message through Redis;
+  each web process then pops and decodes its sockets' copies one by one.
+- ``RedisPubSubChannelLayer`` publishes one copy per group; each web process subscribed to the
+  group receives it once and hands it to its own sockets. Membership lives in the process.
 """
 
 from incident_console.settings import *  # noqa: F403
 from incident_console.settings import CHANNEL_LAYERS, REDIS_URL
 
 if REDIS_URL:
-    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [
-        {"address": REDIS_URL, "socket_timeout": 30, "max_connections": 2000}
-    ]
+    CHANNEL_LAYERS["default"]["BACKEND"] = "channels_redis.pubsub.RedisPubSubChannelLayer"
