@@ -127,6 +127,8 @@
     var last = {};
     var attempt = 0;
     var failedOpens = 0;
+    // When the server last closed the socket saying it was restarting (close code 1012).
+    var restartedAt = null;
     // Refusals of sign-in since the last socket that was let in.
     var refusedSignIns = 0;
     var pollTimer = null;
@@ -230,6 +232,19 @@
       watchdog = window.setTimeout(function () { if (socket) socket.close(); }, 20000);
     }
 
+    // A server that said it was restarting is usually back within seconds: for 15 seconds
+    // the page tries every 0.25-1 s, spread at random so a thousand pages do not arrive at
+    // once. Otherwise it backs off, doubling up to 30 s, so a server that is down for longer
+    // is not hammered.
+    function restarting() {
+      return restartedAt !== null && Date.now() - restartedAt < 15000;
+    }
+
+    function retryDelay() {
+      if (restarting()) return 250 + Math.random() * 750;
+      return Math.min(30000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
+    }
+
     function startPolling() {
       if (pollTimer) return;
       say("checking every 20 seconds (live connection unavailable)");
@@ -249,6 +264,7 @@
         opened = true;
         attempt = 0;
         failedOpens = 0;
+        restartedAt = null;
         stopPolling();
         say(paused ? "paused" : "on");
         armWatchdog();
@@ -295,12 +311,11 @@
             .catch(function () { window.setTimeout(open, 2000); });
           return;
         }
+        if (event.code === 1012) restartedAt = Date.now();
         if (!opened) failedOpens += 1;
-        if (failedOpens >= 3) startPolling(); else say("reconnecting…");
+        if (failedOpens >= 3 && !restarting()) startPolling(); else say("reconnecting…");
         attempt += 1;
-        var delay = event.code === 4409 ? 100 :
-          Math.min(30000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
-        window.setTimeout(open, delay);
+        window.setTimeout(open, event.code === 4409 ? 100 : retryDelay());
       };
     }
 
