@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 from channels.auth import get_user
 from channels.db import database_sync_to_async
@@ -17,8 +16,6 @@ from incidents.models import RESPONSE_TEAM_ROLES, Incident
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_ACCESS_CHANGED = 4409
-# Seconds between refreshes of a socket's group membership (the layer expires it after a day).
-REJOIN_EVERY = 60
 
 
 def signed_in(scope: dict):
@@ -34,8 +31,7 @@ def signed_in(scope: dict):
 
 class LiveConsumer(AsyncWebsocketConsumer):
     """What both live sockets share: admitting or refusing at connect, joining the groups,
-    keeping the membership fresh on each heartbeat, leaving, and closing when the person
-    signs out or their access changes."""
+    leaving, and closing when the person signs out or their access changes."""
 
     joined: list[str]
 
@@ -54,19 +50,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if session_key:
             self.joined.append(live.session_group(session_key))
-        await self.join()
-        await self.send(text_data=json.dumps({"type": "hello", **hello}))
-
-    async def join(self) -> None:
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
-        self.joined_at = time.monotonic()
-
-    async def rejoin(self) -> None:
-        """On a heartbeat: join again once a minute, so the layer's group expiry never bites,
-        without a write per socket on every heartbeat."""
-        if time.monotonic() - self.joined_at >= REJOIN_EVERY:
-            await self.join()
+        await self.send(text_data=json.dumps({"type": "hello", **hello}))
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", []):
@@ -107,7 +93,6 @@ class IncidentConsumer(LiveConsumer):
         )
 
     async def incident_heartbeat(self, event: dict) -> None:
-        await self.rejoin()
         await self.send(text_data=json.dumps({"type": "heartbeat", "sequence": event["sequence"]}))
 
     @database_sync_to_async
@@ -149,7 +134,6 @@ class DistrictConsumer(LiveConsumer):
         )
 
     async def district_heartbeat(self, event: dict) -> None:
-        await self.rejoin()
         await self.send(
             text_data=json.dumps({"type": "heartbeat", "sequences": event["sequences"]})
         )

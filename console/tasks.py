@@ -9,8 +9,8 @@ from incidents.models import District, Incident
 @shared_task(ignore_result=True)
 def live_heartbeat() -> int:
     """Tell every open incident page the latest sequence number, so a page that missed a push
-    notices and re-fetches, and each socket refreshes its group membership. Safe to run twice:
-    a heartbeat only repeats what is true."""
+    notices and re-fetches, and a page that hears nothing knows its socket is dead. Safe to
+    run twice: a heartbeat only repeats what is true."""
     open_incidents = list(
         Incident.objects.exclude(status=Incident.Status.CLOSED).values_list(
             "pk", "district_id", "sequence"

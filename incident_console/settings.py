@@ -203,12 +203,17 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Redis pub/sub: a push to a group is published once, each web process subscribed
+            # to the group receives one copy and hands it to its own sockets, and membership
+            # lives in the process that holds the socket, so a stopped process leaves nothing
+            # behind and a flushed Redis loses no member. The list-based RedisChannelLayer
+            # copies the message into Redis once per socket: at 1,000 sockets the last one had
+            # its push 554 ms after the approval against 428 ms here (docs/benchmarks.md).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                # redis-py 8 gives each connection a 5 s read timeout, the same 5 s that
-                # channels_redis blocks waiting for messages: an idle socket's receive would
-                # time out and drop the consumer. Its pool also refuses, rather than waits,
-                # past 100 connections, which a burst of reconnecting dashboards exceeds.
+                # redis-py 8 gives each connection a 5 s read timeout by default; its pool
+                # refuses, rather than waits, past 100 connections, which the senders of a
+                # burst of pushes and reconnections can exceed.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 2000}],
             },
         }

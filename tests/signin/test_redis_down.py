@@ -28,7 +28,7 @@ def redis_down():
     url = _dead_redis()
     layers = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [url]},
         }
     }
