@@ -12,10 +12,12 @@ Static files are answered before that, on the event loop, by ServeStatic with th
 its Django middleware reads (``StaticFiles``): that middleware is async-only, and in Django's
 sync handler it would cost every request an event loop of its own.
 
-A process takes at most ``WEB_THREADS + WEB_QUEUE`` requests at once. Past that it answers 503
+A process takes at most ``WEB_THREADS + WEB_QUEUE`` page reads at once. Past that it answers 503
 with ``Retry-After`` at once, without touching the database, so overload means a short wait
 for some people rather than errors for everyone and PostgreSQL running out of connections.
-The health probes are always answered.
+Changes (a POST: an approval, a publication, a declaration) are let in up to ``WEB_QUEUE``
+more: when a whole district is refreshing its dashboards, the people acting on the incident
+still get through. The health probes are always answered.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from servestatic.middleware import ServeStaticMiddleware
 from servestatic.utils import decode_path_info, run_async_in_thread
 
 RETRY_AFTER_SECONDS = 5
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class PooledHttp:
@@ -37,13 +40,16 @@ class PooledHttp:
 
     def __init__(self, threads: int, queue: int, wsgi=None) -> None:
         self.limit = threads + queue
+        self.change_limit = threads + 2 * queue
         self.in_flight = 0
         self.busy_page = render_to_string("busy.html").encode()
         self.app = WSGIMiddleware(wsgi or get_wsgi_application(), workers=threads)
 
     async def __call__(self, scope, receive, send) -> None:
-        probe = scope["type"] == "http" and scope["path"].startswith("/health/")
-        if scope["type"] == "http" and self.in_flight >= self.limit and not probe:
+        http = scope["type"] == "http"
+        probe = http and scope["path"].startswith("/health/")
+        limit = self.limit if scope.get("method") in READS else self.change_limit
+        if http and self.in_flight >= limit and not probe:
             await busy(send, self.busy_page)
             return
         self.in_flight += 1

@@ -11,12 +11,12 @@ import pytest
 from incident_console import serving
 
 
-def request(path: str) -> dict:
+def request(path: str, method: str = "GET") -> dict:
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
@@ -28,7 +28,7 @@ def request(path: str) -> dict:
     }
 
 
-async def call(app, path: str) -> tuple[int, dict, bytes]:
+async def call(app, path: str, method: str = "GET") -> tuple[int, dict, bytes]:
     sent = []
 
     async def receive():
@@ -37,7 +37,7 @@ async def call(app, path: str) -> tuple[int, dict, bytes]:
     async def send(message):
         sent.append(message)
 
-    await app(request(path), receive, send)
+    await app(request(path, method), receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start["status"], dict(start["headers"]), body
@@ -81,6 +81,30 @@ def test_past_its_threads_and_queue_a_process_answers_503_with_retry_after():
     assert headers[b"retry-after"] == b"5"
     assert b"Nothing you had already saved was lost or changed" in body
     assert probe[0] == 200
+    assert [h[0] for h in held] == [200, 200]
+
+
+@pytest.mark.django_db
+def test_past_the_readers_limit_a_change_is_still_let_in():
+    pages = HeldPages()
+    app = serving.PooledHttp(threads=1, queue=1, wsgi=pages)
+
+    async def scenario():
+        held = [asyncio.create_task(call(app, "/comms/")) for _ in range(2)]
+        await asyncio.to_thread(pages.started.acquire)
+        await asyncio.sleep(0)
+        read = await call(app, "/comms/")
+        change = asyncio.create_task(call(app, "/comms/drafts/1/approve/", "POST"))
+        await asyncio.sleep(0)
+        past_reserve = await call(app, "/comms/drafts/2/approve/", "POST")
+        pages.release.set()
+        return read, await change, past_reserve, await asyncio.gather(*held)
+
+    read, change, past_reserve, held = asyncio.run(scenario())
+
+    assert read[0] == 503
+    assert change[0] == 200
+    assert past_reserve[0] == 503
     assert [h[0] for h in held] == [200, 200]
 
 
