@@ -68,7 +68,7 @@ def _loop(stop: threading.Event) -> None:
             if time.monotonic() - stamped >= HEARTBEAT_EVERY_SECONDS:
                 engine_heartbeat_record()
                 stamped = time.monotonic()
-            result = sweep(limit=BATCH, stamp=False)
+            result = sweep(limit=BATCH)
         except Exception:
             log.exception("the timer sweep failed; trying again in a second")
             connection.close()
@@ -91,17 +91,13 @@ def start() -> threading.Event:
     return stop
 
 
-def sweep(*, limit: int = 500, stamp: bool = True) -> SweepResult:
-    """Fire every pending deadline that is due, oldest first, one transaction each."""
+def sweep(*, limit: int = 500) -> SweepResult:
+    """Fire every pending deadline that is due, oldest first, one transaction each. The loop
+    that calls it stamps the engine's heartbeat."""
     result = SweepResult()
-    if stamp:
-        # Stamped at the start too, so a long burst does not look like a stalled engine.
-        engine_heartbeat_record()
     with events.collected() as touched:
         _sweep(result, limit)
     events.announce(touched)
-    if stamp:
-        engine_heartbeat_record()
     return result
 
 

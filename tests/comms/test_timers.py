@@ -372,10 +372,12 @@ class BrokenProvider:
         raise ConnectionError("provider down")
 
 
-def test_each_sweep_stamps_the_heartbeat(db, clock):
+def test_the_heartbeat_is_the_loops_to_stamp_not_a_sweeps(db, clock):
+    # A sweep run by hand (a management command, a test) says nothing about whether the
+    # engine is running: only the loop that beat runs stamps it.
     timers.sweep()
 
-    assert EngineHeartbeat.objects.get(name="timers").beat_at == START
+    assert not EngineHeartbeat.objects.filter(name="timers").exists()
 
 
 def test_beat_starts_the_timer_loop_in_its_own_process(monkeypatch):
