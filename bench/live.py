@@ -368,12 +368,17 @@ async def layer_fan_out(
     """The approval's push without the approval: this process group_sends each audience's
     real fragment, as publish() does, and times the first send -> the last socket. What is
     left of the end-to-end time is the request: the write, and rendering every audience."""
+    from channels_redis.core import RedisChannelLayer
     from channels_redis.pubsub import RedisPubSubChannelLayer
 
     if len(samples) < len(AUDIENCE_USERS):
         return latency_summary([])
     htmls = [json.loads(samples[i])["html"] for i in range(len(AUDIENCE_USERS))]
-    layer = RedisPubSubChannelLayer(hosts=[bench.env["REDIS_URL"]])
+    # The layer the server and the worker use (bench/live_layer_settings.py: the list-based one).
+    listed = bench.env.get("DJANGO_SETTINGS_MODULE") == "bench.live_layer_settings"
+    layer = (RedisChannelLayer if listed else RedisPubSubChannelLayer)(
+        hosts=[bench.env["REDIS_URL"]]
+    )
     last = []
     try:
         base = fleet.sequence + 1000  # clear of the incident's own numbers
@@ -400,7 +405,7 @@ async def layer_fan_out(
                 last.append(ms(max(arrived) - current.t0))
             await asyncio.sleep(plan.gap)
     finally:
-        await layer.flush()
+        await (layer.close_pools() if listed else layer.flush())
     return latency_summary(last)
 
 
