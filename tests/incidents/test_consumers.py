@@ -365,19 +365,26 @@ def test_a_socket_idle_longer_than_the_layer_block_still_receives(riverbend):
     assert push["type"] == "push" and push["sequence"] == 1
 
 
-@pytest.mark.parametrize("path", ["incident", "district"])
-def test_a_connect_makes_one_database_call(riverbend, monkeypatch, path):
-    """A thousand pages reconnecting after a restart each cost one database connection."""
+@pytest.mark.parametrize(("path", "expected"), [("incident", 5), ("district", 4)])
+def test_a_connect_makes_one_database_call_of_few_queries(riverbend, monkeypatch, path, expected):
+    """A thousand pages reconnecting after a restart each cost one database call: the
+    session, the person, their roles, then the incident and whether they draft for it, or on
+    a dashboard the district's open incidents."""
     from channels.db import DatabaseSyncToAsync
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     incident = IncidentFactory(owner=riverbend.cio)
     headers = session_headers(riverbend.comms)
-    calls = []
+    calls, queries = [], []
     original = DatabaseSyncToAsync.thread_handler
 
     def counting(self, loop, *args, **kwargs):
         calls.append(getattr(self.func, "__name__", repr(self.func)))
-        return original(self, loop, *args, **kwargs)
+        with CaptureQueriesContext(connection) as captured:
+            result = original(self, loop, *args, **kwargs)
+        queries.append(len(captured.captured_queries))
+        return result
 
     monkeypatch.setattr(DatabaseSyncToAsync, "thread_handler", counting)
 
@@ -392,6 +399,7 @@ def test_a_connect_makes_one_database_call(riverbend, monkeypatch, path):
 
     assert connected and hello["type"] == "hello"
     assert calls == ["_admit"]
+    assert queries == [expected]
 
 
 def test_signing_out_on_one_device_leaves_the_other_devices_live(riverbend):
