@@ -198,7 +198,9 @@ def pushed_panels(
     incident: Incident, now: datetime, panels: tuple[str, ...] = PANELS
 ) -> dict[str, str]:
     """The incident page's ``panels``, rendered for every audience."""
-    shared = shared_context(incident, now, scorecard=True)
+    # The parts of the panels that are the same for everyone ({% rendered_once %}) are
+    # rendered for the first audience and reused for the rest.
+    shared = {**shared_context(incident, now, scorecard=True), "rendered_once": {}}
     rendered: dict[tuple, str] = {}
     pushes = {}
     for audience in AUDIENCES:

@@ -84,3 +84,32 @@ def form_token(context) -> str:
     if not token or token == "NOTPROVIDED":
         return ""
     return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+
+
+class RenderedOnceNode(template.Node):
+    def __init__(self, name: str, nodelist) -> None:
+        self.name, self.nodelist = name, nodelist
+
+    def render(self, context) -> str:
+        store = context.get("rendered_once")
+        if store is None:
+            return self.nodelist.render(context)
+        if self.name not in store:
+            store[self.name] = self.nodelist.render(context)
+        return store[self.name]
+
+
+@register.tag
+def rendered_once(parser, token):
+    """``{% rendered_once "name" %}...{% endrendered_once %}``: a part of a panel that is the
+    same for every viewer. A push renders a panel once per set of viewer permissions; with a
+    ``rendered_once`` dict in the context (one per push) this part is rendered the first time
+    and reused for the others. Without one (a page request) it renders as usual."""
+    bits = token.split_contents()
+    if len(bits) != 2 or bits[1][0] not in "\"'" or bits[1][0] != bits[1][-1]:
+        raise template.TemplateSyntaxError(
+            'rendered_once takes one quoted name: {% rendered_once "rows" %}'
+        )
+    nodelist = parser.parse(("endrendered_once",))
+    parser.delete_first_token()
+    return RenderedOnceNode(bits[1][1:-1], nodelist)

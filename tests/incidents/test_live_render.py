@@ -323,3 +323,16 @@ def test_a_push_remembered_from_another_database_state_never_suppresses_one(
 
     assert any(m["type"] == "incident.push" for _, m in sent)
     assert cache.get(live.pushed_key(incident.pk)) == f"{declared}#{sequence}"
+
+
+def test_a_part_that_is_the_same_for_everyone_is_rendered_once_per_push():
+    from django.template import Context, Template, TemplateSyntaxError
+
+    part = Template('{% load console %}{% rendered_once "rows" %}{{ n }}{% endrendered_once %}')
+    push = {}
+
+    assert part.render(Context({"n": 1, "rendered_once": push})) == "1"
+    assert part.render(Context({"n": 2, "rendered_once": push})) == "1"
+    assert part.render(Context({"n": 2})) == "2"  # a page request renders it as usual
+    with pytest.raises(TemplateSyntaxError, match="one quoted name"):
+        Template("{% load console %}{% rendered_once rows %}{% endrendered_once %}")
