@@ -60,15 +60,22 @@ class HeldPages:
         return [b"page"]
 
 
+async def fill(app, pages: HeldPages, path: str) -> list[asyncio.Task]:
+    """Two held requests in a process of one thread and a queue of one: one runs, one waits
+    for the thread, and the readers' limit is reached."""
+    held = [asyncio.create_task(call(app, path)) for _ in range(2)]
+    await asyncio.to_thread(pages.started.acquire)
+    await asyncio.sleep(0)
+    return held
+
+
 @pytest.mark.django_db
 def test_past_its_threads_and_queue_a_process_answers_503_with_retry_after():
     pages = HeldPages()
     app = serving.PooledHttp(threads=1, queue=1, wsgi=pages)
 
     async def scenario():
-        held = [asyncio.create_task(call(app, "/incidents/")) for _ in range(2)]
-        await asyncio.to_thread(pages.started.acquire)  # one runs, one waits for the thread
-        await asyncio.sleep(0)
+        held = await fill(app, pages, "/incidents/")
         refused = await call(app, "/comms/")
         probe = await call(app, "/health/live")  # answered whatever the load
         pages.release.set()
@@ -90,9 +97,7 @@ def test_past_the_readers_limit_a_change_is_still_let_in():
     app = serving.PooledHttp(threads=1, queue=1, wsgi=pages)
 
     async def scenario():
-        held = [asyncio.create_task(call(app, "/comms/")) for _ in range(2)]
-        await asyncio.to_thread(pages.started.acquire)
-        await asyncio.sleep(0)
+        held = await fill(app, pages, "/comms/")
         read = await call(app, "/comms/")
         change = asyncio.create_task(call(app, "/comms/drafts/1/approve/", "POST"))
         await asyncio.sleep(0)
