@@ -208,7 +208,7 @@ if REDIS_URL:
             # lives in the process that holds the socket, so a stopped process leaves nothing
             # behind and a flushed Redis loses no member. The list-based RedisChannelLayer
             # copies the message into Redis once per socket: at 1,000 sockets the last one had
-            # its push 554 ms after the approval against 428 ms here (docs/benchmarks.md).
+            # its push 554 ms after the approval (p50) against 397 ms here (docs/benchmarks.md).
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 # redis-py 8 gives each connection a 5 s read timeout by default; its pool
