@@ -4,8 +4,10 @@
         .venv/bin/python bench/live.py [--quick] [--json results.json]
 
 One throwaway PostgreSQL database (created on the server of ``DATABASE_URL``, dropped at the
-end), one redis-server of our own on a free port for the channels_redis layer, and the ASGI
-server as a subprocess: daphne and uvicorn, one after the other, each in one process.
+end), one redis-server of our own on a free port for the channels_redis layer, a Celery
+worker that renders the pushes, and the ASGI server as a subprocess, one kind after the
+other (``SERVERS``): daphne, uvicorn, and the console's own entry point, in one process
+unless a variant sets ``WEB_CONCURRENCY``.
 
 Fan-out (per server and N): N websockets to ``/ws/incidents/<id>/``, signed in with real
 Django sessions of seven users (one per push audience: owner, communications, a named
