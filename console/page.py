@@ -12,8 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import caches
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import SafeString, mark_safe
 
 from comms import workflow
 from comms.forms import CadenceChangeForm, DraftNewForm
@@ -213,3 +216,59 @@ def pushed_panels(
             parts.append(rendered[key])
         pushes[audience] = "".join(parts)
     return pushes
+
+
+# How long a page request may reuse a panel rendered for the same incident state, in seconds
+# of the incident's own clock: what the panel says about time ("in 12 min", "overdue") is at
+# most this old, and the page's script keeps the times current from there.
+PANEL_REUSE_SECONDS = 30
+# Stands for the reader's CSRF token in a kept panel; each page puts its reader's own in.
+TOKEN_SLOT = "panelcachetokenslot"
+
+
+class PanelCache:
+    """The incident page's panels as page requests render them, kept in this process for
+    every reader whose panel would come out the same.
+
+    A panel is kept under the incident's sequence (any change to the incident makes new
+    keys), the viewer permissions it depends on (``PANEL_VIEWER_KEYS``), the district's time
+    zone and a window of ``PANEL_REUSE_SECONDS``; after that window it is rendered again, so
+    a change outside the incident (a district's cadence defaults, who holds which role in the
+    district) shows within the window, as it shows on a live page at its next push. Under
+    load most page requests for an incident then load the incident and the person and render
+    none of its panels.
+    """
+
+    def __init__(self, incident: Incident, now: datetime) -> None:
+        window = max(1, PANEL_REUSE_SECONDS // max(1, incident.time_scale))
+        self.prefix = ":".join(
+            (
+                "panel",
+                str(incident.pk),
+                str(incident.sequence),
+                timezone.get_current_timezone_name(),
+                str(int(now.timestamp()) // window),
+            )
+        )
+        self.cache = caches["panels"]
+
+    def panel(self, name: str, context, render) -> SafeString:
+        """``name``'s panel for this context, from the cache or rendered by ``render``."""
+        token = str(context.get("csrf_token") or "")
+        if not token or token == "NOTPROVIDED":
+            return render(context)
+        flags = "".join("1" if _shown(context.get(k)) else "0" for k in PANEL_VIEWER_KEYS[name])
+        key = f"{self.prefix}:{name}:{flags}"
+        html = self.cache.get(key)
+        if html is None:
+            with context.push(csrf_token=TOKEN_SLOT):
+                html = str(render(context))
+            self.cache.set(key, html)
+        # The template's own escaped output, and a token Django checked is alphanumeric.
+        return mark_safe(html.replace(TOKEN_SLOT, token))  # noqa: S308
+
+
+def _shown(value) -> bool:
+    """Whether a viewer key is set, without computing a part that is loaded lazily (the
+    scorecard): such a part is there for this viewer, whatever it holds."""
+    return isinstance(value, SimpleLazyObject) or bool(value)

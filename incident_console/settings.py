@@ -230,7 +230,16 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "console_cache",
         "KEY_PREFIX": "console",
-    }
+    },
+    # The incident page's panels as page requests rendered them (console.page.PanelCache):
+    # derived from the database, kept under the incident's sequence and for seconds, in each
+    # web process's own memory.
+    "panels": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "incident-panels",
+        "TIMEOUT": 60,
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    },
 }
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"

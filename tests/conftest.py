@@ -113,10 +113,15 @@ def isolated_cache(settings):
     Sign-in failure counts, used authenticator codes and the last push of each incident live
     in the cache and would carry from one test to the next; a fresh key prefix isolates them
     without flushing a Redis database that the channel layer and the Celery broker share.
+    The incident page's panels, kept in this process's memory, are cleared: a test's
+    database may reuse an earlier test's incident ids.
     """
+    from django.core.cache import caches
+
     default = dict(settings.CACHES["default"])
     default["KEY_PREFIX"] = f"test-{_cache_run}-{next(_cache_generation)}"
     settings.CACHES = {**settings.CACHES, "default": default}
+    caches["panels"].clear()
 
 
 @pytest.fixture(autouse=True)

@@ -99,17 +99,42 @@ class RenderedOnceNode(template.Node):
         return store[self.name]
 
 
+def _quoted_name(parser, token, example: str) -> tuple[str, template.NodeList]:
+    """The one quoted name of a block tag, and its body up to the end tag."""
+    bits = token.split_contents()
+    tag = bits[0]
+    if len(bits) != 2 or bits[1][0] not in "\"'" or bits[1][0] != bits[1][-1]:
+        raise template.TemplateSyntaxError(f"{tag} takes one quoted name: {example}")
+    nodelist = parser.parse((f"end{tag}",))
+    parser.delete_first_token()
+    return bits[1][1:-1], nodelist
+
+
 @register.tag
 def rendered_once(parser, token):
     """``{% rendered_once "name" %}...{% endrendered_once %}``: a part of a panel that is the
     same for every viewer. A push renders a panel once per set of viewer permissions; with a
     ``rendered_once`` dict in the context (one per push) this part is rendered the first time
     and reused for the others. Without one (a page request) it renders as usual."""
-    bits = token.split_contents()
-    if len(bits) != 2 or bits[1][0] not in "\"'" or bits[1][0] != bits[1][-1]:
-        raise template.TemplateSyntaxError(
-            'rendered_once takes one quoted name: {% rendered_once "rows" %}'
-        )
-    nodelist = parser.parse(("endrendered_once",))
-    parser.delete_first_token()
-    return RenderedOnceNode(bits[1][1:-1], nodelist)
+    return RenderedOnceNode(*_quoted_name(parser, token, '{% rendered_once "rows" %}'))
+
+
+class CachedPanelNode(template.Node):
+    def __init__(self, name: str, nodelist) -> None:
+        self.name, self.nodelist = name, nodelist
+
+    def render(self, context) -> str:
+        panels = context.get("panel_cache")
+        if panels is None:
+            return self.nodelist.render(context)
+        return panels.panel(self.name, context, self.nodelist.render)
+
+
+@register.tag
+def cached_panel(parser, token):
+    """``{% cached_panel "clock" %}...{% endcached_panel %}``: one panel of the incident page.
+    With a ``panel_cache`` in the context (``console.page.PanelCache``: a page request) the
+    panel is taken from, or kept in, the cache of panels rendered for the same incident state
+    and the same viewer permissions; without one (a push, a panel answering a change) it
+    renders as usual."""
+    return CachedPanelNode(*_quoted_name(parser, token, '{% cached_panel "clock" %}'))

@@ -124,12 +124,10 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 def incident_page(request: HttpRequest, incident_id: int, *, status: int = 200) -> HttpResponse:
     """The whole incident page; forms posted from it that fail come back to it."""
-    return render(
-        request,
-        "incidents/incident_detail.html",
-        incident_page_context(request, incident_id),
-        status=status,
-    )
+    context = incident_page_context(request, incident_id)
+    if request.method == "GET":
+        context["panel_cache"] = page.PanelCache(context["incident"], context["now"])
+    return render(request, "incidents/incident_detail.html", context, status=status)
 
 
 @login_required
