@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs
 
 from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from console import live, page
+from console import admission, live, page
 from incidents.access import can_view_incident
 from incidents.models import RESPONSE_TEAM_ROLES, Incident
 
@@ -34,25 +35,57 @@ class LiveConsumer(AsyncWebsocketConsumer):
     leaving, and closing when the person signs out or their access changes."""
 
     joined: list[str]
+    # What the socket's pass admits to (console.admission): its path, and the groups of it.
+    target: str
+    granted: list[str]
+    user_id: int
+    renewal: admission.Renewal
 
-    async def admitted(self, user, groups: list[str] | None, hello: dict) -> None:
+    @property
+    def session_key(self) -> str | None:
+        return getattr(self.scope.get("session"), "session_key", None)
+
+    def presented(self) -> admission.Admission | None:
+        """What the pass the page sent admits to, if it holds for this path and session."""
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        return admission.read(
+            (query.get("pass") or [None])[0], session_key=self.session_key, target=self.target
+        )
+
+    async def admitted(self, user_id: int | None, groups: list[str] | None, hello: dict) -> None:
         """Accept, then refuse with a code the page understands, or join and say hello.
 
         Accept before refusing: a close before the handshake reaches the browser as a bare
         403 and code 1006, and the page could not tell "sign in again" from a network drop.
         """
         await self.accept()
-        if groups is None:
-            code = CLOSE_FORBIDDEN if user.is_authenticated else CLOSE_UNAUTHENTICATED
-            await self.close(code=code)
+        if user_id is None or groups is None:
+            await self.close(code=CLOSE_UNAUTHENTICATED if user_id is None else CLOSE_FORBIDDEN)
             return
-        self.joined = [*groups, live.user_group(user.pk)]
-        session_key = getattr(self.scope.get("session"), "session_key", None)
-        if session_key:
-            self.joined.append(live.session_group(session_key))
+        self.user_id, self.granted = user_id, groups
+        self.joined = [*groups, live.user_group(user_id)]
+        if self.session_key:
+            self.joined.append(live.session_group(self.session_key))
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
-        await self.send(text_data=json.dumps({"type": "hello", **hello}))
+        self.renewal = admission.Renewal()
+        await self.send(text_data=json.dumps({"type": "hello", **hello, **self.fresh_pass()}))
+
+    def fresh_pass(self) -> dict:
+        """A new pass for the page, in a message's ``pass`` field (none without a session)."""
+        if not self.session_key:
+            return {}
+        value = admission.issue(
+            user_id=self.user_id,
+            session_key=self.session_key,
+            target=self.target,
+            groups=self.granted,
+        )
+        return {"pass": value}
+
+    def renewed_pass(self) -> dict:
+        """A fresh pass when the page's is due for one, for a heartbeat to carry."""
+        return self.fresh_pass() if self.renewal.due() else {}
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", []):
@@ -75,10 +108,17 @@ class IncidentConsumer(LiveConsumer):
 
     async def connect(self) -> None:
         incident_id = self.scope["url_route"]["kwargs"]["incident_id"]
+        self.target = f"incident.{incident_id}"
+        held = self.presented()
+        if held is not None:
+            sequence = await self._resume(incident_id)
+            if sequence is not None:
+                await self.admitted(held.user_id, held.groups, {"sequence": sequence})
+                return
         user, found = await self._admit(incident_id)
         audience, sequence = found or (None, None)
         groups = None if found is None else [live.incident_group(incident_id, audience)]
-        await self.admitted(user, groups, {"sequence": sequence})
+        await self.admitted(user.pk, groups, {"sequence": sequence})
 
     async def incident_push(self, event: dict) -> None:
         await self.send(
@@ -93,7 +133,18 @@ class IncidentConsumer(LiveConsumer):
         )
 
     async def incident_heartbeat(self, event: dict) -> None:
-        await self.send(text_data=json.dumps({"type": "heartbeat", "sequence": event["sequence"]}))
+        await self.send(
+            text_data=json.dumps(
+                {"type": "heartbeat", "sequence": event["sequence"], **self.renewed_pass()}
+            )
+        )
+
+    @database_sync_to_async
+    def _resume(self, incident_id: int) -> int | None:
+        """The incident's sequence, if the session of a valid pass is still signed in."""
+        if not admission.signed_in(self.session_key):
+            return None
+        return Incident.objects.filter(pk=incident_id).values_list("sequence", flat=True).first()
 
     @database_sync_to_async
     def _admit(self, incident_id: int):
@@ -115,10 +166,17 @@ class DistrictConsumer(LiveConsumer):
     connect, from the roles the person holds; no database work per message."""
 
     async def connect(self) -> None:
+        self.target = "district"
+        held = self.presented()
+        if held is not None:
+            sequences = await self._resume(held.groups)
+            if sequences is not None:
+                await self.admitted(held.user_id, held.groups, {"sequences": sequences})
+                return
         user, found = await self._admit()
         district_id, audiences, sequences = found or (None, [], {})
         groups = None if found is None else [live.district_group(district_id, a) for a in audiences]
-        await self.admitted(user, groups, {"sequences": sequences})
+        await self.admitted(user.pk, groups, {"sequences": sequences})
 
     async def district_message(self, event: dict) -> None:
         await self.send(
@@ -135,8 +193,18 @@ class DistrictConsumer(LiveConsumer):
 
     async def district_heartbeat(self, event: dict) -> None:
         await self.send(
-            text_data=json.dumps({"type": "heartbeat", "sequences": event["sequences"]})
+            text_data=json.dumps(
+                {"type": "heartbeat", "sequences": event["sequences"], **self.renewed_pass()}
+            )
         )
+
+    @database_sync_to_async
+    def _resume(self, groups: list[str]) -> dict[str, int] | None:
+        """The open incidents' sequences of the pass's district, if its session is still
+        signed in."""
+        if not admission.signed_in(self.session_key):
+            return None
+        return self._sequences(live.district_of_group(groups[0]))
 
     @database_sync_to_async
     def _admit(self):
@@ -158,10 +226,14 @@ class DistrictConsumer(LiveConsumer):
             audiences.append(live.DASHBOARD_TEAM)
         if not audiences:
             return None
-        sequences = {
+        return user.district_id, audiences, DistrictConsumer._sequences(user.district_id)
+
+    @staticmethod
+    def _sequences(district_id: int) -> dict[str, int]:
+        """Each open incident's sequence, for the dashboards to catch up from."""
+        return {
             str(pk): seq
-            for pk, seq in Incident.objects.filter(district_id=user.district_id)
+            for pk, seq in Incident.objects.filter(district_id=district_id)
             .exclude(status=Incident.Status.CLOSED)
             .values_list("pk", "sequence")
         }
-        return user.district_id, audiences, sequences

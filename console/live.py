@@ -57,6 +57,11 @@ def district_group(district_id: int, audience: str) -> str:
     return f"district.{district_id}.{audience}"
 
 
+def district_of_group(group: str) -> int:
+    """The district of a group named by ``district_group``."""
+    return int(group.split(".")[1])
+
+
 def session_group(session_key: str) -> str:
     """Every open socket of one signed-in session (one browser), so signing out there closes
     them and leaves the person's other devices alone. Named by a digest, not the key itself."""
