@@ -226,6 +226,38 @@ PANEL_REUSE_SECONDS = 30
 TOKEN_SLOT = "panelcachetokenslot"
 
 
+def state_key(incident: Incident, now: datetime) -> str:
+    """What a fragment of ``incident`` rendered at ``now`` is kept under: the incident and its
+    sequence, the time zone it is shown in, and the window of ``PANEL_REUSE_SECONDS`` on the
+    incident's own clock that ``now`` falls in."""
+    window = max(1, PANEL_REUSE_SECONDS // max(1, incident.time_scale))
+    return ":".join(
+        (
+            str(incident.pk),
+            str(incident.sequence),
+            timezone.get_current_timezone_name(),
+            str(int(now.timestamp()) // window),
+        )
+    )
+
+
+def kept_blocks(name: str, incidents: list[Incident], now: datetime, render) -> list[SafeString]:
+    """A dashboard's block for each incident, in order, from the cache of blocks rendered
+    for the same incident state (``state_key``) under ``name``; ``render`` renders the
+    missing ones, given their incidents, as a dict by incident id."""
+    cache = caches["panels"]
+    keys = {incident.pk: f"{name}:{state_key(incident, now)}" for incident in incidents}
+    kept = cache.get_many(keys.values())
+    missing = [incident for incident in incidents if keys[incident.pk] not in kept]
+    fresh = render(missing) if missing else {}
+    cache.set_many({keys[pk]: str(html) for pk, html in fresh.items()})
+    # Each block is the template's own escaped output.
+    return [
+        mark_safe(kept.get(keys[incident.pk]) or fresh[incident.pk])  # noqa: S308
+        for incident in incidents
+    ]
+
+
 class PanelCache:
     """The incident page's panels as page requests render them, kept in this process for
     every reader whose panel would come out the same.
@@ -240,16 +272,7 @@ class PanelCache:
     """
 
     def __init__(self, incident: Incident, now: datetime) -> None:
-        window = max(1, PANEL_REUSE_SECONDS // max(1, incident.time_scale))
-        self.prefix = ":".join(
-            (
-                "panel",
-                str(incident.pk),
-                str(incident.sequence),
-                timezone.get_current_timezone_name(),
-                str(int(now.timestamp()) // window),
-            )
-        )
+        self.prefix = f"panel:{state_key(incident, now)}"
         self.cache = caches["panels"]
 
     def panel(self, name: str, context, render) -> SafeString:

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -38,6 +39,7 @@ from comms.models import (
     MessageTemplate,
     NoticeClock,
 )
+from console import page
 from console.views.answers import Attempt, attempt, back_to
 from console.views.incidents import incident_page, respond_to_change
 from incidents.access import incident_for, require_dashboard
@@ -53,9 +55,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Per open incident: each audience's clock, and drafts by state with who they wait for."""
     read_only = require_dashboard(request.user, Role.COMMUNICATIONS)
     now = timezone.now()
-    blocks = selectors.comms_blocks(
-        list(open_incidents_for_district(request.user.district_id).select_related("district")), now
+    incidents = list(
+        open_incidents_for_district(request.user.district_id).select_related("district")
     )
+
+    def render_blocks(missing):
+        return {
+            block["incident"].pk: loader.render_to_string(
+                "comms/_comms_block.html", {"block": block, "read_only": read_only}
+            )
+            for block in selectors.comms_blocks(missing, now)
+        }
+
+    blocks = page.kept_blocks(f"comms:{int(bool(read_only))}", incidents, now, render_blocks)
     return render(
         request, "comms/dashboard.html", {"blocks": blocks, "now": now, "read_only": read_only}
     )

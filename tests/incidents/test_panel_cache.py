@@ -11,8 +11,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from comms import drafts
 from console import page
 from incidents import decisions
+from incidents import services as incident_services
 from incidents.models import Role
 from tests.factories import IncidentFactory
 
@@ -113,3 +115,45 @@ def test_a_kept_panel_is_rendered_again_after_its_window(
     assert prefix(start + new_after) != before
     incident.sequence += 1
     assert prefix(start) != before
+
+
+def _dashboard(client: Client) -> tuple[str, int]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/comms/")
+    assert response.status_code == 200
+    return response.content.decode(), len(queries)
+
+
+@pytest.fixture
+def in_review(riverbend, incident):
+    """A families draft waiting for the communications lead's approval."""
+    incident_services.incident_role_assign(
+        incident=incident, function=Role.COMMUNICATIONS, user=riverbend.comms, by=riverbend.cio
+    )
+    draft = drafts.draft_create(
+        incident=incident, by=riverbend.comms, audience="families", channel="web"
+    )
+    return drafts.draft_submit(draft=draft, by=riverbend.comms, expected_revision=1)
+
+
+def test_the_communications_dashboard_keeps_each_incidents_block(riverbend, in_review):
+    first, rendered = _dashboard(_signed_in(riverbend.comms))
+    second, kept = _dashboard(_signed_in(riverbend.comms))
+
+    assert TOKEN.sub("", first) == TOKEN.sub("", second)
+    assert "waiting for your approval" in second
+    # The block's own queries (drafts, their texts, what went out) are not made again.
+    assert kept < rendered
+
+
+def test_the_communications_dashboard_shows_a_change_and_each_readers_wording(riverbend, in_review):
+    lead, _ = _dashboard(_signed_in(riverbend.comms))
+    oversight, _ = _dashboard(_signed_in(riverbend.cio))
+    drafts.draft_return(
+        draft=in_review, by=riverbend.comms, expected_revision=1, note="Say when we know more."
+    )
+    returned, _ = _dashboard(_signed_in(riverbend.comms))
+
+    assert "waiting for your approval" in lead
+    assert "waiting for the communications lead's approval" in oversight
+    assert "waiting for your approval" not in returned and "waiting for the writer" in returned
