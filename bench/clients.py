@@ -16,7 +16,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 ROUND_TIMEOUT = 5.0  # seconds for one approval to reach every connected socket
 CONNECT_GATE = 50  # at most this many first handshakes in flight (the reconnect storm is not gated)
@@ -38,6 +38,9 @@ def retry_delay(attempt: int, restarted_at: float | None) -> float:
 # The consumer's (and the floor's) json.dumps puts type and sequence first; reading them off
 # the front of the text keeps the client's per-message cost small next to the server's.
 HEAD = re.compile(r'\{"type": "(\w+)", "sequence": (\d+)')
+# The admission pass a hello or heartbeat carries, last in the message (console.admission).
+PASS = re.compile(r'"pass": "([^"]+)"\}$')
+CHECKED_AGAIN = range(4400, 4500)  # closes after which console.js drops its pass
 
 
 @dataclass
@@ -71,6 +74,7 @@ class Fleet:
         self.sequence = 0
         self.round: Round | None = None
         self.hello_at: list[int | None] = [None] * n
+        self.passes: list[str | None] = [None] * n  # each socket's newest admission pass
         self.hellos = 0  # sockets whose current connection said hello
         self.connected: set[int] = set()
         self.resync_after: int | None = None  # count hellos after this instant
@@ -117,8 +121,9 @@ class Fleet:
             if gated:
                 await self.gate.acquire()
             try:
+                held = self.passes[i]
                 async with connect(
-                    self.url,
+                    f"{self.url}?pass={quote(held)}" if held else self.url,
                     origin=self.origin,
                     additional_headers=headers,
                     proxy=None,
@@ -138,6 +143,10 @@ class Fleet:
                             kind, sequence = (
                                 (head[1], int(head[2])) if head else ("other", self.sequence)
                             )
+                            if raw.startswith(('{"type": "hello"', '{"type": "heartbeat"')):
+                                given = PASS.search(raw)
+                                if given:
+                                    self.passes[i] = given[1]
                             if kind == "push":
                                 self._push(i, sequence, now, raw)
                             elif kind == "hello":
@@ -162,6 +171,8 @@ class Fleet:
                 self.all_hello.clear()
                 self.closes[str(code)] += 1
                 self.event(i, f"closed {code}")
+            if code in CHECKED_AGAIN:
+                self.passes[i] = None
             if code in (4401, 4403):
                 self.failures[f"closed {code}"] += 1
                 return  # console.js gives up: sign in again

@@ -256,10 +256,15 @@
       pollTimer = null;
     }
 
+    // The newest admission pass the server gave this page (with each hello, and renewed on
+    // heartbeats): reconnecting with it after a restart spares the server the whole lookup.
+    var admissionPass = null;
+
     function open() {
       var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
       var opened = false;
-      socket = new WebSocket(scheme + window.location.host + root.dataset.wsPath);
+      var query = admissionPass ? "?pass=" + encodeURIComponent(admissionPass) : "";
+      socket = new WebSocket(scheme + window.location.host + root.dataset.wsPath + query);
       socket.onopen = function () {
         opened = true;
         attempt = 0;
@@ -273,6 +278,7 @@
         armWatchdog();
         var message = JSON.parse(event.data);
         if (message.type === "hello") refusedSignIns = 0;
+        if (message.pass) admissionPass = message.pass;
         if (message.type === "push") {
           apply(message);
         } else if (message.type === "refresh") {
@@ -289,6 +295,8 @@
       };
       socket.onclose = function (event) {
         window.clearTimeout(watchdog);
+        // Signed out, refused or access changed: the next attempt is checked in full.
+        if (event.code >= 4400 && event.code < 4500) admissionPass = null;
         if (event.code === 4403 || (event.code === 4401 && refusedSignIns >= 3)) {
           stopPolling();
           say("off (sign in again to resume)");
