@@ -19,10 +19,13 @@ from console import admission
 from console.tasks import live_heartbeat
 from incident_console.asgi import application
 from tests.factories import IncidentFactory
-from tests.incidents.test_consumers import assign_legal, fresh_channel_layer, session_headers
+from tests.incidents.test_consumers import (
+    assign_legal,
+    fresh_channel_layer,  # noqa: F401 (autouse fixture)
+    session_headers,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-__all__ = ["fresh_channel_layer"]  # the autouse fixture, used here as in test_consumers
 
 
 def path_of(kind: str, incident) -> str:

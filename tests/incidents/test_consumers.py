@@ -373,9 +373,10 @@ def test_a_socket_idle_longer_than_the_layer_block_still_receives(riverbend):
 
 @pytest.mark.parametrize(("path", "expected"), [("incident", 5), ("district", 4)])
 def test_a_connect_makes_one_database_call_of_few_queries(riverbend, monkeypatch, path, expected):
-    """A thousand pages reconnecting after a restart each cost one database call: the
-    session, the person, their roles, then the incident and whether they draft for it, or on
-    a dashboard the district's open incidents."""
+    """A socket without an admission pass (a page's first connect) costs one database call:
+    the session, the person, their roles, then the incident and whether they draft for it,
+    or on a dashboard the district's open incidents. With a pass it is less
+    (test_admission)."""
     from channels.db import DatabaseSyncToAsync
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
