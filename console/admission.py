@@ -3,14 +3,17 @@ lookup of who the person is and what they may see.
 
 A socket admitted the long way (its session, the person, their roles, the incident, whether
 they are a named drafter) is given a pass: signed, naming the person, the groups it joined
-and what it was for, bound to a digest of its session key, and good for ``MAX_AGE`` seconds.
-The page keeps the newest one (each hello gives one, and a heartbeat a fresh one once it is
-``REFRESH_AFTER`` seconds old) and sends it when it reconnects. A pass that is valid, unexpired,
-for the same path and the same session is checked with one query, that the session is still
-signed in; anything else takes the long way. When access changes, the socket is closed with a
-code that makes the page drop its pass.
+and what it was for, bound to digests of its session key and of the person's session hash
+(which changes with their password and when they sign out everywhere), and good for
+``MAX_AGE`` seconds. The page keeps the newest one (each hello gives one, and a heartbeat a
+fresh one once it is ``REFRESH_AFTER`` seconds old) and sends it when it reconnects. A pass
+that is valid, unexpired, for the same path and the same session is checked with one query:
+the session is still signed in, and the person is active with the same session hash.
+Anything else takes the long way. When access changes, the socket is closed with a code that
+makes the page drop its pass.
 
-A thousand pages reconnecting at once after a restart then cost a query each, not five.
+A thousand pages reconnecting at once after a restart then cost two queries each (this one
+and the page's sequence numbers), not five.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core import signing
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -33,17 +38,30 @@ REFRESH_AFTER = 20
 @dataclass(frozen=True)
 class Admission:
     user_id: int
+    person: str  # digest of the person's session hash when the pass was first given
     groups: list[str]
 
 
-def _session_digest(session_key: str) -> str:
-    return salted_hmac(SALT, session_key).hexdigest()[:32]
+def _digest(value: str) -> str:
+    return salted_hmac(SALT, value).hexdigest()[:32]
 
 
-def issue(*, user_id: int, session_key: str, target: str, groups: list[str]) -> str:
-    """A pass for ``user_id``'s socket on ``target`` (the socket's path), in this session."""
+def person_digest(user) -> str:
+    """What a pass remembers of the person: a digest of their session hash."""
+    return _digest(user.get_session_auth_hash())
+
+
+def issue(*, admitted: Admission, session_key: str, target: str) -> str:
+    """A pass for the socket ``admitted`` on ``target`` (the socket's path), in this session."""
     return signing.dumps(
-        {"u": user_id, "s": _session_digest(session_key), "t": target, "g": groups}, salt=SALT
+        {
+            "u": admitted.user_id,
+            "p": admitted.person,
+            "s": _digest(session_key),
+            "t": target,
+            "g": admitted.groups,
+        },
+        salt=SALT,
     )
 
 
@@ -57,15 +75,31 @@ def read(value: str | None, *, session_key: str | None, target: str) -> Admissio
     except signing.BadSignature:
         return None
     if data.get("t") != target or not constant_time_compare(
-        data.get("s", ""), _session_digest(session_key)
+        data.get("s", ""), _digest(session_key)
     ):
         return None
-    return Admission(user_id=data["u"], groups=list(data["g"]))
+    return Admission(user_id=data["u"], person=data["p"], groups=list(data["g"]))
 
 
-def signed_in(session_key: str) -> bool:
-    """Whether the session is still signed in: one query."""
-    return Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now()).exists()
+def still_signed_in(admitted: Admission, session_key: str) -> bool:
+    """Whether the session is still signed in and the person still active with the same
+    session hash: one query."""
+    person = (
+        get_user_model()
+        .objects.filter(pk=admitted.user_id, is_active=True)
+        .annotate(
+            session_live=Exists(
+                Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now())
+            )
+        )
+        .only("password", "session_epoch")
+        .first()
+    )
+    return (
+        person is not None
+        and person.session_live
+        and constant_time_compare(person_digest(person), admitted.person)
+    )
 
 
 class Renewal:

@@ -30,15 +30,19 @@ def signed_in(scope: dict):
     return user
 
 
+def granted(user, groups: list[str]) -> admission.Admission:
+    """What a socket admitted the long way may join, for its pass."""
+    return admission.Admission(user_id=user.pk, person=admission.person_digest(user), groups=groups)
+
+
 class LiveConsumer(AsyncWebsocketConsumer):
     """What both live sockets share: admitting or refusing at connect, joining the groups,
     leaving, and closing when the person signs out or their access changes."""
 
     joined: list[str]
-    # What the socket's pass admits to (console.admission): its path, and the groups of it.
+    # The socket's path, and what its pass admits to there (console.admission).
     target: str
-    granted: list[str]
-    user_id: int
+    granted: admission.Admission
     renewal: admission.Renewal
 
     @property
@@ -52,18 +56,20 @@ class LiveConsumer(AsyncWebsocketConsumer):
             (query.get("pass") or [None])[0], session_key=self.session_key, target=self.target
         )
 
-    async def admitted(self, user_id: int | None, groups: list[str] | None, hello: dict) -> None:
+    async def admitted(
+        self, user_id: int | None, granted: admission.Admission | None, hello: dict
+    ) -> None:
         """Accept, then refuse with a code the page understands, or join and say hello.
 
         Accept before refusing: a close before the handshake reaches the browser as a bare
         403 and code 1006, and the page could not tell "sign in again" from a network drop.
         """
         await self.accept()
-        if user_id is None or groups is None:
+        if user_id is None or granted is None:
             await self.close(code=CLOSE_UNAUTHENTICATED if user_id is None else CLOSE_FORBIDDEN)
             return
-        self.user_id, self.granted = user_id, groups
-        self.joined = [*groups, live.user_group(user_id)]
+        self.granted = granted
+        self.joined = [*granted.groups, live.user_group(user_id)]
         if self.session_key:
             self.joined.append(live.session_group(self.session_key))
         for group in self.joined:
@@ -76,10 +82,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if not self.session_key:
             return {}
         value = admission.issue(
-            user_id=self.user_id,
-            session_key=self.session_key,
-            target=self.target,
-            groups=self.granted,
+            admitted=self.granted, session_key=self.session_key, target=self.target
         )
         return {"pass": value}
 
@@ -111,14 +114,13 @@ class IncidentConsumer(LiveConsumer):
         self.target = f"incident.{incident_id}"
         held = self.presented()
         if held is not None:
-            sequence = await self._resume(incident_id)
+            sequence = await self._resume(held, incident_id)
             if sequence is not None:
-                await self.admitted(held.user_id, held.groups, {"sequence": sequence})
+                await self.admitted(held.user_id, held, {"sequence": sequence})
                 return
         user, found = await self._admit(incident_id)
-        audience, sequence = found or (None, None)
-        groups = None if found is None else [live.incident_group(incident_id, audience)]
-        await self.admitted(user.pk, groups, {"sequence": sequence})
+        granted, sequence = found or (None, None)
+        await self.admitted(user.pk, granted, {"sequence": sequence})
 
     async def incident_push(self, event: dict) -> None:
         await self.send(
@@ -140,15 +142,16 @@ class IncidentConsumer(LiveConsumer):
         )
 
     @database_sync_to_async
-    def _resume(self, incident_id: int) -> int | None:
+    def _resume(self, held: admission.Admission, incident_id: int) -> int | None:
         """The incident's sequence, if the session of a valid pass is still signed in."""
-        if not admission.signed_in(self.session_key):
+        if not admission.still_signed_in(held, self.session_key):
             return None
         return Incident.objects.filter(pk=incident_id).values_list("sequence", flat=True).first()
 
     @database_sync_to_async
     def _admit(self, incident_id: int):
-        """The person, and their audience and the incident's sequence if they may watch."""
+        """The person, and what they may join (their audience of the incident) and its
+        sequence if they may watch."""
         user = signed_in(self.scope)
         if not user.is_authenticated:
             return user, None
@@ -157,7 +160,10 @@ class IncidentConsumer(LiveConsumer):
             return user, None
         is_drafter = incident.drafters.filter(user=user).exists()
         audience = page.audience_of(user, incident, is_drafter=is_drafter)
-        return user, ((audience, incident.sequence) if audience else None)
+        if not audience:
+            return user, None
+        groups = [live.incident_group(incident_id, audience)]
+        return user, (granted(user, groups), incident.sequence)
 
 
 class DistrictConsumer(LiveConsumer):
@@ -169,14 +175,13 @@ class DistrictConsumer(LiveConsumer):
         self.target = "district"
         held = self.presented()
         if held is not None:
-            sequences = await self._resume(held.groups)
+            sequences = await self._resume(held)
             if sequences is not None:
-                await self.admitted(held.user_id, held.groups, {"sequences": sequences})
+                await self.admitted(held.user_id, held, {"sequences": sequences})
                 return
         user, found = await self._admit()
-        district_id, audiences, sequences = found or (None, [], {})
-        groups = None if found is None else [live.district_group(district_id, a) for a in audiences]
-        await self.admitted(user.pk, groups, {"sequences": sequences})
+        granted, sequences = found or (None, {})
+        await self.admitted(user.pk, granted, {"sequences": sequences})
 
     async def district_message(self, event: dict) -> None:
         await self.send(
@@ -199,34 +204,29 @@ class DistrictConsumer(LiveConsumer):
         )
 
     @database_sync_to_async
-    def _resume(self, groups: list[str]) -> dict[str, int] | None:
+    def _resume(self, held: admission.Admission) -> dict[str, int] | None:
         """The open incidents' sequences of the pass's district, if its session is still
         signed in."""
-        if not admission.signed_in(self.session_key):
+        if not admission.still_signed_in(held, self.session_key):
             return None
-        return self._sequences(live.district_of_group(groups[0]))
+        return self._sequences(live.district_of_group(held.groups[0]))
 
     @database_sync_to_async
     def _admit(self):
-        """The person, and their district, dashboard audiences and open incidents' sequences
-        if they hold a dashboard role."""
+        """The person, and what they may join (their district's dashboard audiences) and the
+        open incidents' sequences if they hold a dashboard role."""
         user = signed_in(self.scope)
-        if not user.is_authenticated:
+        if not user.is_authenticated or user.district_id is None:
             return user, None
-        return user, self._district(user)
-
-    @staticmethod
-    def _district(user) -> tuple[int, list[str], dict[str, int]] | None:
-        if user.district_id is None:
-            return None
         audiences = [
             a for a in live.DASHBOARD_AUDIENCES if a != live.DASHBOARD_TEAM and user.has_role(a)
         ]
         if user.has_role(*RESPONSE_TEAM_ROLES):
             audiences.append(live.DASHBOARD_TEAM)
         if not audiences:
-            return None
-        return user.district_id, audiences, DistrictConsumer._sequences(user.district_id)
+            return user, None
+        groups = [live.district_group(user.district_id, a) for a in audiences]
+        return user, (granted(user, groups), self._sequences(user.district_id))
 
     @staticmethod
     def _sequences(district_id: int) -> dict[str, int]:

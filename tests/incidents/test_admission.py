@@ -1,7 +1,7 @@
 """Admission passes (console.admission): a socket that reconnects with the pass its page was
 given gets back in with one database call of two queries; a pass for another path or
 session, altered or expired takes the long way; a signed-out session is refused whatever
-its pass says."""
+its pass says: signed out, signed out everywhere, or no longer active."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from console import admission
 from console.tasks import live_heartbeat
 from incident_console.asgi import application
+from incidents.models import User
+from signin.services import sessions_end_everywhere
 from tests.factories import IncidentFactory
 from tests.incidents.test_consumers import (
     assign_legal,
@@ -129,13 +131,19 @@ def test_a_pass_that_does_not_hold_takes_the_long_way(riverbend, calls, monkeypa
     assert hello["type"] == "websocket.send"
 
 
-def test_a_signed_out_session_is_refused_whatever_its_pass(riverbend, calls):
+@pytest.mark.parametrize("ended", ["signed out", "signed out everywhere", "deactivated"])
+def test_a_session_that_ended_is_refused_whatever_its_pass(riverbend, calls, ended):
     incident = IncidentFactory(owner=riverbend.cio)
     browser = Client()
     headers = session_headers(riverbend.comms, browser)
     path = path_of("incident", incident)
     given = first_pass(path, headers)["pass"]
-    browser.post("/accounts/logout/")
+    if ended == "signed out":
+        browser.post("/accounts/logout/")
+    elif ended == "signed out everywhere":
+        sessions_end_everywhere(user=riverbend.comms)
+    else:
+        User.objects.filter(pk=riverbend.comms.pk).update(is_active=False)
     calls.clear()
 
     closing = reconnect(with_pass(path, given), headers)
