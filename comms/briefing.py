@@ -40,15 +40,15 @@ class Briefing:
     impacts: list[str] = field(default_factory=list)
 
 
-def briefing_for(district_id: int, now: datetime) -> list[Briefing]:
-    incidents = (
+def briefing_incidents(district_id: int, now: datetime) -> list[Incident]:
+    """The incidents the board sees: the open ones and those closed in the last
+    ``CLOSED_SHOWN_FOR``."""
+    return list(
         Incident.objects.filter(district_id=district_id)
         .filter(~Q(status=Incident.Status.CLOSED) | Q(closed_at__gte=now - CLOSED_SHOWN_FOR))
-        .prefetch_related("systems", "schools")
         .select_related("district")
         .order_by("status", "-declared_at")
     )
-    return briefings_of(list(incidents), now)
 
 
 def briefing_of(incident: Incident, now: datetime) -> Briefing:

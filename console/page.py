@@ -241,19 +241,25 @@ def state_key(incident: Incident, now: datetime) -> str:
     )
 
 
-def kept_blocks(name: str, incidents: list[Incident], now: datetime, render) -> list[SafeString]:
+def kept_blocks(
+    name: str, incidents: list[Incident], now: datetime, render, token: str = ""
+) -> list[SafeString]:
     """A dashboard's block for each incident, in order, from the cache of blocks rendered
-    for the same incident state (``state_key``) under ``name``; ``render`` renders the
-    missing ones, given their incidents, as a dict by incident id."""
+    for the same incident state (``state_key``) under ``name`` (which says what else the
+    block depends on); ``render`` renders the missing ones, given their incidents, as a dict
+    by incident id, with ``TOKEN_SLOT`` as the CSRF token of their forms; the reader's
+    ``token`` is put in its place."""
     cache = caches["panels"]
     keys = {incident.pk: f"{name}:{state_key(incident, now)}" for incident in incidents}
     kept = cache.get_many(keys.values())
     missing = [incident for incident in incidents if keys[incident.pk] not in kept]
-    fresh = render(missing) if missing else {}
-    cache.set_many({keys[pk]: str(html) for pk, html in fresh.items()})
-    # Each block is the template's own escaped output.
+    fresh = {pk: str(html) for pk, html in (render(missing) if missing else {}).items()}
+    cache.set_many({keys[pk]: html for pk, html in fresh.items()})
+    # Each block is the template's own escaped output, and the token Django's own.
     return [
-        mark_safe(kept.get(keys[incident.pk]) or fresh[incident.pk])  # noqa: S308
+        mark_safe(  # noqa: S308
+            (kept.get(keys[incident.pk]) or fresh[incident.pk]).replace(TOKEN_SLOT, token)
+        )
         for incident in incidents
     ]
 

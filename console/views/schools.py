@@ -7,11 +7,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from comms.briefing import briefing_for
+from comms.briefing import briefing_incidents, briefings_of
+from console import page
 from console.views.answers import attempt, back_to
 from console.views.incidents import incident_page
 from incidents import decisions, guidance, guidance_rules, recovery, selectors
@@ -56,18 +59,28 @@ def academics_dashboard(request: HttpRequest) -> HttpResponse:
 def _academics_page(request: HttpRequest) -> HttpResponse:
     read_only = require_dashboard(request.user, Role.ACADEMICS)
     now = timezone.now()
-    blocks = guidance.academics_blocks(
-        list(selectors.open_incidents_for_district(request.user.district_id)), now
+    steps = guidance_rules.steps_for(request.user)
+
+    def render_blocks(missing):
+        return {
+            b["incident"].pk: loader.render_to_string(
+                "incidents/_academics_block.html",
+                {"b": b, "guidance_steps": steps, "csrf_token": page.TOKEN_SLOT},
+            )
+            for b in guidance.academics_blocks(missing, now)
+        }
+
+    blocks = page.kept_blocks(
+        f"academics:{','.join(sorted(steps))}",
+        list(selectors.open_incidents_for_district(request.user.district_id)),
+        now,
+        render_blocks,
+        token=get_token(request),
     )
     return render(
         request,
         "incidents/academics.html",
-        {
-            "blocks": blocks,
-            "now": now,
-            "read_only": read_only,
-            "guidance_steps": guidance_rules.steps_for(request.user),
-        },
+        {"blocks": blocks, "now": now, "read_only": read_only, "guidance_steps": steps},
     )
 
 
@@ -242,10 +255,20 @@ def board_briefing(request: HttpRequest) -> HttpResponse:
     next update. Read-only and printable."""
     preview = require_dashboard(request.user, Role.BOARD_LIAISON)
     now = timezone.now()
+
+    def render_articles(missing):
+        return {
+            b.incident.pk: loader.render_to_string(
+                "incidents/_briefing_article.html", {"b": b, "now": now}
+            )
+            for b in briefings_of(missing, now)
+        }
+
+    articles = page.kept_blocks(
+        "briefing", briefing_incidents(request.user.district_id, now), now, render_articles
+    )
     return render(
-        request,
-        "incidents/briefing.html",
-        {"briefings": briefing_for(request.user.district_id, now), "now": now, "preview": preview},
+        request, "incidents/briefing.html", {"articles": articles, "now": now, "preview": preview}
     )
 
 

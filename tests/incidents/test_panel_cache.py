@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from comms import drafts
 from console import page
-from incidents import decisions
+from incidents import decisions, guidance
 from incidents import services as incident_services
 from incidents.models import Role
 from tests.factories import IncidentFactory
@@ -157,3 +157,40 @@ def test_the_communications_dashboard_shows_a_change_and_each_readers_wording(ri
     assert "waiting for your approval" in lead
     assert "waiting for the communications lead's approval" in oversight
     assert "waiting for your approval" not in returned and "waiting for the writer" in returned
+
+
+@pytest.mark.parametrize(
+    ("path", "reader"),
+    [
+        ("/comms/", "comms"),
+        ("/incidents/academics/", "academics"),
+        ("/incidents/briefing/", "board"),
+    ],
+)
+def test_each_dashboard_keeps_its_blocks_with_the_readers_own_token(
+    riverbend, incident, path, reader
+):
+    guidance.question_ask(
+        incident=incident,
+        school=riverbend.schools[0],
+        by=riverbend.principal,
+        text="Can the unit test be given on paper?",
+    )
+    user = getattr(riverbend, reader)
+    with CaptureQueriesContext(connection) as rendered:
+        first = _signed_in(user).get(path).content.decode()
+    with CaptureQueriesContext(connection) as kept:
+        second = _signed_in(user).get(path).content.decode()
+
+    def blocks(body: str) -> str:
+        return TOKEN.sub("", body[body.index('id="live-root"') :])
+
+    assert incident.title in blocks(second)
+    assert blocks(first) == blocks(second)
+    assert page.TOKEN_SLOT not in second
+    assert len(kept) < len(rendered)
+    if reader == "academics":
+        # The answer form carries each reader's own token (masked anew each time).
+        assert "Send the answer" in second
+        first_tokens, second_tokens = set(TOKEN.findall(first)), set(TOKEN.findall(second))
+        assert first_tokens and second_tokens and not first_tokens & second_tokens
