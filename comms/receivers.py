@@ -15,11 +15,13 @@ def create_policy(sender, *, district, **kwargs) -> None:
 
 
 @receiver(events.incident_opened, dispatch_uid="comms.incident_opened")
-def start_clocks(sender, *, incident, duties, **kwargs) -> None:
+def start_clocks(sender, *, incident, duties, **kwargs) -> dict:
     """A declared incident starts every audience's update clock, its duty and phase deadlines,
-    and, for student data, the district's statutory notice clocks."""
-    services.incident_timers_start(incident=incident, duties=duties)
+    and, for student data, the district's statutory notice clocks. The clocks' first promises
+    go on the declaration's timeline row, for the scorecard."""
+    promises = services.incident_timers_start(incident=incident, duties=duties)
     policy.notice_clocks_sync(incident=incident)
+    return {"first_promises": promises}
 
 
 @receiver(events.people_told, dispatch_uid="comms.people_told")

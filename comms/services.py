@@ -89,8 +89,10 @@ def _schedule_clock(incident: Incident, clock: AudienceClock) -> None:
     )
 
 
-def incident_timers_start(*, incident: Incident, duties: list[IncidentDuty]) -> None:
-    """Start every clock of a newly declared incident. Runs in the declaring transaction."""
+def incident_timers_start(*, incident: Incident, duties: list[IncidentDuty]) -> dict[str, str]:
+    """Start every clock of a newly declared incident. Runs in the declaring transaction.
+    Answers each audience's first promised update time (ISO 8601)."""
+    promises = {}
     for audience in Audience.values:
         minutes = interval_minutes(incident, audience, CadencePhase.CONTROL)
         clock = AudienceClock.objects.create(
@@ -99,10 +101,12 @@ def incident_timers_start(*, incident: Incident, duties: list[IncidentDuty]) -> 
             next_update_due_at=incident.wall_time_at(timedelta(minutes=minutes)),
         )
         _schedule_clock(incident, clock)
+        promises[audience] = clock.next_update_due_at.isoformat()
     for duty in duties:
         _schedule(incident, Deadline.Kind.DUTY_DUE, str(duty.pk), duty.due_at(incident))
     _schedule(incident, Deadline.Kind.PHASE_TRUST, "", incident.wall_time_at(CONTROL_ENDS))
     _schedule(incident, Deadline.Kind.RECOVERY_DUE, "", incident.wall_time_at(TRUST_ENDS))
+    return promises
 
 
 def audience_checked(audience: str) -> str:
@@ -243,7 +247,17 @@ def cadence_change(
         actor=by,
         summary=f"Cadence for {Audience(audience).label.lower()} set to every {interval} "
         f"minutes: {reason}",
-        payload={"audience": audience, "interval_minutes": interval, "reason": reason},
+        payload={
+            "audience": audience,
+            "interval_minutes": interval,
+            "reason": reason,
+            # Set when the change brought the promised update forward.
+            **(
+                {"promised_next_at": clock.next_update_due_at.isoformat()}
+                if "generation" in fields
+                else {}
+            ),
+        },
     )
     return clock
 

@@ -21,6 +21,8 @@ from django.dispatch import Signal
 district_created = Signal()
 
 # An incident was declared. Arguments: incident, duties (its duty rows, with their due times).
+# A receiver may answer with a dict of what the declaration's timeline row should also record
+# (the update clocks' first promises, ``first_promises``).
 incident_opened = Signal()
 
 # People of an incident are to be told something on every channel they have.

@@ -15,6 +15,8 @@ from typing import Any
 
 DEFAULT_AUDIENCES = ("staff", "families", "board", "media")
 
+INCIDENT_OPENED = "incident.opened"
+CADENCE_CHANGED = "cadence.changed"
 UPDATE_PUBLISHED = "update.published"
 DRAFT_WITHDRAWN = "draft.withdrawn"
 UPDATE_CORRECTED = "update.corrected"
@@ -37,7 +39,9 @@ class AudienceScore:
 
     ``first_update_after``: declaration to the audience's first published update, or None.
     ``longest_silence``: the longest time the audience spent past a promised update time
-    without a new update (zero if no promise was ever overrun).
+    without a new update (zero if no promise was ever overrun), the first promise included:
+    the time the update clock promised the first update at declaration (or brought forward
+    by a cadence change before it), recorded on the declaration's timeline row.
     ``promises_kept`` / ``promises_broken`` / ``promises_pending``: each published update's
     promise of the next one, judged by when (or whether) the next update came.
     """
@@ -90,6 +94,7 @@ def compute(
     ordered = sorted(usable, key=lambda e: e.at)
 
     updates: dict[str, list[tuple[datetime, datetime]]] = {}
+    first_promises: dict[str, datetime] = {}
     withdrawn = corrections = 0
     first_guidance: tuple[datetime, int] | None = None
     wanted_schools = set(school_ids)
@@ -97,7 +102,19 @@ def compute(
 
     for event in ordered:
         payload = event.payload if isinstance(event.payload, Mapping) else {}
-        if event.kind == UPDATE_PUBLISHED:
+        if event.kind == INCIDENT_OPENED and isinstance(payload.get("first_promises"), Mapping):
+            for audience, value in payload["first_promises"].items():
+                promise = _parse_time(value)
+                if _is_name(audience) and promise is not None:
+                    first_promises[audience] = promise
+        elif event.kind == CADENCE_CHANGED:
+            audience = payload.get("audience")
+            promise = _parse_time(payload.get("promised_next_at"))
+            # A change that brings the first update forward moves the first promise; after
+            # the first update, promises are the published ones.
+            if _is_name(audience) and promise is not None and audience not in updates:
+                first_promises[audience] = promise
+        elif event.kind == UPDATE_PUBLISHED:
             audience = payload.get("audience")
             promise = _parse_time(payload.get("promised_next_at"))
             if _is_name(audience) and promise is not None:
@@ -128,7 +145,7 @@ def compute(
 
     return Scorecard(
         audiences=tuple(
-            _score_audience(name, updates.get(name, []), declared_at, now)
+            _score_audience(name, updates.get(name, []), first_promises.get(name), declared_at, now)
             for name in dict.fromkeys(audiences)
         ),
         withdrawn=withdrawn,
@@ -159,10 +176,18 @@ def format_span(span: timedelta | None) -> str:
 
 
 def _score_audience(
-    name: str, updates: list[tuple[datetime, datetime]], declared_at: datetime, now: datetime
+    name: str,
+    updates: list[tuple[datetime, datetime]],
+    first_promise: datetime | None,
+    declared_at: datetime,
+    now: datetime,
 ) -> AudienceScore:
     kept = broken = pending = 0
     longest = timedelta(0)
+    if first_promise is not None:
+        # The wait past the first promised time for the first update, or still running.
+        first_at = updates[0][0] if updates else now
+        longest = max(longest, first_at - first_promise)
     for index, (_, promise) in enumerate(updates):
         if index + 1 < len(updates):
             next_at = updates[index + 1][0]

@@ -133,6 +133,8 @@ def scorecards_for(
     if schools is None:
         schools = guidance.affected_schools_by_incident(incidents)
     kinds = [
+        scorecard.INCIDENT_OPENED,
+        scorecard.CADENCE_CHANGED,
         scorecard.UPDATE_PUBLISHED,
         scorecard.DRAFT_WITHDRAWN,
         scorecard.UPDATE_CORRECTED,

@@ -70,9 +70,12 @@ def incident_open(
     )
     incident.systems.set(systems)
     incident.schools.set(schools)
-    events.incident_opened.send(
+    answers = events.incident_opened.send(
         sender=Incident, incident=incident, duties=duties_copy(incident=incident)
     )
+    recorded = {}
+    for _, answer in answers:
+        recorded.update(answer if isinstance(answer, dict) else {})
     timeline_append(
         incident=incident,
         kind="incident.opened",
@@ -87,6 +90,7 @@ def incident_open(
             "impacts": impacts,
             "is_exercise": is_exercise,
             "time_scale": time_scale,
+            **recorded,
         },
     )
     return incident

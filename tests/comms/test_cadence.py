@@ -261,3 +261,50 @@ def test_incident_close_requires_recovery_first(incident, riverbend):
         incident_services.incident_close(incident=incident, by=riverbend.cio)
 
     assert Incident.objects.get(pk=incident.pk).status == "active"
+
+
+def test_the_first_promises_are_on_the_timeline_and_a_late_first_update_is_silence(
+    incident, riverbend, clock
+):
+    """The scorecard reads the families' first promised update from the declaration's row
+    and counts the wait past it before the first update (issue #18, item 5)."""
+    from incidents.selectors import scorecard_for
+
+    opened = TimelineEntry.objects.get(incident=incident, kind="incident.opened")
+    families_due = AudienceClock.objects.get(incident=incident, audience="families")
+    promised = opened.payload["first_promises"]["families"]
+    assert promised == families_due.next_update_due_at.isoformat()
+
+    late = families_due.next_update_due_at + timedelta(minutes=95)
+    clock.move_to(late)
+    services.update_record(
+        incident=incident,
+        audience="families",
+        summary="Grades are safe; the system is still down.",
+        promised_next_at=late + timedelta(minutes=30),
+        by=riverbend.comms,
+    )
+    card = scorecard_for(Incident.objects.get(pk=incident.pk), late)
+
+    assert card.audience("families").longest_silence == timedelta(minutes=95)
+
+
+def test_a_cadence_change_that_brings_the_update_forward_records_the_new_promise(
+    incident, riverbend
+):
+    services.cadence_change(
+        incident=incident,
+        audience="staff",
+        interval=10,
+        reason="Teachers need it.",
+        by=riverbend.comms,
+    )
+    services.cadence_change(
+        incident=incident, audience="staff", interval=600, reason="Quieter now.", by=riverbend.comms
+    )
+
+    changes = TimelineEntry.objects.filter(incident=incident, kind="cadence.changed").order_by(
+        "sequence"
+    )
+    assert changes[0].payload["promised_next_at"] == (START + timedelta(minutes=10)).isoformat()
+    assert "promised_next_at" not in changes[1].payload

@@ -97,13 +97,72 @@ def test_longest_silence_is_the_longest_of_several():
     assert staff.longest_silence == timedelta(minutes=60)
 
 
-def test_time_before_first_update_is_not_silence():
+def opened(**first_promises: float) -> Event:
+    """The declaration, with each audience's first promised update (minutes after it)."""
+    promises = {audience: at(m).isoformat() for audience, m in first_promises.items()}
+    return Event(at(0), "incident.opened", {"kind": "sis", "first_promises": promises})
+
+
+def cadence_changed(minutes: float, audience: str, promise_minutes: float | None) -> Event:
+    payload = {"audience": audience, "interval_minutes": 30, "reason": "Parents are calling."}
+    if promise_minutes is not None:
+        payload["promised_next_at"] = at(promise_minutes).isoformat()
+    return Event(at(minutes), "cadence.changed", payload)
+
+
+def test_time_before_first_update_is_not_silence_without_a_first_promise():
     events = [update(300, "families", 360)]
 
     families = score(events, now_minutes=320).audience("families")
 
     assert families.longest_silence == timedelta(0)
     assert families.first_update_after == timedelta(minutes=300)
+
+
+def test_the_wait_past_the_first_promise_is_silence():
+    """Families were promised a first update two hours in and heard after five."""
+    events = [
+        opened(staff=60, families=120),
+        update(30, "staff", 400),
+        update(300, "families", 360),
+    ]
+
+    card = score(events, now_minutes=320)
+
+    assert card.audience("families").longest_silence == timedelta(minutes=180)
+    assert card.audience("staff").longest_silence == timedelta(0)
+    # The first promise is the clock's, not a published one: the counts are unchanged.
+    assert card.audience("families").promises_broken == 0
+
+
+def test_a_first_promise_still_unmet_is_silence_until_now():
+    card = score([opened(families=120)], now_minutes=200)
+
+    assert card.audience("families").longest_silence == timedelta(minutes=80)
+    assert card.audience("families").first_update_after is None
+
+
+def test_the_longer_of_the_first_wait_and_later_silences_counts():
+    events = [opened(families=60), update(90, "families", 120), update(300, "families", 360)]
+
+    families = score(events, now_minutes=320).audience("families")
+
+    assert families.longest_silence == timedelta(minutes=180)
+    assert families.promises_broken == 1
+
+
+def test_a_cadence_change_before_the_first_update_moves_the_first_promise():
+    events = [
+        opened(families=240),
+        cadence_changed(10, "families", 40),  # brought forward
+        cadence_changed(20, "families", None),  # a longer interval moves no promise
+        update(100, "families", 160),
+        cadence_changed(110, "families", 130),  # after the first update: a published promise
+    ]
+
+    families = score(events, now_minutes=150).audience("families")
+
+    assert families.longest_silence == timedelta(minutes=60)
 
 
 def test_audiences_are_scored_independently():
