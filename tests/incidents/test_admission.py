@@ -9,11 +9,9 @@ from urllib.parse import quote
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.db import DatabaseSyncToAsync, database_sync_to_async
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from console import admission
 from console.tasks import live_heartbeat
@@ -36,22 +34,6 @@ def path_of(kind: str, incident) -> str:
 
 def with_pass(path: str, value: str | None) -> str:
     return f"{path}?pass={quote(value)}" if value else path
-
-
-@pytest.fixture
-def calls(monkeypatch) -> list[tuple[str, int]]:
-    """Each database call a socket makes, by name, with its number of queries."""
-    made: list[tuple[str, int]] = []
-    original = DatabaseSyncToAsync.thread_handler
-
-    def counting(self, loop, *args, **kwargs):
-        with CaptureQueriesContext(connection) as captured:
-            result = original(self, loop, *args, **kwargs)
-        made.append((getattr(self.func, "__name__", repr(self.func)), len(captured)))
-        return result
-
-    monkeypatch.setattr(DatabaseSyncToAsync, "thread_handler", counting)
-    return made
 
 
 def first_pass(path: str, headers) -> dict:
