@@ -255,13 +255,16 @@ def kept_blocks(
     missing = [incident for incident in incidents if keys[incident.pk] not in kept]
     fresh = {pk: str(html) for pk, html in (render(missing) if missing else {}).items()}
     cache.set_many({keys[pk]: html for pk, html in fresh.items()})
-    # Each block is the template's own escaped output, and the token Django's own.
     return [
-        mark_safe(  # noqa: S308
-            (kept.get(keys[incident.pk]) or fresh[incident.pk]).replace(TOKEN_SLOT, token)
-        )
+        with_token(kept.get(keys[incident.pk]) or fresh[incident.pk], token)
         for incident in incidents
     ]
+
+
+def with_token(kept: str, token: str) -> SafeString:
+    """A kept fragment with the reader's CSRF token in place of ``TOKEN_SLOT``."""
+    # The template's own escaped output, and a token Django checked is alphanumeric.
+    return mark_safe(kept.replace(TOKEN_SLOT, token))  # noqa: S308
 
 
 class PanelCache:
@@ -293,8 +296,7 @@ class PanelCache:
             with context.push(csrf_token=TOKEN_SLOT):
                 html = str(render(context))
             self.cache.set(key, html)
-        # The template's own escaped output, and a token Django checked is alphanumeric.
-        return mark_safe(html.replace(TOKEN_SLOT, token))  # noqa: S308
+        return with_token(html, token)
 
 
 def _shown(value) -> bool:
