@@ -125,8 +125,10 @@ class AudienceClock(models.Model):
             return ClockState.DUE_SOON
         return ClockState.ON_TRACK
 
-    def silent_for(self, now: datetime) -> timedelta:
-        return max(now - self.next_update_due_at, timedelta(0))
+    def silent_for(self, now: datetime, incident: Incident) -> timedelta:
+        """How long the audience has waited past its promised update, on the incident's own
+        clock: an exercise at 60x real time has been silent 60 minutes per wall minute."""
+        return incident.incident_span(max(now - self.next_update_due_at, timedelta(0)))
 
 
 class Channel(models.TextChoices):

@@ -74,7 +74,7 @@ def clock_rows_by_incident(incidents: list[Incident], now: datetime) -> dict[int
                     state_label=ClockState(state).label,
                     due_at=clock.next_update_due_at,
                     due_soon_at=clock.due_soon_at(incident),
-                    silent_for=clock.silent_for(now),
+                    silent_for=clock.silent_for(now, incident),
                     interval_minutes=cadence_interval(
                         audience,
                         phase,
@@ -110,7 +110,12 @@ def silences_for_district(district_id: int, now: datetime) -> list[Silence]:
         .order_by("next_update_due_at")
     )
     return [
-        Silence(c.incident, Audience(c.audience).label, c.next_update_due_at, c.silent_for(now))
+        Silence(
+            c.incident,
+            Audience(c.audience).label,
+            c.next_update_due_at,
+            c.silent_for(now, c.incident),
+        )
         for c in clocks
     ]
 

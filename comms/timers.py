@@ -147,11 +147,15 @@ def _fire(deadline: Deadline) -> bool:
     return True
 
 
-def _late(deadline: Deadline) -> tuple[str, int]:
+def _late(deadline: Deadline, incident: Incident) -> tuple[str, int]:
+    """How late the alarm is raised, on the incident's own clock (an exercise's runs fast),
+    and in wall-clock seconds for the record."""
     late = timezone.now() - deadline.due_at
     if late < LATE_AFTER:
         return "", 0
-    return f" (raised {format_duration(late)} late)", int(late.total_seconds())
+    clock = " on the exercise clock" if incident.is_exercise else ""
+    span = format_duration(incident.incident_span(late))
+    return f" (raised {span} late{clock})", int(late.total_seconds())
 
 
 def _comms_lead(incident: Incident) -> User:
@@ -164,7 +168,7 @@ def _comms_lead(incident: Incident) -> User:
 
 
 def _record(deadline: Deadline, incident: Incident, firing: Firing) -> None:
-    suffix, late_seconds = _late(deadline)
+    suffix, late_seconds = _late(deadline, incident)
     timeline_append(
         incident=incident,
         kind=firing.kind,

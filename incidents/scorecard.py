@@ -9,7 +9,7 @@ rather than raised on: one bad row must not take the whole scorecard down.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -64,6 +64,8 @@ class Scorecard:
     acknowledged guidance (first published version or later), or None if not all have.
     ``staff_before_families``: staff heard no later than families (True), families heard
     first or alone (False), or families have not heard yet (None).
+    ``time_scale``: how fast the incident's clock ran (an exercise at 60x real time); every
+    span above is on that clock, not the wall clock.
     """
 
     audiences: tuple[AudienceScore, ...]
@@ -73,6 +75,7 @@ class Scorecard:
     guidance_schools_acknowledged: int
     guidance_schools_total: int
     staff_before_families: bool | None
+    time_scale: int = 1
 
     def audience(self, name: str) -> AudienceScore | None:
         """The score for audience ``name``, or None if it was not requested."""
@@ -86,8 +89,12 @@ def compute(
     now: datetime,
     audiences: Sequence[str] = DEFAULT_AUDIENCES,
     school_ids: Sequence[int] = (),
+    time_scale: int = 1,
 ) -> Scorecard:
-    """Compute the scorecard for an incident declared at ``declared_at``, as of ``now``."""
+    """Compute the scorecard for an incident declared at ``declared_at``, as of ``now``.
+
+    Event times are wall-clock times; with ``time_scale`` above 1 (an exercise) every span
+    is reported on the incident's own clock, ``time_scale`` times the wall-clock span."""
     # Naive or non-datetime stamps cannot be ordered against aware ones; drop them first.
     usable = [e for e in events if _is_aware(getattr(e, "at", None))]
     # A stable sort keeps the recorded order for events that share a timestamp.
@@ -139,13 +146,19 @@ def compute(
             ):
                 first_ack.setdefault(school, event.at)
 
+    scale = time_scale if _is_int(time_scale) and time_scale >= 1 else 1
     all_acknowledged_after = None
     if wanted_schools and len(first_ack) == len(wanted_schools):
-        all_acknowledged_after = max(first_ack.values()) - declared_at
+        all_acknowledged_after = (max(first_ack.values()) - declared_at) * scale
 
     return Scorecard(
         audiences=tuple(
-            _score_audience(name, updates.get(name, []), first_promises.get(name), declared_at, now)
+            _scaled(
+                _score_audience(
+                    name, updates.get(name, []), first_promises.get(name), declared_at, now
+                ),
+                scale,
+            )
             for name in dict.fromkeys(audiences)
         ),
         withdrawn=withdrawn,
@@ -154,6 +167,18 @@ def compute(
         guidance_schools_acknowledged=len(first_ack),
         guidance_schools_total=len(wanted_schools),
         staff_before_families=_staff_before_families(updates),
+        time_scale=scale,
+    )
+
+
+def _scaled(score: AudienceScore, scale: int) -> AudienceScore:
+    if scale == 1:
+        return score
+    first = score.first_update_after
+    return replace(
+        score,
+        first_update_after=None if first is None else first * scale,
+        longest_silence=score.longest_silence * scale,
     )
 
 

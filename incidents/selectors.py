@@ -154,6 +154,7 @@ def scorecards_for(
             events=events[incident.pk],
             now=incident.closed_at or now,
             school_ids=[s.pk for s in schools[incident.pk]],
+            time_scale=incident.time_scale,
         )
         for incident in incidents
     }

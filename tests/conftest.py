@@ -6,8 +6,10 @@ import itertools
 import os
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
@@ -84,6 +86,17 @@ def make_district(prefix: str, time_zone: str) -> DistrictSetup:
         board=person(Role.BOARD_LIAISON),
         principal=person(Role.PRINCIPAL, schools=schools[:2]),
     )
+
+
+# Where the ``clock`` fixture stops time: a Monday afternoon in UTC.
+CLOCK_START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    """Time stands still at ``CLOCK_START`` until the test moves it."""
+    with time_machine.travel(CLOCK_START, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

@@ -26,17 +26,38 @@ def local_time(value: datetime | None) -> str:
     )
 
 
+EXERCISE_CLOCK = " on the exercise clock"
+
+
+def _exercise_scale(incident) -> int | None:
+    """The clock speed of an exercise incident, or None for a real one (or none at all)."""
+    if incident is None or not getattr(incident, "is_exercise", False):
+        return None
+    return incident.time_scale
+
+
 @register.simple_tag
-def relative_time(value: datetime | None, now: datetime) -> str:
-    """'in 3 h 05 min' or '12 min ago', kept current in the page by console.js."""
+def relative_time(value: datetime | None, now: datetime, incident=None) -> str:
+    """'in 3 h 05 min' or '12 min ago', kept current in the page by console.js. With an
+    exercise ``incident`` the span is on its scaled clock and says so."""
     if value is None:
         return ""
-    delta = value - now
+    scale = _exercise_scale(incident)
+    delta = (value - now) * (scale or 1)
     text = (
         f"in {format_duration(delta)}" if delta > timedelta(0) else f"{format_duration(delta)} ago"
     )
+    if scale is None:
+        return format_html(
+            '<span class="relative" data-relative="{}">{}</span>', value.isoformat(), text
+        )
     return format_html(
-        '<span class="relative" data-relative="{}">{}</span>', value.isoformat(), text
+        '<span class="relative" data-relative="{}" data-scale="{}" data-suffix="{}">{}{}</span>',
+        value.isoformat(),
+        scale,
+        EXERCISE_CLOCK,
+        text,
+        EXERCISE_CLOCK,
     )
 
 
@@ -55,6 +76,13 @@ def elapsed_time(since: datetime, now: datetime, scale: int = 1) -> str:
 @register.filter
 def duration(value: timedelta) -> str:
     return format_duration(value)
+
+
+@register.filter
+def on_clock(value: timedelta, incident) -> str:
+    """A span already on ``incident``'s clock, labelled when that clock is an exercise's."""
+    text = format_duration(value)
+    return text + EXERCISE_CLOCK if _exercise_scale(incident) is not None else text
 
 
 @register.filter

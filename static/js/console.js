@@ -14,6 +14,11 @@
     return Math.floor(h / 24) + " d " + (h % 24) + " h";
   }
 
+  // An exercise's clock runs faster than the wall clock; its spans carry the speed.
+  function scaleOf(el) {
+    return parseInt(el.dataset.scale || "1", 10) || 1;
+  }
+
   var STATE_TEXT = { on_track: "On track", due_soon: "Due soon", stopped: "Stopped" };
 
   // Update clocks change state in the page as time passes; only a change of state is
@@ -30,7 +35,8 @@
       else if (now >= due) state = "overdue";
       else if (now >= soon) state = "due_soon";
       var text = state === "overdue"
-        ? "Overdue: silent for " + formatDuration(now - due)
+        ? "Overdue: silent for " + formatDuration((now - due) * scaleOf(row)) +
+          (row.dataset.suffix || "")
         : STATE_TEXT[state];
       var previous = row.dataset.state || badge.className.replace(/.*badge--/, "");
       badge.className = "badge badge--" + state;
@@ -48,12 +54,12 @@
     var now = Date.now();
     tickClocks(now);
     document.querySelectorAll("[data-relative]").forEach(function (el) {
-      var delta = Date.parse(el.dataset.relative) - now;
-      el.textContent = delta > 0 ? "in " + formatDuration(delta) : formatDuration(delta) + " ago";
+      var delta = (Date.parse(el.dataset.relative) - now) * scaleOf(el);
+      el.textContent = (delta > 0 ? "in " + formatDuration(delta) : formatDuration(delta) + " ago") +
+        (el.dataset.suffix || "");
     });
     document.querySelectorAll("[data-since]").forEach(function (el) {
-      var scale = parseInt(el.dataset.scale || "1", 10);
-      el.textContent = formatDuration(Math.max(0, now - Date.parse(el.dataset.since)) * scale);
+      el.textContent = formatDuration(Math.max(0, now - Date.parse(el.dataset.since)) * scaleOf(el));
     });
   }
 

@@ -1,23 +1,15 @@
 """Recording updates and changing cadence: through services and the incident page."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 
 from comms import services
 from comms.models import AudienceClock, PublishedUpdate
 from incidents import services as incident_services
 from incidents.errors import Invalid, Refused
 from incidents.models import Incident, TimelineEntry
-
-START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
+from tests.conftest import CLOCK_START as START
 
 
 @pytest.fixture

@@ -3,10 +3,9 @@ duplicate delivery; catch-up after downtime; exercises on a scaled clock."""
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from comms import services, timers
@@ -16,14 +15,7 @@ from comms.tasks import deliver_notification
 from incidents import services as incident_services
 from incidents.duties import duty_mark_done
 from incidents.models import Incident, Role, TimelineEntry
-
-START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
+from tests.conftest import CLOCK_START as START
 
 
 @pytest.fixture
