@@ -25,22 +25,31 @@ def pages_for(user) -> list[tuple[str, str]]:
     return [(label, reverse(name)) for roles, label, name in ROLE_PAGES if user.has_role(*roles)]
 
 
-def navigation(request):
-    """The menu, the unread count, and any silence in the district for the response team.
+# Who sees the district's silences on every page: the response team, and the board liaison,
+# who answers to the board for every promise the district made.
+SILENCE_SHOWN_TO = RESPONSE_TEAM_ROLES | {Role.BOARD_LIAISON}
 
-    Silence is shown on every response-team page: a broken promise to an audience is the
-    one thing nobody on the team may miss.
+
+def navigation(request):
+    """The menu, the unread count, and any silence in the district for the response team
+    and the board liaison.
+
+    Silence is shown on every page they open: a broken promise to an audience is the one
+    thing nobody on the team may miss. Pushes keep it current (``console.live``).
     """
     # Error pages render for requests refused before the middleware ran (an unknown host):
     # no person is known on those.
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    team = user.district_id is not None and user.has_role(*RESPONSE_TEAM_ROLES)
+    shown = user.district_id is not None and user.has_role(*SILENCE_SHOWN_TO)
+    now = timezone.now()
     return {
         "nav_pages": pages_for(user),
         "current_district": user.district,
         "role_labels": [Role(r).label for r in Role.values if r in user.roles],
         "unread_notifications": unread_count(user),
-        "silences": silences_by_incident(user.district_id, timezone.now()) if team else [],
+        "silence_banner": shown,
+        "silences": silences_by_incident(user.district_id, now) if shown else [],
+        "silence_now": now,
     }

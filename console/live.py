@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from comms.briefing import briefing_of
-from comms.selectors import comms_block
+from comms.selectors import comms_block, silences_by_incident
 from console import page
 from incident_console import broker
 from incidents import guidance, guidance_rules, selectors
@@ -129,12 +129,15 @@ def publish(incident_id: int, *, from_sequence: int) -> None:
     # A worker has no request, so no zone is active: render in the district's, exactly as the
     # same fragment fetched over HTTP by a signed-in person of that district.
     with timezone.override(incident.district.zone):
+        # Any change but a draft's may start or end a silence: the district's banner goes
+        # with the push to every page that shows it.
+        banner = "" if panels_are_drafts(panels) else silence_banner(incident.district_id, now)
         messages = [
             (
                 incident_group(incident_id, audience),
                 {
                     "type": "incident.push",
-                    "html": html,
+                    "html": html + (banner if audience in page.BANNER_AUDIENCES else ""),
                     "sequence": incident.sequence,
                     "from": from_sequence,
                 },
@@ -143,7 +146,11 @@ def publish(incident_id: int, *, from_sequence: int) -> None:
         ]
         # The incident's open pages first: they should not wait for the dashboards' rendering.
         send_all(messages)
-        send_all(district_messages(incident, from_sequence=from_sequence, now=now, panels=panels))
+        send_all(
+            district_messages(
+                incident, from_sequence=from_sequence, now=now, panels=panels, banner=banner
+            )
+        )
     cache.set(pushed, state, timeout=PUSHED_TTL)
 
 
@@ -163,8 +170,30 @@ def pushed_state(incident) -> str:
     return f"{incident.declared_at.isoformat()}#{incident.sequence}"
 
 
+def panels_are_drafts(panels: tuple[str, ...]) -> bool:
+    """Whether a change of these panels is a draft's alone, seen only where drafts are."""
+    return set(panels) <= set(page.DRAFT_PANELS)
+
+
+def silence_banner(district_id: int, now) -> str:
+    """The district's silence banner (``templates/includes/silence_banner.html``) as of now."""
+    return render_to_string(
+        "includes/silence_banner.html",
+        {"silences": silences_by_incident(district_id, now), "silence_now": now},
+    )
+
+
+# The dashboards whose pushes carry the silence banner: every one but the principals'.
+BANNER_DASHBOARDS = (DASHBOARD_COMMS, DASHBOARD_ACADEMICS, DASHBOARD_BOARD)
+
+
 def district_messages(
-    incident, *, from_sequence: int, now, panels: tuple[str, ...] = page.PANELS
+    incident,
+    *,
+    from_sequence: int,
+    now,
+    panels: tuple[str, ...] = page.PANELS,
+    banner: str = "",
 ) -> list[tuple[str, dict]]:
     """The messages that update the district dashboards showing this incident: rendered blocks
     for the communications, academics and board pages, once per audience; a refresh notice for the
@@ -173,10 +202,13 @@ def district_messages(
 
     A change of drafts alone (``panels`` is ``page.DRAFT_PANELS``) shows only on the
     communications and legal pages; the others get an empty push that moves their sequence on,
-    so they neither render nor fetch anything."""
+    so they neither render nor fetch anything.
+
+    ``banner``, the district's silence banner, goes with the rendered blocks of the
+    dashboards that show it; the pages told to refresh fetch it with the rest."""
     sequence = incident.sequence
     base = {"incident": incident.pk, "sequence": sequence, "from": from_sequence}
-    drafts_only = set(panels) <= set(page.DRAFT_PANELS)
+    drafts_only = panels_are_drafts(panels)
     unchanged = (
         {DASHBOARD_ACADEMICS, DASHBOARD_BOARD, DASHBOARD_PRINCIPALS, DASHBOARD_TEAM}
         if drafts_only
@@ -203,7 +235,8 @@ def district_messages(
     for audience in DASHBOARD_AUDIENCES:
         message = {"type": "district.message", **base}
         if audience in blocks:
-            message.update(kind="push", html=blocks[audience])
+            shown = blocks[audience] and audience in BANNER_DASHBOARDS
+            message.update(kind="push", html=blocks[audience] + (banner if shown else ""))
         else:
             message.update(kind="refresh", html="")
         messages.append((district_group(incident.district_id, audience), message))

@@ -31,6 +31,8 @@ OWNER = "owner"
 DRAFTER = "drafter"
 ROLE_AUDIENCES = (Role.CIO, Role.LEGAL, Role.ACADEMICS, Role.TECHNICAL)
 AUDIENCES = (OWNER, Role.COMMUNICATIONS, DRAFTER, *ROLE_AUDIENCES)
+# The audiences whose pushes carry the district's silence banner: the response team's.
+BANNER_AUDIENCES = (OWNER, Role.COMMUNICATIONS, *ROLE_AUDIENCES)
 
 # Every panel of the page that is pushed, each a partial with a stable root id.
 PANELS = ("clock", "roles", "cadence", "drafts", "decisions", "recovery", "duties", "timeline")

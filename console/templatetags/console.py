@@ -61,16 +61,30 @@ def relative_time(value: datetime | None, now: datetime, incident=None) -> str:
     )
 
 
+def _ticking_since(since: datetime, now: datetime, scale: int, suffix: str = "") -> str:
+    elapsed = max(now - since, timedelta(0)) * scale
+    return format_html(
+        '<span class="elapsed" data-since="{}" data-scale="{}" data-suffix="{}">{}{}</span>',
+        since.isoformat(),
+        scale,
+        suffix,
+        format_duration(elapsed),
+        suffix,
+    )
+
+
 @register.simple_tag
 def elapsed_time(since: datetime, now: datetime, scale: int = 1) -> str:
     """Time on an incident's own clock since ``since``, ticking in the page at ``scale``."""
-    elapsed = max(now - since, timedelta(0)) * scale
-    return format_html(
-        '<span class="elapsed" data-since="{}" data-scale="{}">{}</span>',
-        since.isoformat(),
-        scale,
-        format_duration(elapsed),
-    )
+    return _ticking_since(since, now, scale)
+
+
+@register.simple_tag
+def silent_since(since: datetime, now: datetime, incident) -> str:
+    """How long an audience has waited past ``since`` (its promised time), on ``incident``'s
+    clock and labelled when that is an exercise's, ticking in the page."""
+    scale = _exercise_scale(incident)
+    return _ticking_since(since, now, scale or 1, EXERCISE_CLOCK if scale else "")
 
 
 @register.filter

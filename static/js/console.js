@@ -59,7 +59,8 @@
         (el.dataset.suffix || "");
     });
     document.querySelectorAll("[data-since]").forEach(function (el) {
-      el.textContent = formatDuration(Math.max(0, now - Date.parse(el.dataset.since)) * scaleOf(el));
+      el.textContent = formatDuration(Math.max(0, now - Date.parse(el.dataset.since)) * scaleOf(el)) +
+        (el.dataset.suffix || "");
     });
   }
 
@@ -98,6 +99,11 @@
   function swapIn(fresh) {
     var current = document.getElementById(fresh.id);
     if (!current) return;
+    if (current.hasAttribute("data-swap")) {
+      // A slot that is a live region keeps its element, so a screen reader hears the change.
+      if (current.innerHTML !== fresh.innerHTML) current.innerHTML = fresh.innerHTML;
+      return;
+    }
     if (parseInt(current.dataset.seq || "0", 10) > parseInt(fresh.dataset.seq || "0", 10)) return;
     if (current.contains(document.activeElement)) {
       deferred[fresh.id] = fresh;
@@ -178,6 +184,7 @@
         })
         .then(function (text) {
           var doc = new DOMParser().parseFromString(text, "text/html");
+          doc.querySelectorAll("[data-swap]").forEach(swapIn);
           if (dashboard) {
             var fresh = doc.getElementById("live-root");
             var current = document.getElementById("live-root");

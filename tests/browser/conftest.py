@@ -20,7 +20,8 @@ from urllib.error import URLError
 from urllib.request import urlopen
 
 import pytest
-from django.db import connections
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.db import connection, connections
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from incidents import services
@@ -269,3 +270,45 @@ def start_console(env: dict[str, str], output: IO[bytes] | int) -> tuple[subproc
 def stop_console(process: subprocess.Popen) -> None:
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=15)
+
+
+@pytest.fixture
+def asgi_server(district):
+    """The console on the test database, for as long as the test runs: uvicorn with a Celery
+    worker and beat in the same process (``run_console``), so pushes are rendered by a real
+    worker as in production."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the real-server test shares the test database: run with DATABASE_URL set")
+    settings = connection.settings_dict
+    url = (
+        f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@{settings['HOST']}:"
+        f"{settings['PORT']}/{settings['NAME']}"
+    )
+    # The server hashes with the console's real settings, not the tests' fast hasher.
+    hasher = PBKDF2PasswordHasher()
+    for person in (
+        district.cio,
+        district.comms,
+        district.legal,
+        district.academics,
+        district.board,
+    ):
+        type(person).objects.filter(pk=person.pk).update(
+            password=hasher.encode(PASSWORD, hasher.salt())
+        )
+        give_authenticator(person)
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
+    # Without REDIS_URL the console runs embedded: its worker takes tasks from the web
+    # process's in-memory broker.
+    for name in ("DJANGO_ALLOW_ASYNC_UNSAFE", "REDIS_URL"):
+        env.pop(name, None)
+    process, base = start_console(env, subprocess.PIPE)
+    yield base
+    stop_console(process)
+
+
+def signed_in_page(browser: Browser, base: str, user) -> Page:
+    context = browser.new_context(base_url=base)
+    tab = context.new_page()
+    sign_in_with_password_and_code(tab, user)
+    return tab

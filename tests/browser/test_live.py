@@ -9,26 +9,14 @@ reaches another person's open page through Channels.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.db import connection
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from comms import drafts
 from incidents.timeline import timeline_append
-from tests.browser.conftest import (
-    _outside_the_event_loop,
-    give_authenticator,
-    sign_in_with_password_and_code,
-    start_console,
-    stop_console,
-    watch_csp,
-)
+from tests.browser.conftest import _outside_the_event_loop, signed_in_page, watch_csp
 from tests.conftest import DistrictSetup
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -170,42 +158,6 @@ def test_pausing_holds_updates_until_resumed(page: Page, sign_in, district, open
 
 
 # --- Two people, the real server ------------------------------------------------------------
-
-
-@pytest.fixture
-def asgi_server(district):
-    """The console on the test database, for as long as the test runs: uvicorn with a Celery
-    worker and beat in the same process (``run_console``), so pushes are rendered by a real
-    worker as in production."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the real-server test shares the test database: run with DATABASE_URL set")
-    settings = connection.settings_dict
-    url = (
-        f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@{settings['HOST']}:"
-        f"{settings['PORT']}/{settings['NAME']}"
-    )
-    # The server hashes with the console's real settings, not the tests' fast hasher.
-    hasher = PBKDF2PasswordHasher()
-    for person in (district.cio, district.comms, district.legal):
-        type(person).objects.filter(pk=person.pk).update(
-            password=hasher.encode(PASSWORD, hasher.salt())
-        )
-        give_authenticator(person)
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
-    # Without REDIS_URL the console runs embedded: its worker takes tasks from the web
-    # process's in-memory broker.
-    for name in ("DJANGO_ALLOW_ASYNC_UNSAFE", "REDIS_URL"):
-        env.pop(name, None)
-    process, base = start_console(env, subprocess.PIPE)
-    yield base
-    stop_console(process)
-
-
-def signed_in_page(browser: Browser, base: str, user) -> Page:
-    context = browser.new_context(base_url=base)
-    tab = context.new_page()
-    sign_in_with_password_and_code(tab, user)
-    return tab
 
 
 def test_an_approval_reaches_the_cio_page_without_reload(

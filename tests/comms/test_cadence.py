@@ -1,5 +1,6 @@
 """Recording updates and changing cadence: through services and the incident page."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -197,9 +198,10 @@ def test_silence_is_shown_on_every_response_dashboard(client, incident, riverben
         (riverbend.legal, "/comms/legal/"),
         (riverbend.academics, "/incidents/academics/"),
         (riverbend.cio, f"/incidents/{incident.pk}/"),
+        (riverbend.board, "/incidents/briefing/"),
     ]:
         client.force_login(person)
-        pages[url] = client.get(url).content.decode()
+        pages[url] = " ".join(re.sub(r"<[^>]+>", " ", client.get(url).content.decode()).split())
 
     for url, body in pages.items():
         assert "Silence: a promised update is late" in body, url
@@ -228,6 +230,25 @@ def test_silence_is_not_shown_to_principals(client, incident, riverbend, clock):
     body = client.get("/incidents/guidance/").content.decode()
 
     assert "Silence" not in body
+    assert 'id="silence-banner"' not in body
+
+
+def test_the_briefing_marks_a_late_board_update(client, incident, riverbend, clock):
+    due = AudienceClock.objects.get(incident=incident, audience="board").next_update_due_at
+    client.force_login(riverbend.board)
+
+    clock.move_to(due - timedelta(minutes=1))
+    before = " ".join(
+        re.sub(r"<[^>]+>", " ", client.get("/incidents/briefing/").content.decode()).split()
+    )
+    clock.move_to(due + timedelta(minutes=90))
+    after = " ".join(
+        re.sub(r"<[^>]+>", " ", client.get("/incidents/briefing/").content.decode()).split()
+    )
+
+    assert "Overdue" not in before
+    assert "Next board update Overdue promised for" in after
+    assert "late by 1 h 30 min" in after
 
 
 def test_exercise_pages_say_exercise(client, riverbend, clock):

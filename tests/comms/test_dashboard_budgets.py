@@ -26,7 +26,7 @@ BUDGETS = [
     ("communications", "comms", "/comms/", 13),
     ("legal", "legal", "/comms/legal/", 10),
     ("academics", "academics", "/incidents/academics/", 12),
-    ("briefing", "board", "/incidents/briefing/", 13),
+    ("briefing", "board", "/incidents/briefing/", 14),
     ("principal guidance", "principal", "/incidents/guidance/", 12),
     ("incident page", "cio", "/incidents/{incident}/", 21),
     ("status page", None, "/status/riverbend/", 2),

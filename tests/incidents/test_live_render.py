@@ -336,3 +336,55 @@ def test_a_part_that_is_the_same_for_everyone_is_rendered_once_per_push():
     assert part.render(Context({"n": 2})) == "2"  # a page request renders it as usual
     with pytest.raises(TemplateSyntaxError, match="one quoted name"):
         Template("{% load console %}{% rendered_once rows %}{% endrendered_once %}")
+
+
+def test_a_change_carries_the_silence_banner_to_the_team_and_never_to_principals(
+    riverbend, monkeypatch
+):
+    from datetime import timedelta
+
+    import time_machine
+
+    from console import live
+    from incidents.timeline import timeline_append
+
+    incident = busy_incident(riverbend)
+    incident.refresh_from_db()
+    before = incident.sequence
+    with time_machine.travel(timezone.now() + timedelta(hours=3), tick=False):
+        timeline_append(incident=incident, kind="note", summary="Still working on it")
+        sent = []
+        monkeypatch.setattr(live, "send_all", sent.extend)
+        live.publish(incident.pk, from_sequence=before)
+
+    html = {group: message["html"] for group, message in sent}
+    banner = 'id="silence-banner"'
+    silent = "silent to staff for"
+    for audience in live.BANNER_DASHBOARDS:
+        shown = html[live.district_group(riverbend.district.pk, audience)]
+        assert banner in shown and silent in shown, audience
+    for audience in page.BANNER_AUDIENCES:
+        assert silent in html[live.incident_group(incident.pk, audience)], audience
+    assert banner not in html[live.incident_group(incident.pk, page.DRAFTER)]
+    for audience in (live.DASHBOARD_PRINCIPALS, live.DASHBOARD_LEGAL, live.DASHBOARD_TEAM):
+        # Legal and the incident list fetch their page, banner included; principals never
+        # see the district's silences.
+        assert html[live.district_group(riverbend.district.pk, audience)] == "", audience
+
+
+def test_a_draft_change_carries_no_banner(riverbend, monkeypatch):
+    from comms.drafts import draft_submit
+    from console import live
+
+    incident = busy_incident(riverbend)
+    draft = incident.drafts.get()
+    incident.refresh_from_db()
+    before = incident.sequence
+    draft_submit(draft=draft, by=riverbend.comms, expected_revision=draft.revision)
+    sent = []
+    monkeypatch.setattr(live, "send_all", sent.extend)
+    monkeypatch.setattr(live, "silences_by_incident", lambda *a: pytest.fail("banner rendered"))
+
+    live.publish(incident.pk, from_sequence=before)
+
+    assert all('id="silence-banner"' not in message["html"] for _, message in sent)
