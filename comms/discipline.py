@@ -89,6 +89,33 @@ _BLAME = _rx(
     r"as we (?:have |had )?(?:long |repeatedly |often )?warned",
 )
 
+# --- Learn privately, stabilise publicly: how it happened, who failed and what is being done
+# about them belong in the private review, never in a message to families or the public.
+_POST_MORTEM = _rx(
+    r"root cause|caused by|the cause (?:of|was)|(?:was|were) (?:the )?(?:result|because) of",
+    r"(?:happened|occurred|started|began) because",
+    r"(?:attackers?|hackers?|criminals?|intruders?) (?:exploited|used|got in|gained|broke|entered"
+    r"|accessed|stole|took advantage)",
+    r"exploit(?:ed|ing)?|vulnerabilit(?:y|ies)|unpatched|zero[- ]day|CVE-\d{4}-\d+",
+    r"security (?:flaw|hole|gap|weakness)|(?:flaw|weakness) in (?:the|our|its|their) (?:\w+ )?"
+    r"(?:software|system|appliance|device|firewall|VPN|server|network)",
+    r"(?:failed|neglected|forgot|did not|didn['’]t) (?:to )?(?:patch|update|apply|install|renew"
+    r"|configure|back up|follow)",
+    r"(?:was not|were not|wasn['’]t|weren['’]t|had not been|hadn['’]t been|never) "
+    r"(?:patched|updated|backed up)",
+    r"misconfigur\w*|phishing|(?:compromised|stolen) (?:account|password|credentials|login)s?",
+    r"(?:clicked|opened) (?:on )?(?:a|an|the) (?:\w+ )?(?:link|attachment|e-?mail)",
+    r"lessons learned|post-?mortem|after-action|what went wrong",
+    r"held (?:accountable|responsible)|accountability|disciplin(?:ary|ed)|negligen\w*",
+    r"human error|(?:placed|put) on (?:administrative )?leave",
+    r"(?:has|have|had) been (?:fired|terminated|dismissed|let go|suspended|reprimanded)",
+    r"(?:was|were) (?:fired|terminated|dismissed|let go|suspended|reprimanded)",
+    r"(?:is|are|was|were) (?:to blame|responsible for (?:the|this) (?:breach|attack|incident"
+    r"|outage|failure))",
+    r"(?:his|her|their) (?:mistake|error|failure|negligence)",
+)
+_PUBLIC = ("families", "media")
+
 _JARGON = _rx(
     r"SIS|LMS|SSO|single sign-on|authenticat\w*|servers?|databases?|back-?end|outage window",
     r"root cause|RCA|latency|patch(?:es|ed|ing)?(?! of)|DNS|DDoS|APIs?|VPNs?|firewalls?|TCP",
@@ -326,6 +353,13 @@ _ADVICE = {
         "Services are stable now; calm words help people move on. Say what is back to normal "
         "and what still needs attention.",
     ),
+    "public_post_mortem": (
+        "Post-mortem in a public message",
+        "Learn privately, stabilise publicly. How it happened, which product or vendor failed, "
+        "who made a mistake and what happens to them belong in the private review and the "
+        "board's briefing: in public they reopen the incident. Say what is back to normal and "
+        "that a review will follow.",
+    ),
     "no_next_update": (
         "No time for the next update",
         'People stay calmer knowing when they will hear from you. Add "next update at 2 pm".',
@@ -392,6 +426,47 @@ def _facts_disagree(body: str, audience: str, others: Mapping[str, Facts]) -> li
     return findings
 
 
+# Words beyond which an update is long for its readers: about a minute of reading, what a
+# phone shows in two screens. A board update carries governance detail and may run longer.
+LONG_WORDS = {"staff": 150, "families": 150, "media": 150, "board": 250}
+# How many times the audience's usual length makes an update "far longer than usual".
+USUAL_TIMES = 2.5
+
+
+def _overcorrection(
+    body: str, audience: str, phase: str, previous_lengths: Sequence[int], lapsed: bool
+) -> Finding | None:
+    """Silence followed by overcorrection: a long update after a promised time has passed, a
+    long first update in Phase 1, or one far longer than the audience usually gets."""
+    words, limit = len(_WORD.findall(body)), LONG_WORDS[audience]
+    advice = (
+        "Too much detail at once buries what changed and sets an expectation every later "
+        "update must meet. Say what people will notice, what to do, and when you will update "
+        "next; keep the detail for the private review."
+    )
+    if words > limit and lapsed:
+        reason = (
+            f"The promised update time has passed, and this catch-up runs {words} words (about "
+            f"{limit} is long for {_AUDIENCE_NAMES.get(audience, audience)}). {advice}"
+        )
+        return Finding("overcorrection", "Long catch-up after a silence", reason)
+    if words > limit and not previous_lengths and phase == "control":
+        reason = (
+            f"This first update runs {words} words (about {limit} is long for "
+            f"{_AUDIENCE_NAMES.get(audience, audience)}). Early updates work when they are "
+            f"short and regular. {advice}"
+        )
+        return Finding("overcorrection", "Long first update", reason)
+    usual = statistics.median(previous_lengths) if previous_lengths else 0
+    if usual > 0 and len(body) > USUAL_TIMES * usual:
+        reason = (
+            f"This is {len(body) / usual:.1f} times your usual update to this audience (about "
+            f"{usual:.0f} characters). {advice}"
+        )
+        return Finding("overcorrection", "Much longer than usual", reason)
+    return None
+
+
 def check(
     *,
     body: str,
@@ -400,9 +475,12 @@ def check(
     phase: str,
     previous_lengths: Sequence[int] = (),
     other_audiences: Mapping[str, Facts] = {},
+    lapsed: bool = False,
 ) -> list[Finding]:
     """Return the warnings for one draft in a stable order (empty when clean; also for a blank
-    body). Raises ValueError for an unknown audience, channel or phase: a programming error."""
+    body). ``previous_lengths``: the lengths of the updates the audience already had, oldest
+    first; ``lapsed``: the audience's promised update time has passed (it is in silence).
+    Raises ValueError for an unknown audience, channel or phase: a programming error."""
     for value, allowed in ((audience, AUDIENCES), (channel, CHANNELS), (phase, PHASES)):
         if value not in allowed:
             raise ValueError(f"{value!r} is not one of {allowed}")
@@ -415,18 +493,15 @@ def check(
     findings += _phrases("blame", [_BLAME], body)
     if phase == "recovery":
         findings += _phrases("alarm_in_recovery", [_ALARM], body)
+    if audience in _PUBLIC:
+        findings += _phrases("public_post_mortem", [_POST_MORTEM], body)
     if audience in ("families", "media"):
         findings += _jargon(body, audience)
     # Every channel needs it: a short text or voice message still promises a rhythm.
     if not _next_update(body)[0] and not _FINAL.search(body):
         findings.append(Finding("no_next_update", *_ADVICE["no_next_update"]))
-    usual = statistics.median(previous_lengths) if len(previous_lengths) >= 2 else 0
-    if usual > 0 and len(body) > 2.5 * usual:
-        reason = (
-            f"This is {len(body) / usual:.1f} times your usual update to this audience (about "
-            f"{usual:.0f} characters). A long catch-up buries what changed; keep it short."
-        )
-        findings.append(Finding("overcorrection", "Much longer than usual", reason))
+    if overcorrection := _overcorrection(body, audience, phase, previous_lengths, lapsed):
+        findings.append(overcorrection)
     if channel == "sms" and (segments := _sms(body)):
         findings.append(segments)
     # Under about 20 words the formula swings wildly on one long word, so skip short texts.

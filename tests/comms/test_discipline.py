@@ -489,12 +489,45 @@ def test_message_much_longer_than_usual_warns():
     assert _codes(findings) == ["overcorrection"]
 
 
-def test_overcorrection_needs_at_least_two_earlier_updates():
+def test_one_earlier_update_is_the_audience_norm():
     body = "Email is down." + NEXT + " More detail." * 20
 
     findings = _check(body, previous_lengths=[50])
 
-    assert findings == []
+    assert _codes(findings) == ["overcorrection"]
+
+
+LONG = "Email is down at every school." + NEXT + " Here is more of what we know." * 25
+
+
+def test_a_long_catch_up_after_a_silence_warns_even_as_the_first_update():
+    findings = _only(_check(LONG, phase="trust", lapsed=True), "overcorrection")
+
+    assert findings[0].title == "Long catch-up after a silence"
+    assert "The promised update time has passed" in findings[0].reason
+
+
+def test_a_long_first_update_in_phase_1_warns():
+    findings = _only(_check(LONG, phase="control"), "overcorrection")
+
+    assert findings[0].title == "Long first update"
+
+
+def test_a_long_first_update_later_on_time_is_not_overcorrection():
+    assert "overcorrection" not in _codes(_check(LONG, phase="trust"))
+
+
+def test_a_short_update_after_a_silence_is_what_the_doctrine_asks_for():
+    body = "Email is down at every school. Teachers are using paper." + NEXT
+
+    assert "overcorrection" not in _codes(_check(body, phase="trust", lapsed=True))
+
+
+def test_the_board_may_get_a_longer_update_than_families():
+    body = "Email is down at every school." + NEXT + " Here is more of what we know." * 30
+
+    assert "overcorrection" not in _codes(_check(body, audience="board", lapsed=True))
+    assert "overcorrection" in _codes(_check(body, audience="families", lapsed=True))
 
 
 def test_exactly_two_and_a_half_times_the_median_is_not_overcorrection():
@@ -503,6 +536,50 @@ def test_exactly_two_and_a_half_times_the_median_is_not_overcorrection():
     findings = _check(body, previous_lengths=[22, 22])
 
     assert findings == []
+
+
+# --- Public post-mortem ----------------------------------------------------------------------
+
+POST_MORTEM = (
+    "Student email is working again at every school. Attackers got in through an unpatched "
+    "remote-access appliance after a staff member clicked a phishing link, and the technician "
+    "responsible has been placed on leave." + NEXT
+)
+
+
+@pytest.mark.parametrize("audience", ["families", "media"])
+def test_a_public_post_mortem_in_recovery_points_to_the_private_review(audience):
+    findings = _only(_check(POST_MORTEM, audience=audience, phase="recovery"), "public_post_mortem")
+
+    assert [f.excerpt for f in findings] == [
+        "Attackers got in",
+        "unpatched",
+        "clicked a phishing link",
+        "placed on leave",
+    ]
+    assert "Learn privately, stabilise publicly" in findings[0].reason
+
+
+def test_a_public_post_mortem_before_recovery_is_warned_too():
+    findings = _check(POST_MORTEM, audience="families", phase="trust")
+
+    assert "public_post_mortem" in _codes(findings)
+
+
+@pytest.mark.parametrize("audience", ["staff", "board"])
+def test_the_cause_may_be_told_to_staff_and_the_board(audience):
+    findings = _check(POST_MORTEM, audience=audience, phase="recovery")
+
+    assert "public_post_mortem" not in _codes(findings)
+
+
+def test_saying_a_review_will_follow_is_what_recovery_asks_for():
+    body = (
+        "The student portal is working normally again. Thank you for your patience. We will "
+        "review what happened and share what we learn with the board. This is our final update."
+    )
+
+    assert _check(body, audience="families", phase="recovery") == []
 
 
 # --- SMS -------------------------------------------------------------------------------------
