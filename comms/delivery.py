@@ -102,6 +102,8 @@ def _send_dispatch(dispatch: Dispatch) -> str:
     update = dispatch.update
     if dispatch.channel == Channel.EMAIL:
         subject = f"{update.incident.district}: {update.incident.title}"
+        if update.corrects_id:
+            subject = f"Correction: {subject}"
         return _send_email(
             to=dispatch.destination, subject=subject, body=update.summary, key=dispatch.key
         )

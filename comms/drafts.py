@@ -3,6 +3,7 @@
 draft -> in review -> (legal review) -> approved -> published, with "returned" back to draft
 and "withdrawn" on the side. Every transition locks the draft row, checks the revision it
 was asked about, and appends a timeline row, so two people acting at once cannot both win.
+A published update is corrected by a new draft that names it and goes the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.utils import timezone
 from comms import discipline, services, workflow
 from comms.facts import DEFAULT_TEMPLATES, fact_sheet_current, fill, template_for
 from comms.models import (
+    OPEN_DRAFT_STATES,
     Audience,
     Channel,
     CommsPolicy,
@@ -28,6 +30,7 @@ from comms.policy import needs_legal, policy_for
 from incident_console import broker
 from incidents.errors import Conflict, Invalid, PromiseDiffers, Refused
 from incidents.models import Incident, User
+from incidents.phases import format_duration
 from incidents.text import checked_text
 from incidents.timeline import timeline_append
 
@@ -82,6 +85,58 @@ def draft_create(*, incident: Incident, by: User, audience: str, channel: str) -
     )
     _log(draft, by, "draft.created", "started")
     return draft
+
+
+@transaction.atomic
+def draft_correct(*, draft: Draft, by: User, note: str) -> Draft:
+    """Start a correction of the update ``draft`` published: a new draft to the same audience
+    on the same channel, starting from the published text, that says what was wrong. It is
+    reviewed, cleared by legal where the rules say so, approved and published like any other;
+    published, it takes the corrected text's place on the status page."""
+    draft = _locked(draft)
+    workflow.require(draft, by, "correct")
+    incident = draft.incident
+    if incident.status == Incident.Status.CLOSED:
+        raise Invalid("This incident is closed; no new messages are drafted for it.")
+    note = checked_text(
+        note,
+        model=Draft,
+        field="correction_note",
+        label="What was wrong",
+        missing="Say what was wrong in the published update; the correction says it too.",
+    )
+    update = (
+        PublishedUpdate.objects.filter(draft=draft, withdrawn_at__isnull=True)
+        .order_by("-published_at")
+        .first()
+    )
+    if update is None:
+        raise Invalid("This update was withdrawn; there is nothing left to correct.")
+    pending = Draft.objects.filter(corrects=update, state__in=OPEN_DRAFT_STATES).first()
+    if pending is not None:
+        raise Conflict(
+            f"A correction of this update is already on its way (draft {pending.pk}, "
+            f"{pending.get_state_display().lower()}): change that one instead."
+        )
+    correction = Draft.objects.create(
+        incident=incident,
+        audience=draft.audience,
+        channel=draft.channel,
+        created_by=by,
+        corrects=update,
+        correction_note=note,
+    )
+    facts = fact_sheet_current(incident)
+    DraftRevision.objects.create(
+        draft=correction,
+        number=1,
+        body=update.summary,
+        author=by,
+        fact_sheet_number=facts and facts.number,
+    )
+    when = f"{timezone.localtime(update.published_at, incident.district.zone):%-I:%M %p}"
+    _log(correction, by, "draft.created", f"correction of the update of {when} started: {note}")
+    return correction
 
 
 def _locked(draft: Draft, expected_revision: int | None = None) -> Draft:
@@ -149,7 +204,8 @@ def draft_submit(*, draft: Draft, by: User, expected_revision: int) -> Draft:
     cleared = draft.legal_cleared_revision == draft.revision
     draft.state = S.LEGAL_REVIEW if legal and not cleared else S.IN_REVIEW
     draft.return_note = ""
-    draft.save(update_fields=["state", "return_note", "updated_at"])
+    draft.legal_since = timezone.now() if draft.state == S.LEGAL_REVIEW else None
+    draft.save(update_fields=["state", "return_note", "legal_since", "updated_at"])
     where = "legal review" if draft.state == S.LEGAL_REVIEW else "review"
     _log(draft, by, "draft.submitted", f"revision {draft.revision} sent to {where}")
     return draft
@@ -161,9 +217,26 @@ def draft_legal_clear(*, draft: Draft, by: User, expected_revision: int) -> Draf
     draft = _locked(draft, expected_revision)
     workflow.require(draft, by, "clear")
     draft.state, draft.legal_cleared_revision = S.IN_REVIEW, draft.revision
-    draft.save(update_fields=["state", "legal_cleared_revision", "updated_at"])
-    _log(draft, by, "draft.legal_cleared", f"revision {draft.revision} cleared by legal")
+    waited = _waited(draft)
+    draft.legal_since = None
+    draft.save(update_fields=["state", "legal_cleared_revision", "legal_since", "updated_at"])
+    _log(
+        draft,
+        by,
+        "draft.legal_cleared",
+        f"revision {draft.revision} cleared by legal{waited}",
+    )
     return draft
+
+
+def _waited(draft: Draft) -> str:
+    """ ", after 25 min in legal review" for the timeline, on the incident's own clock."""
+    if draft.legal_since is None:
+        return ""
+    incident = draft.incident
+    span = incident.incident_span(timezone.now() - draft.legal_since)
+    clock = " on the exercise clock" if incident.is_exercise else ""
+    return f", after {format_duration(span)} in legal review{clock}"
 
 
 @transaction.atomic
@@ -180,8 +253,8 @@ def draft_return(*, draft: Draft, by: User, note: str, expected_revision: int) -
     )
     workflow.require(draft, by, "return")
     by_whom = "legal" if draft.state == S.LEGAL_REVIEW else "review"
-    draft.state, draft.return_note = S.DRAFT, f"{by}: {note}"
-    draft.save(update_fields=["state", "return_note", "updated_at"])
+    draft.state, draft.return_note, draft.legal_since = S.DRAFT, f"{by}: {note}", None
+    draft.save(update_fields=["state", "return_note", "legal_since", "updated_at"])
     _log(draft, by, "draft.returned", f"returned by {by_whom}: {note}", note=note)
     return draft
 
@@ -242,8 +315,9 @@ def draft_publish(
         field="staff_first_override",
         label="The reason to publish before staff have heard",
     )
-    # Decided once, before this update is recorded: afterwards it would count itself.
-    staff_first = staff_heard_first(draft)
+    # Decided once, before this update is recorded: afterwards it would count itself. A
+    # correction fixes words the audience already has: it need not wait for staff.
+    staff_first = draft.corrects_id is not None or staff_heard_first(draft)
     if not staff_first and not override_reason:
         raise Invalid(
             "Staff hear first: publish the matching staff update before this one, or give the "
@@ -265,15 +339,46 @@ def draft_publish(
     )
     update.channel, update.draft, update.revision = draft.channel, draft, draft.revision
     update.staff_first_override = "" if staff_first else override_reason
-    update.save(update_fields=["channel", "draft", "revision", "staff_first_override"])
+    update.corrects_id, update.correction_note = draft.corrects_id, draft.correction_note
+    update.save(
+        update_fields=[
+            "channel",
+            "draft",
+            "revision",
+            "staff_first_override",
+            "corrects",
+            "correction_note",
+        ]
+    )
     draft.state = S.PUBLISHED
     draft.save(update_fields=["state", "updated_at"])
     override = f"; staff-first overridden: {override_reason}" if update.staff_first_override else ""
     if differs:
         override += "; its text names another next-update time than the one promised"
     _log(draft, by, "draft.published", f"revision {draft.revision} published{override}")
+    if update.corrects_id:
+        _log_correction(update, by)
     _dispatch(update, policy_for(incident.district))
     return update
+
+
+def _log_correction(update: PublishedUpdate, by: User) -> None:
+    """The timeline row the trust scorecard counts corrections by."""
+    corrected = update.corrects
+    zone = update.incident.district.zone
+    timeline_append(
+        incident=update.incident,
+        kind="update.corrected",
+        actor=by,
+        summary=f"{Audience(update.audience).label} update of "
+        f"{timezone.localtime(corrected.published_at, zone):%-I:%M %p} corrected: "
+        f"{update.correction_note}",
+        payload={
+            "audience": update.audience,
+            "update": corrected.pk,
+            "correction": update.pk,
+        },
+    )
 
 
 def _dispatch(update: PublishedUpdate, policy: CommsPolicy) -> None:

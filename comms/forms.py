@@ -11,6 +11,7 @@ from django.utils import timezone
 from comms.models import (
     MAX_INTERVAL_MINUTES,
     MIN_INTERVAL_MINUTES,
+    ApprovedParagraph,
     Audience,
     AudienceClock,
     CadencePhase,
@@ -167,6 +168,20 @@ class WithdrawForm(forms.Form):
     expected_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
+class ParagraphForm(forms.Form):
+    text = forms.CharField(
+        label="A paragraph you approve",
+        max_length=limit(ApprovedParagraph, "text"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One paragraph. {next_update} may stand for the time of the next update.",
+    )
+
+
+class CorrectForm(forms.Form):
+    note = forms.CharField(label="What was wrong", max_length=limit(Draft, "correction_note"))
+    expected_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
 class AcknowledgeForm(forms.Form):
     code = forms.CharField(
         max_length=limit(WarningAcknowledgement, "code"), widget=forms.HiddenInput
@@ -228,8 +243,21 @@ class CommsPolicyForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     student_data_needs_legal = forms.BooleanField(
-        label="Every message about an incident with student-data impact goes through legal review",
+        label="Messages about an incident with student-data impact go through legal review",
         required=False,
+    )
+    student_data_audiences = forms.MultipleChoiceField(
+        label="In a student-data incident, legal reviews messages to",
+        choices=Audience.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave staff out so a short staff note does not wait for counsel.",
+    )
+    student_data_channels = forms.MultipleChoiceField(
+        label="In a student-data incident, legal reviews messages sent by",
+        choices=Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     notice_days = forms.CharField(
         label="Statutory notice periods (days)",
@@ -275,6 +303,17 @@ class CommsPolicyForm(forms.Form):
                     name, f"“{bad[0]}” is not a number in international format, e.g. +15555550123."
                 )
             data[name] = numbers
+        if data.get("student_data_needs_legal"):
+            for name, what in (
+                ("student_data_audiences", "audience"),
+                ("student_data_channels", "channel"),
+            ):
+                if name in data and not data[name]:
+                    self.add_error(
+                        name,
+                        f"Choose at least one {what} for legal to review in a student-data "
+                        "incident, or turn that rule off above.",
+                    )
         return data
 
     def policy_values(self) -> dict:
@@ -282,6 +321,8 @@ class CommsPolicyForm(forms.Form):
         return {
             "legal_audiences": data["legal_audiences"],
             "student_data_needs_legal": data["student_data_needs_legal"],
+            "student_data_audiences": data["student_data_audiences"],
+            "student_data_channels": data["student_data_channels"],
             "notice_days": data["notice_days"],
             "email_lists": {a: data[f"email_{a}"] for a in Audience.values if data[f"email_{a}"]},
             "sms_lists": {a: data[f"sms_{a}"] for a in ("staff", "board") if data.get(f"sms_{a}")},
@@ -292,6 +333,8 @@ class CommsPolicyForm(forms.Form):
         initial = {
             "legal_audiences": policy.legal_audiences,
             "student_data_needs_legal": policy.student_data_needs_legal,
+            "student_data_audiences": policy.student_data_audiences,
+            "student_data_channels": policy.student_data_channels,
             "notice_days": ", ".join(str(d) for d in policy.notice_days),
         }
         for audience, address in policy.email_lists.items():

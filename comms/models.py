@@ -143,6 +143,8 @@ class PublishedUpdate(models.Model):
 
     Updates published from an approved draft carry the draft, the channel and the full text;
     ``withdrawn_at`` marks one taken back, which the status page then says in place of it.
+    A correction is an update of its own that ``corrects`` an earlier one and says what was
+    wrong (``correction_note``); the status page shows its text in place of the corrected one.
     """
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="updates")
@@ -155,6 +157,10 @@ class PublishedUpdate(models.Model):
     revision = models.PositiveIntegerField(null=True, blank=True)
     staff_first_override = models.CharField(max_length=500, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+    correction_note = models.CharField(max_length=500, blank=True)
     published_at = models.DateTimeField(default=timezone.now)
     published_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     promised_next_at = models.DateTimeField()
@@ -224,14 +230,51 @@ class MessageTemplate(models.Model):
         return f"{self.get_audience_display()} template ({self.kind})"
 
 
+class ApprovedParagraph(models.Model):
+    """A paragraph legal counsel approved ahead of time. A draft whose every paragraph is an
+    approved one needs no legal review of its own (``comms.paragraphs``). ``{next_update}``
+    may stand in it for the time of the next update; every other word is as counsel read it.
+    Retired paragraphs are kept, with who retired them, and cover nothing from then on."""
+
+    SLOT = "{next_update}"
+
+    district = models.ForeignKey(
+        District, on_delete=models.CASCADE, related_name="approved_paragraphs"
+    )
+    text = models.TextField(max_length=1500)
+    approved_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(default=timezone.now)
+    retired_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["approved_at"]
+
+    def __str__(self) -> str:
+        return f"Approved paragraph {self.pk} of {self.district}"
+
+
+def all_audiences() -> list[str]:
+    return list(Audience.values)
+
+
+def all_channels() -> list[str]:
+    return list(Channel.values)
+
+
 class CommsPolicy(models.Model):
     """A district's standing rules for what leaves the building."""
 
     district = models.OneToOneField(District, on_delete=models.CASCADE, related_name="policy")
     # Audiences whose every draft goes through legal review.
     legal_audiences = models.JSONField(default=list, blank=True)
-    # Incidents with student-data impact send every draft through legal review.
+    # Incidents with student-data impact send drafts through legal review: those to these
+    # audiences on these channels (by default every audience on every channel).
     student_data_needs_legal = models.BooleanField(default=True)
+    student_data_audiences = models.JSONField(default=all_audiences, blank=True)
+    student_data_channels = models.JSONField(default=all_channels, blank=True)
     # Statutory notice clocks, in days from declaration, for student-data incidents.
     notice_days = models.JSONField(default=list, blank=True)
     # Where an approved update is delivered, per audience: distribution list addresses and
@@ -265,7 +308,8 @@ class Draft(models.Model):
     """A message to one audience on one channel, on its way to approval and publication.
 
     Approval and legal clearance are bound to one revision number: a later edit makes a new
-    revision, which needs both again.
+    revision, which needs both again. A correction draft ``corrects`` a published update, to the
+    same audience on the same channel, and says what was wrong in ``correction_note``.
     """
 
     class State(models.TextChoices):
@@ -284,6 +328,8 @@ class Draft(models.Model):
     flagged_for_legal = models.BooleanField(default=False)
     from_pre_reviewed_template = models.BooleanField(default=False)
     legal_cleared_revision = models.PositiveIntegerField(null=True, blank=True)
+    # When the draft last went to legal review; cleared when legal clears or returns it.
+    legal_since = models.DateTimeField(null=True, blank=True)
     approved_revision = models.PositiveIntegerField(null=True, blank=True)
     approved_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -291,6 +337,14 @@ class Draft(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     return_note = models.CharField(max_length=1000, blank=True)
     withdraw_reason = models.CharField(max_length=500, blank=True)
+    corrects = models.ForeignKey(
+        PublishedUpdate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="correction_drafts",
+    )
+    correction_note = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

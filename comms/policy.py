@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from comms import paragraphs
 from comms.models import (
     CommsPolicy,
     Draft,
@@ -23,14 +24,50 @@ def policy_for(district: District) -> CommsPolicy:
     return CommsPolicy.objects.filter(district=district).first() or CommsPolicy(district=district)
 
 
-def needs_legal(draft: Draft, incident: Incident, policy: CommsPolicy) -> bool:
+def needs_legal(
+    draft: Draft, incident: Incident, policy: CommsPolicy, *, body: str | None = None
+) -> bool:
     """Legal review applies when flagged, or by the district's rules for the audience and for
-    student-data incidents. A template legal reviewed ahead of time covers the audience rule."""
+    student-data incidents. A template legal reviewed ahead of time covers the audience rule.
+    A correction of an update legal cleared changes words legal reviewed: it goes back to legal.
+    A draft built only from paragraphs legal approved (``comms.paragraphs``) needs none unless
+    flagged. ``body`` is the draft's current text, read when not given."""
     if draft.flagged_for_legal:
         return True
-    if policy.student_data_needs_legal and Incident.Impact.STUDENT_DATA in incident.impacts:
+    if built_from_approved(draft, incident, body):
+        return False
+    if draft.corrects_id and _legal_cleared(draft.corrects):
+        return True
+    if student_data_rule(policy, draft.audience, draft.channel) and (
+        Incident.Impact.STUDENT_DATA in incident.impacts
+    ):
         return True
     return draft.audience in policy.legal_audiences and not draft.from_pre_reviewed_template
+
+
+def built_from_approved(draft: Draft, incident: Incident, body: str | None = None) -> bool:
+    """Whether the draft's current text is made only of paragraphs legal approved."""
+    approved = paragraphs.approved_texts(incident.district_id)
+    if not approved:
+        return False
+    if body is None:
+        body = draft.revisions.get(number=draft.revision).body
+    return paragraphs.built_from(body, approved)
+
+
+def student_data_rule(policy: CommsPolicy, audience: str, channel: str) -> bool:
+    """Whether the district's rule for student-data incidents covers this audience and
+    channel: a two-line staff text can go out without counsel while families' emails wait."""
+    return (
+        policy.student_data_needs_legal
+        and audience in policy.student_data_audiences
+        and channel in policy.student_data_channels
+    )
+
+
+def _legal_cleared(update) -> bool:
+    original = update.draft
+    return original is not None and original.legal_cleared_revision == update.revision
 
 
 @transaction.atomic

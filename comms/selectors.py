@@ -6,7 +6,8 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.utils import timezone
 
 from comms import discipline
 from comms.models import (
@@ -173,7 +174,6 @@ def previous_lengths(incident: Incident) -> dict[str, list[int]]:
 def latest_texts_by_audience(incident: Incident) -> dict[str, str]:
     """For every audience, the text it will see next or saw last: its newest open draft's
     current revision, else its newest published update."""
-    from django.db.models import F
 
     texts: dict[str, str] = dict(
         PublishedUpdate.objects.filter(incident=incident, withdrawn_at__isnull=True)
@@ -196,7 +196,7 @@ def legal_queue(district_id: int):
     return (
         Draft.objects.filter(incident__district_id=district_id, state=Draft.State.LEGAL_REVIEW)
         .select_related("incident")
-        .order_by("updated_at")
+        .order_by(F("legal_since").asc(nulls_first=True), "updated_at")
     )
 
 
@@ -217,14 +217,39 @@ def notices_open(district_id: int):
     )
 
 
-def public_updates(district_id: int, limit: int = 50):
-    """What the public status page shows: updates published to the web channel."""
-    return (
+def public_updates(district_id: int, limit: int = 50) -> list[PublishedUpdate]:
+    """What the public status page shows: updates published to the web channel, newest
+    first. A corrected update keeps its place and carries its latest correction as
+    ``correction`` (None when it has none): the page shows the corrected text there, with
+    the time; the correction is not listed again on its own."""
+    updates = list(
         PublishedUpdate.objects.filter(
-            incident__district_id=district_id, channel=Channel.WEB, incident__is_exercise=False
+            incident__district_id=district_id,
+            channel=Channel.WEB,
+            incident__is_exercise=False,
+            corrects__isnull=True,
         )
         .select_related("incident")
         .order_by("-published_at")[:limit]
+    )
+    latest: dict[int, PublishedUpdate] = {}
+    for correction in PublishedUpdate.objects.filter(
+        corrects__in=updates, withdrawn_at__isnull=True
+    ).order_by("published_at"):
+        latest[correction.corrects_id] = correction
+    for update in updates:
+        update.correction = latest.get(update.pk)
+    return updates
+
+
+def lapsed_audiences(incident: Incident, now: datetime) -> set[str]:
+    """The audiences of an open incident whose promised update time has passed."""
+    if not incident.is_open:
+        return set()
+    return set(
+        AudienceClock.objects.filter(incident=incident, next_update_due_at__lte=now).values_list(
+            "audience", flat=True
+        )
     )
 
 
@@ -233,12 +258,15 @@ def findings_for(
     body: str,
     texts: dict[str, str] | None = None,
     lengths: dict[str, list[int]] | None = None,
+    lapsed: set[str] | None = None,
 ) -> list:
-    """Discipline warnings for ``body`` as a message to the draft's audience. ``texts`` and
-    ``lengths`` may be passed in when several drafts of one incident are checked at once."""
+    """Discipline warnings for ``body`` as a message to the draft's audience. ``texts``,
+    ``lengths`` and ``lapsed`` may be passed in when several drafts of one incident are
+    checked at once."""
     incident = draft.incident
     texts = latest_texts_by_audience(incident) if texts is None else texts
     lengths = previous_lengths(incident) if lengths is None else lengths
+    lapsed = lapsed_audiences(incident, timezone.now()) if lapsed is None else lapsed
     return list(
         _checked(
             body,
@@ -251,6 +279,7 @@ def findings_for(
                 for audience, text in texts.items()
                 if audience != draft.audience
             ),
+            draft.audience in lapsed,
         )
     )
 
@@ -258,7 +287,7 @@ def findings_for(
 # The checks depend only on their arguments, and a dashboard shows the same open drafts on
 # every view: remember recent answers instead of running every draft's checks per request.
 @functools.lru_cache(maxsize=4096)
-def _checked(body, audience, channel, phase, lengths, others) -> tuple:
+def _checked(body, audience, channel, phase, lengths, others, lapsed) -> tuple:
     return tuple(
         discipline.check(
             body=body,
@@ -267,6 +296,7 @@ def _checked(body, audience, channel, phase, lengths, others) -> tuple:
             phase=phase,
             previous_lengths=lengths,
             other_audiences=dict(others),
+            lapsed=lapsed,
         )
     )
 
@@ -284,7 +314,6 @@ def comms_block(incident: Incident, now: datetime) -> dict:
 
 def comms_blocks(incidents: list[Incident], now: datetime) -> list[dict]:
     """``comms_block`` for each incident, in a fixed number of queries."""
-    from django.db.models import F
 
     if not incidents:
         return []
@@ -330,6 +359,7 @@ def comms_blocks(incidents: list[Incident], now: datetime) -> list[dict]:
                     bodies.get(draft.pk, ""),
                     texts=texts[incident.pk],
                     lengths=lengths[incident.pk],
+                    lapsed={row.audience for row in clocks[incident.pk] if row.state == "overdue"},
                 )
             )
         blocks.append(

@@ -31,6 +31,7 @@ STEPS: dict[str, dict[str, str]] = {
     "approve": {S.IN_REVIEW: LEAD},
     "publish": {S.APPROVED: LEAD},
     "withdraw": {**dict.fromkeys(OPEN_DRAFT_STATES, LEAD), S.PUBLISHED: LEAD},
+    "correct": {S.PUBLISHED: WRITER},
 }
 
 # The past participle of each step, for "A draft that is approved cannot be submitted."
@@ -45,6 +46,7 @@ DONE = {
     "approve": "approved",
     "publish": "published",
     "withdraw": "withdrawn",
+    "correct": "corrected",
 }
 
 # The steps that move a draft on, offered under "Next step" in the editor.
@@ -55,7 +57,8 @@ WAITING_FOR = {
     S.LEGAL_REVIEW: "Waiting for legal counsel.",
     S.IN_REVIEW: "Waiting for the communications lead's approval.",
     S.APPROVED: "Approved; waiting for the communications lead to publish.",
-    S.PUBLISHED: "Published. The audience's clock restarted at the promise made.",
+    S.PUBLISHED: "Published. The audience's clock restarted at the promise made. If something "
+    "in it was wrong, correct it: the correction goes through the same review.",
     S.WITHDRAWN: "Withdrawn.",
 }
 
@@ -72,6 +75,7 @@ REFUSALS = {
     "approve": "Only the communications lead approves messages.",
     "publish": "Only the communications lead publishes messages.",
     "withdraw": "Only the communications lead withdraws messages.",
+    "correct": f"Only {_WRITERS} write corrections.",
 }
 # Said when the person takes the step in other states but not in this one.
 _STATE_REFUSALS = {

@@ -107,6 +107,7 @@ VALID_POSTS = {
     "/comms/drafts/{draft}/publish/": lambda s: {"expected_revision": "1", "next_update_in": "30"},
     "/comms/drafts/{draft}/return/": lambda s: {"expected_revision": "1", "note": "Shorter."},
     "/comms/drafts/{draft}/withdraw/": lambda s: {"expected_revision": "1", "note": "Superseded."},
+    "/comms/drafts/{draft}/correct/": lambda s: {"note": "Wrong day."},
     "/comms/drafts/{draft}/acknowledge/": lambda s: {
         "expected_revision": "1",
         "code": "no_next_update",

@@ -80,9 +80,9 @@ def elapsed_time(since: datetime, now: datetime, scale: int = 1) -> str:
 
 
 @register.simple_tag
-def silent_since(since: datetime, now: datetime, incident) -> str:
-    """How long an audience has waited past ``since`` (its promised time), on ``incident``'s
-    clock and labelled when that is an exercise's, ticking in the page."""
+def clock_since(since: datetime, now: datetime, incident) -> str:
+    """The time since ``since`` (a promise that passed, a draft sent to legal) on
+    ``incident``'s clock, labelled when that is an exercise's, ticking in the page."""
     scale = _exercise_scale(incident)
     return _ticking_since(since, now, scale or 1, EXERCISE_CLOCK if scale else "")
 

@@ -16,10 +16,21 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from comms import discipline, drafters, drafts, facts, policy, selectors, services, workflow
+from comms import (
+    discipline,
+    drafters,
+    drafts,
+    facts,
+    paragraphs,
+    policy,
+    selectors,
+    services,
+    workflow,
+)
 from comms.forms import (
     AcknowledgeForm,
     CadenceChangeForm,
+    CorrectForm,
     DraftCheckForm,
     DraftEditForm,
     DrafterForm,
@@ -27,12 +38,14 @@ from comms.forms import (
     FactSheetForm,
     NoteForm,
     NoticeGivenForm,
+    ParagraphForm,
     PublishForm,
     TemplateForm,
     TemplateReviewForm,
     WithdrawForm,
 )
 from comms.models import (
+    ApprovedParagraph,
     Draft,
     DraftRevision,
     FactSheetRevision,
@@ -157,7 +170,7 @@ def draft_for(user, draft_id: int) -> Draft:
     """A draft of the user's district, for those who may read outward messages before they
     go out (``workflow.may_read``)."""
     draft = (
-        Draft.objects.select_related("incident__district", "incident__owner")
+        Draft.objects.select_related("incident__district", "incident__owner", "corrects")
         .filter(pk=draft_id)
         .first()
     )
@@ -254,7 +267,13 @@ def _editor(request, draft: Draft, *, status: int = 200, error: str | None = Non
         "next_steps": next_steps,
         "waiting_for": workflow.WAITING_FOR.get(draft.state, ""),
         "flag_steps": [("flag", "Flag for legal review"), ("unflag", "Remove the legal flag")],
-        "needs_legal": policy.needs_legal(draft, incident, policy.policy_for(incident.district)),
+        "needs_legal": policy.needs_legal(
+            draft, incident, policy.policy_for(incident.district), body=current.body
+        ),
+        "from_approved": policy.built_from_approved(draft, incident, current.body),
+        "approved_paragraphs": paragraphs.approved_texts(incident.district_id)
+        if "edit" in actions
+        else [],
         "edit_form": forms.get("edit_form")
         or DraftEditForm(initial={"body": current.body, "expected_revision": draft.revision}),
         "note_form": forms.get("note_form")
@@ -406,6 +425,13 @@ STEPS = {
         "ack_form",
     ),
     "publish": Step(PublishForm, "Published.", _publish, "publish_form"),
+    "correct": Step(
+        CorrectForm,
+        "Correction started from the published text. Change what was wrong, then send it for "
+        "review.",
+        lambda draft, by, d, f: drafts.draft_correct(draft=draft, by=by, note=d["note"]),
+        "note_form",
+    ),
 }
 
 
@@ -433,7 +459,9 @@ def draft_action(request: HttpRequest, draft_id: int, action: str) -> HttpRespon
             request, draft, status=taken.status, error=taken.error, **{step.form_name: form}
         )
     messages.success(request, step.done)
-    return redirect("comms:draft", draft_id=draft.pk)
+    # A step that starts another draft (a correction) goes on to it.
+    target = taken.value if isinstance(taken.value, Draft) else draft
+    return redirect("comms:draft", draft_id=target.pk)
 
 
 @login_required
@@ -465,6 +493,9 @@ def templates_page(request: HttpRequest) -> HttpResponse:
         )
     district = user.district
     form = TemplateForm(request.POST if request.POST.get("form") == "template" else None)
+    paragraph_form = ParagraphForm(
+        request.POST if request.POST.get("form") == "paragraph" else None
+    )
     status, error = 200, None
     if request.method == "POST":
         if request.POST.get("form") == "review":
@@ -474,6 +505,28 @@ def templates_page(request: HttpRequest) -> HttpResponse:
             template = review.cleaned_data["template"]
             saved = attempt(lambda: facts.template_mark_reviewed(template=template, by=user))
             done = "Marked as reviewed by legal."
+        elif request.POST.get("form") == "paragraph":
+            paragraph_form = ParagraphForm(request.POST)
+            if paragraph_form.is_valid():
+                saved = attempt(
+                    lambda: paragraphs.paragraph_approve(
+                        district=district, by=user, text=paragraph_form.cleaned_data["text"]
+                    )
+                )
+            else:
+                saved = Attempt(error=form_error_text(paragraph_form), status=422)
+            done = "Paragraph approved: drafts made only of approved paragraphs skip review."
+        elif request.POST.get("form") == "retire":
+            raw = request.POST.get("paragraph", "")
+            retired = (
+                ApprovedParagraph.objects.filter(district=district, pk=int(raw)).first()
+                if raw.isdigit()
+                else None
+            )
+            if retired is None:
+                raise Http404("No approved paragraph with that number in your district.")
+            saved = attempt(lambda: paragraphs.paragraph_retire(paragraph=retired, by=user))
+            done = "Approval withdrawn: drafts using that paragraph need legal review again."
         elif form.is_valid():
             saved = attempt(
                 lambda: facts.template_save(district=district, by=user, **form.cleaned_data)
@@ -495,6 +548,10 @@ def templates_page(request: HttpRequest) -> HttpResponse:
             "error": error,
             "can_write": user.has_role(Role.CIO, Role.COMMUNICATIONS),
             "is_legal": user.has_role(Role.LEGAL),
+            "paragraphs": ApprovedParagraph.objects.filter(
+                district=district, retired_at__isnull=True
+            ).select_related("approved_by"),
+            "paragraph_form": paragraph_form,
         },
         status=status,
     )

@@ -134,3 +134,60 @@ def test_comms_dashboard_and_templates_pass_axe(
         assert page.evaluate("document.documentElement.scrollWidth") <= 320, url
         assert_no_axe_violations(page, f"{url} at 320 px")
         page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_a_correction_is_published_and_replaces_the_text_on_the_status_page(
+    page: Page, sign_in, district: DistrictSetup, open_incident
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from comms import drafts
+    from tests.browser.conftest import _outside_the_event_loop
+
+    def step(service, **kwargs):
+        return _outside_the_event_loop(service, by=district.comms, **kwargs)
+
+    draft = step(drafts.draft_create, incident=open_incident, audience="families", channel="web")
+    wrong = "Report cards will be mailed on Friday. We will update you again within the hour."
+    draft = step(drafts.draft_edit, draft=draft, body=wrong, expected_revision=1)
+    draft = step(drafts.draft_submit, draft=draft, expected_revision=2)
+    draft = step(drafts.draft_approve, draft=draft, expected_revision=2)
+    step(
+        drafts.draft_publish,
+        draft=draft,
+        expected_revision=2,
+        promised_next_at=timezone.now() + timedelta(minutes=45),
+        override_reason="Staff were told at the morning briefing.",
+    )
+
+    sign_in(district.comms)
+    page.goto(f"/comms/drafts/{draft.pk}/")
+    page.get_by_text("Correct this published update").click()
+    page.get_by_label("What was wrong in it").fill("Report cards go out on Monday, not Friday.")
+    page.get_by_role("button", name="Start a correction").click()
+    expect(page.locator(".correction-of")).to_contain_text(
+        "What was wrong: Report cards go out on Monday, not Friday."
+    )
+    assert_no_axe_violations(page, "a correction draft")
+    page.get_by_label("Message", exact=True).fill(
+        "Correction: report cards will be mailed on Monday, not Friday. "
+        "We will update you again within the hour."
+    )
+    page.get_by_role("button", name="Save as revision 2").click()
+    page.get_by_role("button", name="Send revision 2 for review").click()
+    page.get_by_role("button", name="Approve revision 2").click()
+    page.get_by_label("Next update promised in (minutes)").fill("60")
+    page.get_by_role("button", name="Publish revision 2").click()
+    expect(page.locator(".badge--draft-published")).to_have_text("Published")
+
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    page.goto(f"/status/{district.district.slug}/")
+    card = page.locator(".card")
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text("Corrected")
+    expect(card).to_contain_text("Report cards go out on Monday, not Friday.")
+    expect(card).to_contain_text("report cards will be mailed on Monday")
+    expect(card).not_to_contain_text("mailed on Friday.")
+    assert_no_axe_violations(page, "the status page with a correction")

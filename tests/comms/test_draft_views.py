@@ -67,6 +67,30 @@ def test_live_check_returns_only_the_warnings_panel(client, draft, riverbend):
     assert b"Warning:" in response.content
 
 
+def test_a_long_catch_up_after_the_families_promise_passed_is_warned(client, incident, riverbend):
+    """The silence comes from the audience's own clock: its promised time has passed."""
+    import time_machine
+
+    from comms.models import AudienceClock
+
+    families = drafts.draft_create(
+        incident=incident, by=riverbend.comms, audience="families", channel="email"
+    )
+    body = "Families, the student portal is down. Next update at 2 pm." + (
+        " Here is the long story of what happened overnight." * 20
+    )
+    due = AudienceClock.objects.get(incident=incident, audience="families").next_update_due_at
+    client.force_login(riverbend.comms)
+
+    with time_machine.travel(due - timedelta(minutes=5)):
+        on_time = client.post(f"/comms/drafts/{families.pk}/check/", {"body": body})
+    with time_machine.travel(due + timedelta(hours=2)):
+        late = client.post(f"/comms/drafts/{families.pk}/check/", {"body": body})
+
+    assert b"Long catch-up after a silence" not in on_time.content
+    assert b"Long catch-up after a silence" in late.content
+
+
 def test_saving_makes_a_new_revision(client, draft, riverbend):
     client.force_login(riverbend.comms)
 

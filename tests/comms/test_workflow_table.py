@@ -66,6 +66,7 @@ def step_request(step: str, draft: Draft) -> tuple[str, dict]:
         "acknowledge": {"code": "no_next_update", "note": "Said in person"},
         "return": {"note": "Say which grades"},
         "withdraw": {"note": "Superseded"},
+        "correct": {"note": "Wrong day"},
         "publish": {"next_update_in": 30, "override_reason": "x", "keep_promised_time": "on"},
     }.get(step, {})
     return f"/comms/drafts/{draft.pk}/{step}/", {**revision, **data}

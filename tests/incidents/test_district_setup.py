@@ -138,6 +138,8 @@ def policy_post(**overrides):
         "form": "policy",
         "legal_audiences": ["media"],
         "student_data_needs_legal": "on",
+        "student_data_audiences": ["families", "media"],
+        "student_data_channels": ["email", "web"],
         "notice_days": "30, 10",
         "email_staff": "allstaff@example.org",
         "sms_board": "+15555550101, +15555550102",
@@ -156,6 +158,8 @@ def test_cio_sets_the_communications_policy(client, riverbend):
     assert response.status_code == 302
     policy = CommsPolicy.objects.get(district=riverbend.district)
     assert policy.legal_audiences == ["media"]
+    assert policy.student_data_audiences == ["families", "media"]
+    assert policy.student_data_channels == ["email", "web"]
     assert policy.notice_days == [10, 30]
     assert policy.email_lists == {"staff": "allstaff@example.org"}
     assert policy.sms_lists == {"board": ["+15555550101", "+15555550102"]}
@@ -168,6 +172,8 @@ def test_cio_sets_the_communications_policy(client, riverbend):
         ("notice_days", "400", b"not a number of days"),
         ("sms_board", "555-0101", b"international format"),
         ("email_staff", "not-an-address", b"valid email"),
+        ("student_data_audiences", [], b"Choose at least one audience for legal to review"),
+        ("student_data_channels", [], b"Choose at least one channel for legal to review"),
     ],
 )
 def test_bad_policy_input_is_refused(client, riverbend, field, value, message):

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from comms import drafts, facts
-from comms.models import CommsPolicy, Draft, MessageTemplate
+from comms.models import ApprovedParagraph, CommsPolicy, Draft, MessageTemplate
 from incidents import services
 from incidents.duties import district_set_up
 from incidents.models import District, Incident, Role, RoleGrant, School, System, User
@@ -18,6 +18,16 @@ from signin import services as signin_services
 from signin.demo import DEMO_TOTP_SECRET
 
 DEMO_PASSWORD = "console-demo"
+
+# Paragraphs legal counsel approved ahead of time: a staff note made only of these goes out
+# in the first hour of a student-data incident without waiting for review.
+APPROVED_PARAGRAPHS = (
+    "We are responding to a problem with district technology. Some student information may be "
+    "involved. We are working to find out more.",
+    "Please do not discuss details with families or the media. Send their questions to your "
+    "school office, which has an answer to give them.",
+    "We will send the next update {next_update}.",
+)
 
 TEMPLATES = {
     "staff": "Colleagues,\n\n{known}\n\nNot known yet: {unknown}\n\nWhat we are doing: "
@@ -194,7 +204,7 @@ class Command(BaseCommand):
             self._messages(phones, User.objects.get(username="ls-comms"))
 
     def _policies(self) -> None:
-        for slug in ("riverbend", "lakeshore"):
+        for slug, prefix in (("riverbend", "rb"), ("lakeshore", "ls")):
             district = District.objects.get(slug=slug)
             CommsPolicy.objects.get_or_create(
                 district=district,
@@ -208,6 +218,11 @@ class Command(BaseCommand):
             for audience, body in TEMPLATES.items():
                 MessageTemplate.objects.get_or_create(
                     district=district, kind="any", audience=audience, defaults={"body": body}
+                )
+            counsel = User.objects.get(username=f"{prefix}-legal")
+            for text in APPROVED_PARAGRAPHS:
+                ApprovedParagraph.objects.get_or_create(
+                    district=district, text=text, defaults={"approved_by": counsel}
                 )
 
     def _messages(self, incident: Incident, comms: User) -> None:
