@@ -73,46 +73,80 @@ _SPECULATION = _rx(
     r"early (?:signs|indications) (?:point|suggest)|we suspect|suspected|most likely|probably",
     r"hackers?|(?:a|the) (?:bad|faulty|botched|failed) (?:software )?(?:update|upgrade|patch)",
 )
+# A guess at the cause in one sentence: a hedge and a causal word together ("we think a bad
+# update caused it", "it looks like the sign-in service stopped after last night's change").
+_HEDGE = _rx(
+    r"(?:we|I) (?:believe|think|suspect|assume)",
+    r"(?:it |this |the \w+ )?(?:appears|seems|looks like)",
+    r"(?:likely|probably|possibly|presumably|apparently)|best guess|early (?:signs|indications)",
+    r"(?:may|might|could) have|initial (?:signs|indications|reports) (?:point|suggest)",
+)
+_CAUSAL = _rx(
+    r"caus\w*|because|due to|result of|(?:from|after) (?:a|an|the|last|our|this|yesterday)\b",
+    r"broke|got in|came in|gained access|triggered|work of|traced to|linked to",
+    r"started (?:when|with)",
+    r"knocked out|took down|behind (?:this|it|the)|stopped \w+ing",
+)
 # In Recovery, updates should steady people; alarm words undo that.
 _ALARM = _rx(
     r"urgent(?:ly)?|emergency|crisis|critical|chaos|catastroph\w*|disaster|severe(?:ly)?",
     r"alarming|devastating|panic|immediately|as soon as possible|asap",
 )
+_PARTY = r"(?:vendor|provider|contractor|supplier|third[- ]party|company|carrier|county|crew)"
 _BLAME = _rx(
-    r"(?:the |a )?(?:vendor|provider|contractor|supplier|third[- ]party)(?:['’]s)? "
-    r"(?:fault|error|mistake|failure)",
-    r"(?:the )?(?:vendor|provider|contractor|supplier) (?:failed|did not|didn['’]t|neglected)",
-    r"(?:due to|caused by) (?:the |a |our )?(?:vendor|provider|contractor|supplier|third[- ]party)",
-    r"not our fault|(?:their|its) fault|no fault of (?:our|its) own|we did nothing wrong",
-    r"(?:outside|beyond) (?:of )?our control|(?:we are|we['’]re) not (?:to blame|responsible)",
-    r"legacy (?:systems?|software|equipment|infrastructure)|underfund\w*",
-    r"as we (?:have |had )?(?:long |repeatedly |often )?warned",
+    rf"(?:the |a |our )?{_PARTY}(?:['’]s)? (?:fault|error|mistake|failure)",
+    rf"(?:the )?{_PARTY} (?:failed (?:to|us)|did not|didn['’]t|neglected|let \w+)",
+    rf"(?:due to|caused by) (?:the |a |our )?(?:\w+ )?{_PARTY}",
+    r"(?:not|never) (?:our|the district['’]s|the school['’]s|the schools['’]) "
+    r"(?:fault|error|doing)",
+    r"(?:their|its) (?:own )?(?:fault|error|mistake)|no fault of (?:our|its) own",
+    r"(?:we|the district|our (?:\w+ )?(?:staff|schools|team)) did nothing wrong",
+    r"(?:their|the company['’]s|the vendor['’]s) (?:\w+ )?(?:system|product|team|side) failed",
+    r"(?:slow|late) to (?:fix|respond|act)|(?:disappointed|not happy) (?:in|with) (?:them|the \w+)",
+    r"(?:outside|beyond) (?:of )?(?:our|the district['’]s|the school['’]s) (?:control|authority)",
+    r"(?:we are|we['’]re|the district is) not (?:to blame|responsible)|no control over",
+    r"legacy (?:systems?|software|equipment|infrastructure)|aging (?:systems?|infrastructure"
+    r"|equipment)|underfund\w*|not (?:resourced|funded)",
+    r"(?:funding )?requests? (?:\w+ ){0,4}(?:were|was|have been) (?:\w+ )?(?:denied|rejected"
+    r"|not approved|turned down)",
+    r"as (?:we|IT|the \w+ (?:team|department)|\w+) (?:have|has|had)? ?(?:long |repeatedly |often "
+    r"|many times )?warned",
 )
 
 # --- Learn privately, stabilise publicly: how it happened, who failed and what is being done
 # about them belong in the private review, never in a message to families or the public.
 _POST_MORTEM = _rx(
-    r"root cause|caused by|the cause (?:of|was)|(?:was|were) (?:the )?(?:result|because) of",
-    r"(?:happened|occurred|started|began) because",
-    r"(?:attackers?|hackers?|criminals?|intruders?) (?:exploited|used|got in|gained|broke|entered"
-    r"|accessed|stole|took advantage)",
+    r"root cause|caused by|what caused|the cause (?:of|was)",
+    r"(?:was|were) (?:the )?(?:result|because) of",
+    r"(?:happened|occurred|started|began) because|that(?:['’]s| is| was) why",
+    r"(?:asked|know|tell you|explain|share|wondering) (?:\w+ ){0,3}(?:what|how) (?:\w+ )?"
+    r"(?:happened|went wrong|caused|failed)",
+    r"(?:attackers?|hackers?|criminals?|intruders?|group) (?:exploited|used|got in|gained|broke"
+    r"|entered|accessed|stole|took advantage)",
     r"exploit(?:ed|ing)?|vulnerabilit(?:y|ies)|unpatched|zero[- ]day|CVE-\d{4}-\d+",
     r"security (?:flaw|hole|gap|weakness)|(?:flaw|weakness) in (?:the|our|its|their) (?:\w+ )?"
     r"(?:software|system|appliance|device|firewall|VPN|server|network)",
     r"(?:failed|neglected|forgot|did not|didn['’]t) (?:to )?(?:patch|update|apply|install|renew"
-    r"|configure|back up|follow)",
+    r"|configure|back up|follow|test|call)",
     r"(?:was not|were not|wasn['’]t|weren['’]t|had not been|hadn['’]t been|never) "
-    r"(?:patched|updated|backed up)",
+    r"(?:patched|updated|backed up|tested|disabled|repaired)",
     r"misconfigur\w*|phishing|(?:compromised|stolen) (?:account|password|credentials|login)s?",
     r"(?:clicked|opened) (?:on )?(?:a|an|the) (?:\w+ )?(?:link|attachment|e-?mail)",
     r"lessons learned|post-?mortem|after-action|what went wrong",
+    rf"(?:{_PARTY}|employee|staff member|technician|administrator)(?:['’]s)? (?:\w+ ){{0,3}}"
+    r"(?:error|mistake|fault|failure|failed|let \w+|pushed|cut|shared)",
+    r"(?:their|its) (?:own )?(?:error|mistake|fault)|not the district['’]s fault",
+)
+# Accountability talk belongs to governance at any phase, never in a public message.
+_ACCOUNTABILITY = _rx(
     r"held (?:accountable|responsible)|accountability|disciplin(?:ary|ed)|negligen\w*",
     r"human error|(?:placed|put) on (?:administrative )?leave",
-    r"(?:has|have|had) been (?:fired|terminated|dismissed|let go|suspended|reprimanded)",
-    r"(?:was|were) (?:fired|terminated|dismissed|let go|suspended|reprimanded)",
+    r"removed from (?:\w+ )?(?:duties|duty)",
+    r"(?:has|have|had) been (?:fired|terminated|dismissed|let go|suspended|reprimanded|reassigned)",
+    r"(?:was|were) (?:fired|terminated|dismissed|let go|suspended|reprimanded|reassigned)",
     r"(?:is|are|was|were) (?:to blame|responsible for (?:the|this) (?:breach|attack|incident"
     r"|outage|failure))",
-    r"(?:his|her|their) (?:mistake|error|failure|negligence)",
+    r"(?:his|her|their) (?:mistake|error|failure|negligence)|human resources",
 )
 _PUBLIC = ("families", "media")
 
@@ -167,7 +201,11 @@ _STATUS = re.compile(
 _HISTORY = re.compile(r"^(?:was|were|went)\b|\b(?:was|were|went|had)\s+(?:\w+\s+)?$", re.I)
 _NOT_NOW = re.compile(r"(?:\bnot|n['’]t)\s+(?:\w+\s+)?$|\b(?:until|once|when|if)\b", re.I)
 _HOPED = re.compile(r"\b(?:will|should|expect\w*|hope\w*|plan\w*)\b", re.I)
-_ANCHOR = _rx(r"updat\w*|next|hear from us|in touch|check back|share more|follow up")
+_ANCHOR = _rx(
+    r"updat\w*|next|hear from us|in touch|check back|share more|follow up|remind\w*",
+    r"(?:write|call|text|email|post|contact|brief) (?:to )?(?:you |the board |staff )?again",
+    r"another (?:statement|message|note|call|briefing)|(?:further|next) statement",
+)
 _CLOCK = re.compile(
     r"\b(?:(?P<noon>noon|midday)|(?P<midnight>midnight)"
     r"|(?P<h>\d{1,2})(?::(?P<m>[0-5]\d))?\s*(?P<ap>[ap])\.?\s?m\b\.?"
@@ -181,7 +219,10 @@ _RELATIVE = _rx(
     r"(?:within|in) (?:the next |an? |one |two |three |four |\d+ )?(?:half )?(?:hour|minute)s?",
     r"every (?:\d+ |two |three |four |few )?(?:hour|minute)s?",
 )
-_FINAL = _rx(r"(?:final|last) update", r"no (?:further|more) updates")
+_FINAL = _rx(
+    r"(?:final|last) (?:\w+ )?(?:update|statement|message|notice)",
+    r"no (?:further|more) (?:updates|statements)",
+)
 
 # Sentence ends, but not the dots inside "3 p.m." or "e.g." (lookbehinds must be fixed width).
 _SENTENCE_END = re.compile(
@@ -382,6 +423,16 @@ def _phrases(code: str, patterns: Sequence[re.Pattern[str]], body: str) -> list[
     return [Finding(code, *_ADVICE[code], text) for text in _excerpts(patterns, body)]
 
 
+def _guesses(body: str) -> list[re.Pattern[str]]:
+    """A pattern for each sentence that both hedges and names a cause, so the whole sentence
+    is the excerpt of the guess."""
+    return [
+        re.compile(re.escape(sentence.strip()))
+        for sentence in _SENTENCE_END.split(body)
+        if _HEDGE.search(sentence) and _CAUSAL.search(sentence)
+    ]
+
+
 def _jargon(body: str, audience: str) -> list[Finding]:
     reader = _AUDIENCE_NAMES.get(audience, audience)
     tip = 'Say what people will notice instead, like "students cannot sign in".'
@@ -488,13 +539,16 @@ def check(
         return []
     findings: list[Finding] = []
     if phase == "control":  # later on, the cause is known and a restore time is a fact
-        findings += _phrases("speculation", [_SPECULATION], body)
+        findings += _phrases("speculation", [_SPECULATION, *_guesses(body)], body)
         findings += _phrases("restoration_promise", _PROMISES, body)
     findings += _phrases("blame", [_BLAME], body)
     if phase == "recovery":
         findings += _phrases("alarm_in_recovery", [_ALARM], body)
     if audience in _PUBLIC:
-        findings += _phrases("public_post_mortem", [_POST_MORTEM], body)
+        # In Phase 1 a cause is a guess (the speculation check says so); from Phase 2 on it is
+        # a post-mortem. Accountability talk is out of place in public at any time.
+        patterns = [_ACCOUNTABILITY] if phase == "control" else [_POST_MORTEM, _ACCOUNTABILITY]
+        findings += _phrases("public_post_mortem", patterns, body)
     if audience in ("families", "media"):
         findings += _jargon(body, audience)
     # Every channel needs it: a short text or voice message still promises a rhythm.

@@ -1,0 +1,41 @@
+"""The discipline checks measured on a labelled corpus of incident messages: every failure
+pattern caught in at least 90 % of the messages that commit it, and at most 10 % of clean
+messages warned. The figures are recorded in docs/benchmarks.md
+(``python -m tests.comms.corpus.measure``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.comms.corpus.measure import MEASURED, load, measure, table
+
+RECALL = 0.90
+CLEAN_WARNED = 0.10
+
+
+@pytest.fixture(scope="module")
+def messages():
+    return load()
+
+
+def test_the_corpus_is_large_and_covers_every_pattern(messages):
+    assert len(messages) >= 80
+    assert len({m.id for m in messages}) == len(messages), "message ids repeat"
+    assert sum(not m.expect for m in messages) >= 30
+    for code in MEASURED:
+        assert sum(code in m.expect for m in messages) >= 8, code
+
+
+@pytest.mark.parametrize("code", MEASURED)
+def test_each_pattern_is_caught_in_nine_messages_of_ten(messages, code):
+    scores, _ = measure(messages)
+    score = next(s for s in scores if s.code == code)
+
+    assert score.recall >= RECALL, f"{code} missed {list(score.missed)}\n{table(messages)}"
+
+
+def test_clean_messages_are_rarely_warned(messages):
+    _, warned = measure(messages)
+    clean = sum(not m.expect for m in messages)
+
+    assert len(warned) / clean <= CLEAN_WARNED, f"warned: {warned}\n{table(messages)}"
