@@ -17,6 +17,20 @@ from datetime import date, datetime, timedelta
 AUDIENCES = ("staff", "families", "board", "media")
 CHANNELS = ("email", "sms", "web", "voice")
 PHASES = ("control", "trust", "recovery")
+# Every warning the checks raise. The first eight are judgements of the wording, which the
+# labelled corpus measures; the last three are measurements (text-message parts, reading
+# grade, facts against the other audiences' messages).
+JUDGEMENTS = (
+    "speculation",
+    "restoration_promise",
+    "blame",
+    "alarm_in_recovery",
+    "jargon",
+    "no_next_update",
+    "overcorrection",
+    "public_post_mortem",
+)
+CODES = (*JUDGEMENTS, "sms_segments", "reading_grade", "facts_disagree")
 
 
 @dataclass(frozen=True)

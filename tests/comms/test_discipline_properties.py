@@ -13,18 +13,7 @@ from hypothesis import strategies as st
 from comms import discipline
 from comms.models import DraftRevision
 
-CODES = {
-    "speculation",
-    "restoration_promise",
-    "blame",
-    "alarm_in_recovery",
-    "jargon",
-    "no_next_update",
-    "overcorrection",
-    "sms_segments",
-    "reading_grade",
-    "facts_disagree",
-}
+CODES = set(discipline.CODES)
 STATUSES = {None, "down", "degraded", "restored"}
 CLOCK = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
 

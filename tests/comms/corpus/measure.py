@@ -9,22 +9,12 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from comms.discipline import AUDIENCES, CHANNELS, PHASES, check
+from comms.discipline import AUDIENCES, CHANNELS, JUDGEMENTS, PHASES, check
 
 CORPUS = Path(__file__).with_name("messages.toml")
-# The failure patterns a careful communications director names; the corpus labels these.
-# (Text-message length and reading grade are measurements, not judgements: the corpus keeps
-# every message inside both, and the checks' own tests cover them.)
-MEASURED = (
-    "speculation",
-    "restoration_promise",
-    "blame",
-    "alarm_in_recovery",
-    "jargon",
-    "no_next_update",
-    "overcorrection",
-    "public_post_mortem",
-)
+# The judgements of wording a careful communications director makes; text-message length
+# and reading grade are measurements, and the corpus keeps every message inside both.
+MEASURED = JUDGEMENTS
 
 
 @dataclass(frozen=True)
