@@ -112,7 +112,10 @@ def draft_correct(*, draft: Draft, by: User, note: str) -> Draft:
     )
     if update is None:
         raise Invalid("This update was withdrawn; there is nothing left to correct.")
-    pending = Draft.objects.filter(corrects=update, state__in=OPEN_DRAFT_STATES).first()
+    # A correction of a correction corrects the same original: its text is the one in the
+    # original's place on the status page.
+    original = update.corrects or update
+    pending = Draft.objects.filter(corrects=original, state__in=OPEN_DRAFT_STATES).first()
     if pending is not None:
         raise Conflict(
             f"A correction of this update is already on its way (draft {pending.pk}, "
@@ -123,7 +126,7 @@ def draft_correct(*, draft: Draft, by: User, note: str) -> Draft:
         audience=draft.audience,
         channel=draft.channel,
         created_by=by,
-        corrects=update,
+        corrects=original,
         correction_note=note,
     )
     facts = fact_sheet_current(incident)

@@ -104,6 +104,26 @@ def test_the_status_page_shows_the_corrected_text_in_place_marked_corrected(
     assert page.count('class="card"') == 1
 
 
+def test_a_correction_of_a_correction_takes_the_same_place(client, incident, riverbend):
+    original = published(incident, riverbend.comms)
+    first = publish_through_review(correct(original, riverbend.comms), riverbend.comms)
+    second = drafts.draft_correct(draft=first, by=riverbend.comms, note="Monday the 9th.")
+    second = drafts.draft_edit(
+        draft=second,
+        by=riverbend.comms,
+        body=RIGHT.replace("on Monday", "on Monday the 9th"),
+        expected_revision=1,
+    )
+    publish_through_review(second, riverbend.comms)
+
+    page = client.get(f"/status/{riverbend.district.slug}/").content.decode()
+
+    assert second.corrects == PublishedUpdate.objects.get(draft=original)
+    assert second.revisions.get(number=1).body == RIGHT
+    assert "mailed on Monday the 9th" in page and "Monday the 9th." in page
+    assert page.count('class="card"') == 1
+
+
 def test_a_correction_goes_to_the_same_email_list(incident, riverbend, sms_outbox):
     CommsPolicy.objects.update_or_create(
         district=riverbend.district, defaults={"email_lists": {"staff": ["all-staff@example.org"]}}
