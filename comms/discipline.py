@@ -86,6 +86,7 @@ _SPECULATION = _rx(
     r"(?:root )?cause (?:appears|seems|is likely|is probably|may be|might be|looks)",
     r"early (?:signs|indications) (?:point|suggest)|we suspect|suspected|most likely|probably",
     r"hackers?|(?:a|the) (?:bad|faulty|botched|failed) (?:software )?(?:update|upgrade|patch)",
+    r"(?:this|that|it) is what happens when",
 )
 # A guess at the cause in one sentence: a hedge and a causal word together ("we think a bad
 # update caused it", "it looks like the sign-in service stopped after last night's change").
@@ -93,13 +94,16 @@ _HEDGE = _rx(
     r"(?:we|I) (?:believe|think|suspect|assume)",
     r"(?:it |this |the \w+ )?(?:appears|seems|looks like)",
     r"(?:likely|probably|possibly|presumably|apparently)|best guess|early (?:signs|indications)",
-    r"(?:may|might|could) have|initial (?:signs|indications|reports) (?:point|suggest)",
+    r"(?:may|might|could) (?:also )?(?:have|be)",
+    r"initial (?:signs|indications|reports) (?:point|suggest)",
+    r"not (?:sure|certain) yet|(?:our|the) (?:working )?(?:theory|suspicion)",
 )
 _CAUSAL = _rx(
     r"caus\w*|because|due to|result of|(?:from|after) (?:a|an|the|last|our|this|yesterday)\b",
     r"broke|got in|came in|gained access|triggered|work of|traced to|linked to",
     r"started (?:when|with)",
-    r"knocked out|took down|behind (?:this|it|the)|stopped \w+ing",
+    r"knocked out|took down|took out|brought down|behind (?:this|it|the)|stopped \w+ing",
+    r"damag\w*|(?:problem|issue|fault|failure) (?:with|in) (?:a|an|the|our)",
 )
 # In Recovery, updates should steady people; alarm words undo that.
 _ALARM = _rx(
@@ -125,6 +129,19 @@ _BLAME = _rx(
     r"|not approved|turned down)",
     r"as (?:we|IT|the \w+ (?:team|department)|\w+) (?:have|has|had)? ?(?:long |repeatedly |often "
     r"|many times )?warned",
+    # Pointing at someone else: they acted behind our back, admitted it, owe us.
+    r"without (?:telling|notifying|warning|informing|asking|consulting) (?:us|the district)",
+    r"admitted (?:the|its|their|to the) (?:mistake|error|fault)|seeking reimbursement",
+    r"(?:beyond|outside) (?:the )?control of|(?:did|done) everything (?:it|we) could",
+    r"followed? every (?:\w+ )?(?:practice|rule|procedure|guideline)",
+    # Excuses of age and money.
+    r"(?:old|outdated|aging|ageing|obsolete) (?:\w+ )?(?:equipment|systems?|infrastructure"
+    r"|hardware|network)|\d+[- ]years?[- ]old|too little (?:\w+ )?funding",
+    r"put off (?:\w+ )?(?:infrastructure|upgrades?|replacement|investment)",
+    r"asked for (?:money|funding|funds) (?:\w+ ){0,5}(?:in a row|times|years)",
+    # Scolding the people the message is for.
+    r"no excuse|(?:should not|shouldn['’]t) have to (?:say|remind|tell|repeat)|needs repeating",
+    r"(?:told|asked|warned) you (?:not to|to stop)|follow instructions|human error",
 )
 
 # --- Learn privately, stabilise publicly: how it happened, who failed and what is being done
@@ -133,6 +150,9 @@ _POST_MORTEM = _rx(
     r"root cause|caused by|what caused|the cause (?:of|was)",
     r"(?:was|were) (?:the )?(?:result|because) of",
     r"(?:happened|occurred|started|began) because|that(?:['’]s| is| was) why",
+    r"(?:outage|attack|breach|incident|problem|exposure|failure) (?:happened|occurred|started"
+    r"|began) (?:when|after)",
+    r"(?:change|update|upgrade|patch|mistake|error) (?:\w+ ){0,3}(?:broke|took down|knocked out)",
     r"(?:asked|know|tell you|explain|share|wondering) (?:\w+ ){0,3}(?:what|how) (?:\w+ )?"
     r"(?:happened|went wrong|caused|failed)",
     r"(?:attackers?|hackers?|criminals?|intruders?|group) (?:exploited|used|got in|gained|broke"
@@ -177,12 +197,15 @@ _RESTORE = (
     r"(?:restored|fixed|resolved|repaired|back up and running|up and running|back online"
     r"|back to normal|working (?:again|normally)|available again"
     # Bare "back" only with a time after it: "back in class" and "back in touch" are not fixes.
-    r"|back(?= (?:by|before|soon|shortly|later|today|tomorrow|tonight|on|this|within|in \w+ h)))\b"
+    r"|back(?= (?:by|before|soon|shortly|later|today|tomorrow|tonight|on|this|within|in \w+ h))"
+    # "be back up", "come up again": up after a verb of being back, not "keep up" or "sign up".
+    r"|(?<=be )(?:back )?up|(?<=come )(?:back )?up|(?<=back )up)\b"
 )
 _DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 _DEADLINE = (
     rf"(?:tomorrow|tonight|today|noon|midday|lunch(?:time)?|{_DAY}"
     r"|(?:the )?end of (?:the )?(?:school )?(?:day|week)|this (?:morning|afternoon|evening)"
+    r"|(?:first|second|third|fourth|fifth|sixth|\d(?:st|nd|rd|th)) period"
     r"|\d{1,2}(?::\d\d)?(?:\s*[ap]\.?\s?m\b\.?)?)"
 )
 _MODAL = r"(?:will|should|['’]ll|expect(?:s|ed)? (?:\w+ ){0,2}to|going to|plan to|hope to)"
@@ -228,8 +251,12 @@ _CLOCK = re.compile(
     r"(?!\s*(?:percent|schools?|students?|people|staff|minutes?|hours?|days?|buildings?)\b))",
     re.IGNORECASE,
 )
+_MONTH = (
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)(?:[a-z]*)\.? \d{1,2}(?:st|nd|rd|th)?"
+)
 _RELATIVE = _rx(
     rf"tomorrow|tonight|hourly|{_DAY}|this (?:morning|afternoon|evening)|end of (?:the )?day",
+    rf"(?:on |by )?{_MONTH}|end of (?:the )?(?:week|month)",
     r"(?:within|in) (?:the next |an? |one |two |three |four |\d+ )?(?:half )?(?:hour|minute)s?",
     r"every (?:\d+ |two |three |four |few )?(?:hour|minute)s?",
 )

@@ -1,6 +1,6 @@
-"""Each discipline check measured against the labelled corpus in ``messages.toml``.
+"""Each discipline check measured against the labelled corpora beside this file.
 
-Run ``python -m tests.comms.corpus.measure`` for the table recorded in docs/benchmarks.md.
+Run ``python -m tests.comms.corpus.measure`` for the tables recorded in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -148,4 +148,5 @@ def table(messages: list[Message]) -> str:
 
 
 if __name__ == "__main__":
-    print(table(load()))
+    for path in sorted(CORPUS.parent.glob("*.toml")):
+        print(f"## {path.name}\n\n{table(load(path))}\n")
