@@ -47,3 +47,29 @@ def test_the_ids_are_unique_across_the_corpora():
     ids = [m.id for name in TUNED for m in load(CORPUS.with_name(name))]
 
     assert len(ids) == len(set(ids))
+
+
+# ``blind.toml`` was written by someone who never saw the checks or the other corpora, and
+# the checks have not been changed to fit it: it is the estimate of how they do on wording
+# nobody tuned them on. These are its figures when it was first measured; a change that does
+# worse on it fails here. Raise them as the checks improve, never lower them.
+BLIND_CAUGHT = {
+    "speculation": 3,
+    "restoration_promise": 6,
+    "blame": 2,
+    "alarm_in_recovery": 6,
+    "jargon": 6,
+    "no_next_update": 8,
+    "overcorrection": 10,
+    "public_post_mortem": 8,
+}
+BLIND_CLEAN_WARNED = 5
+
+
+def test_the_checks_do_no_worse_on_the_blind_corpus():
+    messages = load(CORPUS.with_name("blind.toml"))
+    scores, warned = measure(messages)
+
+    caught = {s.code: s.caught for s in scores}
+    assert all(caught[code] >= floor for code, floor in BLIND_CAUGHT.items()), table(messages)
+    assert len(warned) <= BLIND_CLEAN_WARNED, table(messages)
