@@ -134,6 +134,20 @@ def test_comms_dashboard_and_templates_pass_axe(
         assert page.evaluate("document.documentElement.scrollWidth") <= 320, url
         assert_no_axe_violations(page, f"{url} at 320 px")
         page.set_viewport_size({"width": 1280, "height": 900})
+    # Legal sees the forms to approve and withdraw paragraphs there.
+    from comms import paragraphs
+    from tests.browser.conftest import _outside_the_event_loop
+
+    _outside_the_event_loop(
+        paragraphs.paragraph_approve,
+        district=district.district,
+        by=district.legal,
+        text="We will send the next update {next_update}.",
+    )
+    sign_in(district.legal)
+    page.goto("/comms/templates/")
+    expect(page.get_by_role("button", name="Withdraw approval of paragraph 1")).to_be_visible()
+    assert_no_axe_violations(page, "the templates page for legal counsel")
 
 
 def test_a_correction_is_published_and_replaces_the_text_on_the_status_page(
