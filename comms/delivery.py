@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from comms import public
 from comms.models import Channel, Dispatch, Notification
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,8 @@ def _send_notification(notification: Notification) -> str:
 def _send_dispatch(dispatch: Dispatch) -> str:
     update = dispatch.update
     if dispatch.channel == Channel.EMAIL:
-        subject = f"{update.incident.district}: {update.incident.title}"
+        # Only reviewed words leave the district: the approved public title, else the neutral one.
+        subject = f"{update.incident.district}: {public.public_title(update.incident)}"
         if update.corrects_id:
             subject = f"Correction: {subject}"
         return _send_email(

@@ -13,16 +13,18 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from comms import discipline, services, workflow
+from comms import discipline, public, services, workflow
 from comms.facts import DEFAULT_TEMPLATES, fact_sheet_current, fill, template_for
 from comms.models import (
     OPEN_DRAFT_STATES,
+    PUBLIC_AUDIENCES,
     Audience,
     Channel,
     CommsPolicy,
     Dispatch,
     Draft,
     DraftRevision,
+    PublicHeading,
     PublishedUpdate,
     WarningAcknowledgement,
 )
@@ -59,7 +61,38 @@ def _log(draft: Draft, by: User, kind: str, summary: str, **payload) -> None:
 
 
 @transaction.atomic
-def draft_create(*, incident: Incident, by: User, audience: str, channel: str) -> Draft:
+def heading_draft_create(*, incident: Incident, by: User) -> Draft:
+    """Start a draft of the incident's public title and one-line summary, from the approved
+    one if there is one, else from the district's neutral title and the fact sheet. It is a
+    message to the public on the web: reviewed, cleared by legal where the district's rules
+    say so, approved and published like any other."""
+    return draft_create(
+        incident=incident,
+        by=by,
+        audience=Audience.MEDIA,
+        channel=Channel.WEB,
+        purpose=Draft.Purpose.HEADING,
+    )
+
+
+def _heading_start(incident: Incident) -> str:
+    heading = PublicHeading.objects.filter(incident=incident).first()
+    if heading is not None:
+        return f"{heading.title}\n\n{heading.summary}"
+    facts = fact_sheet_current(incident)
+    known = (facts.known if facts else "").strip().split("\n")[0]
+    return f"{public.neutral_title(incident.district_id)}\n\n{known}"
+
+
+@transaction.atomic
+def draft_create(
+    *,
+    incident: Incident,
+    by: User,
+    audience: str,
+    channel: str,
+    purpose: str = Draft.Purpose.MESSAGE,
+) -> Draft:
     """Start a draft from the district's template, filled from the current fact sheet."""
     if not workflow.is_writer(incident, by):
         raise Refused(
@@ -70,11 +103,20 @@ def draft_create(*, incident: Incident, by: User, audience: str, channel: str) -
         raise Invalid("This incident is closed; no new messages are drafted for it.")
     if audience not in Audience.values or channel not in Channel.values:
         raise Invalid("Choose an audience and a channel.")
-    template = template_for(incident.district, incident.kind, audience)
+    if channel == Channel.WEB and audience not in PUBLIC_AUDIENCES:
+        raise Invalid(
+            "The web channel is the public status page, which families and the public read: "
+            "send a staff or board update by email or text message."
+        )
     facts = fact_sheet_current(incident)
-    body = fill(template.body if template else DEFAULT_TEMPLATES[audience], incident, facts)
+    if purpose == Draft.Purpose.HEADING:
+        template, body = None, _heading_start(incident)
+    else:
+        template = template_for(incident.district, incident.kind, audience)
+        body = fill(template.body if template else DEFAULT_TEMPLATES[audience], incident, facts)
     draft = Draft.objects.create(
         incident=incident,
+        purpose=purpose,
         audience=audience,
         channel=channel,
         created_by=by,
@@ -203,6 +245,8 @@ def draft_submit(*, draft: Draft, by: User, expected_revision: int) -> Draft:
     """Send a draft for review: to legal first when the rules say so."""
     draft = _locked(draft, expected_revision)
     workflow.require(draft, by, "submit")
+    if draft.is_heading:
+        public.parse_heading(draft.revisions.get(number=draft.revision).body)
     legal = _needs_legal(draft)
     cleared = draft.legal_cleared_revision == draft.revision
     draft.state = S.LEGAL_REVIEW if legal and not cleared else S.IN_REVIEW
@@ -312,6 +356,8 @@ def draft_publish(
     workflow.require(draft, by, "publish")
     if draft.approved_revision != draft.revision:
         raise Invalid("Only the approved revision can be published; approve the latest first.")
+    if draft.is_heading:
+        raise Invalid("A public title is published with heading_publish; it promises no update.")
     override_reason = checked_text(
         override_reason,
         model=PublishedUpdate,
@@ -384,6 +430,34 @@ def _log_correction(update: PublishedUpdate, by: User) -> None:
     )
 
 
+@transaction.atomic
+def heading_publish(*, draft: Draft, by: User, expected_revision: int) -> PublicHeading:
+    """Publish an approved public title and summary: from now on the status page and every
+    outward email or text name the incident by it. It restarts no clock and sends nothing."""
+    draft = _locked(draft, expected_revision)
+    workflow.require(draft, by, "publish")
+    if not draft.is_heading:
+        raise Invalid("Only a public title and summary is published this way.")
+    if draft.approved_revision != draft.revision:
+        raise Invalid("Only the approved revision can be published; approve the latest first.")
+    title, summary = public.parse_heading(draft.revisions.get(number=draft.revision).body)
+    heading, _ = PublicHeading.objects.update_or_create(
+        incident=draft.incident,
+        defaults={
+            "title": title,
+            "summary": summary,
+            "draft": draft,
+            "revision": draft.revision,
+            "published_by": by,
+            "published_at": timezone.now(),
+        },
+    )
+    draft.state = S.PUBLISHED
+    draft.save(update_fields=["state", "updated_at"])
+    _log(draft, by, "draft.published", f"public title published: {title}")
+    return heading
+
+
 def _dispatch(update: PublishedUpdate, policy: CommsPolicy) -> None:
     """Queue the update for each destination the district set for the audience."""
     destinations = {
@@ -435,6 +509,8 @@ def draft_withdraw(*, draft: Draft, by: User, reason: str) -> Draft:
         PublishedUpdate.objects.filter(draft=draft, withdrawn_at__isnull=True).update(
             withdrawn_at=timezone.now()
         )
+        # A public title taken back: the public sees the neutral title again.
+        PublicHeading.objects.filter(draft=draft).delete()
     draft.state, draft.withdraw_reason = S.WITHDRAWN, reason
     draft.save(update_fields=["state", "withdraw_reason", "updated_at"])
     _log(draft, by, "draft.withdrawn", f"withdrawn: {reason}", reason=reason)

@@ -63,13 +63,15 @@ class PromiseMixin(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
 
-    def __init__(self, *args, incident: Incident, **kwargs):
+    def __init__(self, *args, incident: Incident, heading: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.incident = incident
+        # A public title and summary is published without promising an update.
+        self.heading = heading
 
     def clean(self):
         data = super().clean()
-        if self.errors:
+        if self.errors or self.heading:
             return data
         minutes, at = data.get("next_update_in"), data.get("next_update_at")
         if minutes is not None and at is not None:
@@ -140,6 +142,12 @@ class FactSheetForm(forms.Form):
 class DraftNewForm(forms.Form):
     audience = forms.ChoiceField(choices=Audience.choices)
     channel = forms.ChoiceField(choices=Channel.choices)
+
+
+class HeadingNewForm(forms.Form):
+    """Starting a public title names what it starts, so that a stray request starts nothing."""
+
+    purpose = forms.ChoiceField(choices=[(Draft.Purpose.HEADING, Draft.Purpose.HEADING.label)])
 
 
 class DraftEditForm(forms.Form):

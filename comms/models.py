@@ -131,6 +131,10 @@ class AudienceClock(models.Model):
         return incident.incident_span(max(now - self.next_update_due_at, timedelta(0)))
 
 
+# The audiences whose web-channel updates the public status page shows; nothing else reaches it.
+PUBLIC_AUDIENCES = ("families", "media")
+
+
 class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     SMS = "sms", "Text message"
@@ -171,6 +175,28 @@ class PublishedUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_audience_display()} update at {self.published_at:%Y-%m-%d %H:%M}"
+
+
+class PublicHeading(models.Model):
+    """The incident's public title and one-line summary: drafted, reviewed and approved like
+    any message (a heading draft), and what the public page and outward messages name the
+    incident by. Until one is published they use the district's neutral title."""
+
+    TITLE_MAX = 80
+    SUMMARY_MAX = 200
+
+    incident = models.OneToOneField(
+        Incident, on_delete=models.CASCADE, related_name="public_heading"
+    )
+    title = models.CharField(max_length=TITLE_MAX)
+    summary = models.CharField(max_length=SUMMARY_MAX)
+    draft = models.ForeignKey("Draft", on_delete=models.PROTECT, related_name="+")
+    revision = models.PositiveIntegerField()
+    published_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class FactSheetRevision(models.Model):
@@ -277,6 +303,9 @@ class CommsPolicy(models.Model):
     student_data_channels = models.JSONField(default=all_channels, blank=True)
     # Statutory notice clocks, in days from declaration, for student-data incidents.
     notice_days = models.JSONField(default=list, blank=True)
+    # What the public page and every outward email or text call an incident until its public
+    # title is approved: never the internal title the CIO typed when declaring it.
+    neutral_title = models.CharField(max_length=80, default="Service disruption")
     # Where an approved update is delivered, per audience: distribution list addresses and
     # phone numbers (a staff or board text list). Families are reached through the district's
     # mass-notification system, from the copy-ready export.
@@ -312,6 +341,10 @@ class Draft(models.Model):
     same audience on the same channel, and says what was wrong in ``correction_note``.
     """
 
+    class Purpose(models.TextChoices):
+        MESSAGE = "message", "Message"
+        HEADING = "heading", "Public title and summary"
+
     class State(models.TextChoices):
         DRAFT = "draft", "Draft"
         IN_REVIEW = "in_review", "In review"
@@ -321,6 +354,7 @@ class Draft(models.Model):
         WITHDRAWN = "withdrawn", "Withdrawn"
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="drafts")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.MESSAGE)
     audience = models.CharField(max_length=20, choices=Audience.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
@@ -355,6 +389,10 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_audience_display()} {self.get_channel_display()} draft {self.pk}"
+
+    @property
+    def is_heading(self) -> bool:
+        return self.purpose == self.Purpose.HEADING
 
     @property
     def is_open(self) -> bool:

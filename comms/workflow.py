@@ -148,6 +148,10 @@ def _holds(who: str, incident: Incident, user: User, drafter_ids) -> bool:
 _CONDITIONS = {
     "flag": (lambda d: not d.flagged_for_legal, "This draft is already flagged for legal review."),
     "unflag": (lambda d: d.flagged_for_legal, "This draft is not flagged for legal review."),
+    "correct": (
+        lambda d: not d.is_heading,
+        "A public title is changed by drafting a new one, not by a correction.",
+    ),
 }
 
 

@@ -112,7 +112,12 @@ def send_all(messages: list[tuple[str, dict]]) -> None:
 def publish(incident_id: int, *, from_sequence: int) -> None:
     """Render the incident page's panels for each audience and send them to its group."""
     # The row alone first: a task that a later push covered stops after one query.
-    incident = selectors.incident_detail_queryset().prefetch_related(None).get(pk=incident_id)
+    incident = (
+        selectors.incident_detail_queryset()
+        .prefetch_related(None)
+        .select_related("public_heading")
+        .get(pk=incident_id)
+    )
     pushed, state = pushed_key(incident_id), pushed_state(incident)
     if cache.get(pushed) == state:
         # A push of exactly this state has gone out already (a burst of changes queued one

@@ -51,6 +51,7 @@ comms_patterns = [
     path("incidents/<int:incident_id>/cadence/", comms.cadence_change, name="cadence-change"),
     path("incidents/<int:incident_id>/facts/", comms.fact_sheet, name="facts"),
     path("incidents/<int:incident_id>/drafts/new/", comms.draft_new, name="draft-new"),
+    path("incidents/<int:incident_id>/heading/new/", comms.heading_new, name="heading-new"),
     path("incidents/<int:incident_id>/drafters/", comms.drafter_change, name="drafters"),
     path("drafts/<int:draft_id>/", comms.draft_detail, name="draft"),
     path("drafts/<int:draft_id>/check/", comms.draft_check, name="draft-check"),

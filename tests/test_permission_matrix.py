@@ -56,6 +56,7 @@ MATRIX = [
     ("get", "/comms/incidents/{incident}/facts/", TEAM),
     ("post", "/comms/incidents/{incident}/facts/", {C, M}),
     ("post", "/comms/incidents/{incident}/drafts/new/", {C, M}),
+    ("post", "/comms/incidents/{incident}/heading/new/", {C, M}),
     ("post", "/comms/incidents/{incident}/drafters/", {M}),
     ("get", "/comms/drafts/{draft}/", {C, M, L}),
     ("post", "/comms/drafts/{draft}/check/", {C, M, L}),
@@ -97,8 +98,9 @@ VALID_POSTS = {
         "reason": "test",
     },
     "/comms/incidents/{incident}/facts/": lambda s: {"known": "x", "expected_number": "0"},
-    "/comms/incidents/{incident}/drafts/new/": lambda s: {"audience": "staff", "channel": "web"},
+    "/comms/incidents/{incident}/drafts/new/": lambda s: {"audience": "staff", "channel": "email"},
     "/comms/incidents/{incident}/drafters/": lambda s: {"user": s.technical.pk},
+    "/comms/incidents/{incident}/heading/new/": lambda s: {"purpose": "heading"},
     "/comms/drafts/{draft}/": lambda s: {"body": "New words.", "expected_revision": "1"},
     **{
         f"/comms/drafts/{{draft}}/{step}/": lambda s: {"expected_revision": "1"}
@@ -126,7 +128,7 @@ def world(riverbend):
         incident=incident, school=riverbend.schools[0], by=riverbend.principal, text="Q?"
     )
     draft = drafts.draft_create(
-        incident=incident, by=riverbend.comms, audience="staff", channel="web"
+        incident=incident, by=riverbend.comms, audience="staff", channel="email"
     )
     ids = {
         "incident": incident.pk,

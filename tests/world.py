@@ -48,7 +48,9 @@ def build_world(setup: DistrictSetup) -> World:
         rationale="The SIS is down.",
         visibility="team",
     )
-    draft = drafts.draft_create(incident=incident, by=setup.comms, audience="staff", channel="web")
+    draft = drafts.draft_create(
+        incident=incident, by=setup.comms, audience="staff", channel="email"
+    )
     template = facts.template_save(
         district=setup.district, by=setup.comms, kind="any", audience="staff", body="{known}"
     )

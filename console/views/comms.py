@@ -23,6 +23,7 @@ from comms import (
     facts,
     paragraphs,
     policy,
+    public,
     selectors,
     services,
     workflow,
@@ -36,6 +37,7 @@ from comms.forms import (
     DrafterForm,
     DraftNewForm,
     FactSheetForm,
+    HeadingNewForm,
     NoteForm,
     NoticeGivenForm,
     ParagraphForm,
@@ -245,6 +247,20 @@ def draft_new(request: HttpRequest, incident_id: int) -> HttpResponse:
     return redirect("comms:draft", draft_id=created.value.pk)
 
 
+@login_required
+@require_POST
+def heading_new(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """Start a draft of the incident's public title and summary."""
+    incident = incident_for(request.user, incident_id)
+    if not HeadingNewForm(request.POST).is_valid():
+        messages.error(request, "Use the button on the incident page to draft the public title.")
+        return redirect("incidents:detail", incident_id=incident.pk)
+    created = attempt(lambda: drafts.heading_draft_create(incident=incident, by=request.user))
+    if created.error:
+        return back_to(request, created.error, "", "incidents:detail", incident_id=incident.pk)
+    return redirect("comms:draft", draft_id=created.value.pk)
+
+
 def _editor(request, draft: Draft, *, status: int = 200, error: str | None = None, **forms):
     current = draft.revisions.get(number=draft.revision)
     body = forms["edit_form"]["body"].value() if "edit_form" in forms else current.body
@@ -280,7 +296,8 @@ def _editor(request, draft: Draft, *, status: int = 200, error: str | None = Non
         or NoteForm(initial={"expected_revision": draft.revision}),
         "publish_form": forms.get("publish_form")
         or PublishForm(incident=incident, initial={"expected_revision": draft.revision}),
-        "staff_heard_first": drafts.staff_heard_first(draft),
+        "staff_heard_first": draft.is_heading or drafts.staff_heard_first(draft),
+        "heading_layout": public.HEADING_LAYOUT,
     }
     return render(request, "comms/draft.html", context, status=status)
 
@@ -363,6 +380,8 @@ def _revision_step(service, done: str) -> Step:
 
 
 def _publish(draft: Draft, by: User, d: dict, form: PublishForm):
+    if draft.is_heading:
+        return drafts.heading_publish(draft=draft, by=by, expected_revision=d["expected_revision"])
     return drafts.draft_publish(
         draft=draft,
         by=by,
@@ -444,6 +463,9 @@ def draft_action(request: HttpRequest, draft_id: int, action: str) -> HttpRespon
     if step is None:
         raise Http404("No such step.")
     extra = {"incident": draft.incident} if step.form is PublishForm else {}
+    if step.form is PublishForm and draft.is_heading:
+        # A public title promises no next update: publishing it names only the revision.
+        extra = {"incident": draft.incident, "heading": True}
     form = step.form(request.POST, **extra)
     if not form.is_valid():
         # The step's form may not be on the page in the draft's state: name every error.
@@ -587,8 +609,12 @@ def notice_given(request: HttpRequest, notice_id: int) -> HttpResponse:
 @cache_control(public=True, max_age=30)
 def status_page(request: HttpRequest, slug: str) -> HttpResponse:
     """The district's published public updates. No sign-in; nothing internal."""
-    district = get_object_or_404(District, slug=slug)
-    updates = list(selectors.public_updates(district.pk))
+    district = get_object_or_404(District.objects.select_related("policy"), slug=slug)
+    policy_row = getattr(district, "policy", None)
+    updates = selectors.public_updates(
+        district.pk,
+        neutral_title=policy_row.neutral_title if policy_row else public.NEUTRAL_DEFAULT,
+    )
     with timezone.override(district.zone):
         response = render(request, "comms/status.html", {"district": district, "updates": updates})
     response["Vary"] = "Accept-Encoding"

@@ -91,7 +91,12 @@ def incident_new(request: HttpRequest) -> HttpResponse:
 
 def incident_page_context(request: HttpRequest, incident_id: int, **forms) -> dict:
     """The incident page's context for the signed-in person."""
-    incident = incident_for(request.user, incident_id, selectors.incident_detail_queryset())
+    # The public title shows in the messages panel; it comes with the incident's row.
+    incident = incident_for(
+        request.user,
+        incident_id,
+        selectors.incident_detail_queryset().select_related("public_heading"),
+    )
     drafters = list(incident.drafters.select_related("user"))
     viewer = page.viewer_for(request.user, incident, {d.user_id for d in drafters})
     return page.incident_context(incident, viewer, timezone.now(), drafters, **forms)

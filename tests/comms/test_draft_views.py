@@ -20,7 +20,7 @@ def incident(riverbend):
 @pytest.fixture
 def draft(incident, riverbend):
     return drafts.draft_create(
-        incident=incident, by=riverbend.comms, audience="staff", channel="web"
+        incident=incident, by=riverbend.comms, audience="staff", channel="email"
     )
 
 
@@ -357,7 +357,10 @@ def test_legal_records_a_notice_from_the_dashboard(client, riverbend):
     assert notice.given_by == riverbend.legal
 
 
-def test_public_status_page_shows_web_updates_only(client, incident, riverbend, draft):
+def test_public_status_page_shows_web_updates_only(client, incident, riverbend):
+    draft = drafts.draft_create(
+        incident=incident, by=riverbend.comms, audience="families", channel="web"
+    )
     drafts.draft_edit(
         draft=draft, by=riverbend.comms, body="Public: schools are open.", expected_revision=1
     )
@@ -368,6 +371,7 @@ def test_public_status_page_shows_web_updates_only(client, incident, riverbend, 
         by=riverbend.comms,
         expected_revision=2,
         promised_next_at=timezone.now() + timedelta(minutes=30),
+        override_reason="Staff were told in person.",
     )
     email = drafts.draft_create(
         incident=incident, by=riverbend.comms, audience="staff", channel="email"
@@ -511,7 +515,7 @@ def test_the_dashboard_shows_what_went_out_beside_the_drafts(client, draft, rive
     assert "No drafts yet" not in body
     assert "No drafts in progress." in body
     published = body[body.index("Latest published, per audience") :]
-    assert f'href="/comms/drafts/{draft.pk}/">Staff · Web and status page</a>' in published
+    assert f'href="/comms/drafts/{draft.pk}/">Staff · Email</a>' in published
     assert "next update promised" in published
 
 
