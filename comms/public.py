@@ -9,10 +9,14 @@ approved.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from comms.models import CommsPolicy, PublicHeading
+from django.db.models import Q, prefetch_related_objects
+
+from comms.models import PUBLIC_AUDIENCES, Channel, CommsPolicy, PublicHeading, PublishedUpdate
 from incidents.errors import Invalid
-from incidents.models import Incident
+from incidents.models import District, Incident
 
 NEUTRAL_DEFAULT = CommsPolicy._meta.get_field("neutral_title").default
 # A heading draft's text: the title, a blank line, the summary.
@@ -66,3 +70,76 @@ def heading_of(incident: Incident, neutral: str) -> tuple[str, str]:
     except PublicHeading.DoesNotExist:
         return neutral, ""
     return heading.title, heading.summary
+
+
+@dataclass
+class PublicIncident:
+    """One incident as the public sees it: reviewed words, plain service names, schools."""
+
+    incident: Incident
+    title: str
+    summary: str
+    services: list[str]
+    schools: list[str]
+    updates: list[PublishedUpdate] = field(default_factory=list)
+
+    @property
+    def latest(self) -> PublishedUpdate:
+        """The newest update, as corrected: what the public last read."""
+        update = self.updates[0]
+        return update.correction or update
+
+    @property
+    def next_update_at(self):
+        return self.latest.promised_next_at
+
+
+# How far back the status page's history reaches, and how many updates its feed shows.
+HISTORY = timedelta(days=90)
+FEED = 20
+
+
+def public_status(district: District, now: datetime) -> tuple[list, list, list]:
+    """What the public status page shows: the incidents the public has been told about that
+    are still open, those resolved in the last 90 days, and the newest updates. Exercises and
+    incidents without a public update are not shown. Five queries, whatever the numbers."""
+    neutral = getattr(getattr(district, "policy", None), "neutral_title", "") or NEUTRAL_DEFAULT
+    updates = list(
+        PublishedUpdate.objects.filter(
+            incident__district=district,
+            channel=Channel.WEB,
+            audience__in=PUBLIC_AUDIENCES,
+            incident__is_exercise=False,
+            corrects__isnull=True,
+        )
+        .filter(Q(incident__closed_at__isnull=True) | Q(incident__closed_at__gte=now - HISTORY))
+        .select_related("incident__public_heading")
+        .order_by("-published_at")
+    )
+    latest: dict[int, PublishedUpdate] = {}
+    for correction in PublishedUpdate.objects.filter(
+        corrects__in=updates, withdrawn_at__isnull=True
+    ).order_by("published_at"):
+        latest[correction.corrects_id] = correction
+    by_incident: dict[int, PublicIncident] = {}
+    for update in updates:
+        update.correction = latest.get(update.pk)
+        incident = update.incident
+        if incident.pk not in by_incident:
+            title, summary = heading_of(incident, neutral)
+            by_incident[incident.pk] = PublicIncident(incident, title, summary, [], [])
+        by_incident[incident.pk].updates.append(update)
+        update.public_title = by_incident[incident.pk].title
+    incidents = [p.incident for p in by_incident.values()]
+    prefetch_related_objects(incidents, "systems", "schools")
+    for shown in by_incident.values():
+        categories = {s.get_category_display(): None for s in shown.incident.systems.all()}
+        shown.services = list(categories)
+        shown.schools = (
+            ["All schools"]
+            if shown.incident.all_schools
+            else [s.name for s in shown.incident.schools.all()]
+        )
+    active = [p for p in by_incident.values() if p.incident.status != Incident.Status.CLOSED]
+    resolved = [p for p in by_incident.values() if p.incident.status == Incident.Status.CLOSED]
+    return active, resolved, updates[:FEED]

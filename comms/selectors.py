@@ -9,15 +9,13 @@ from datetime import datetime, timedelta
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from comms import discipline, public
+from comms import discipline
 from comms.models import (
     OPEN_DRAFT_STATES,
-    PUBLIC_AUDIENCES,
     Audience,
     AudienceClock,
     CadenceDefault,
     CadencePhase,
-    Channel,
     ClockState,
     Draft,
     DraftRevision,
@@ -216,38 +214,6 @@ def notices_open(district_id: int):
         .select_related("incident", "given_by")
         .order_by("given_at", "due_at")
     )
-
-
-def public_updates(
-    district_id: int, limit: int = 50, *, neutral_title: str | None = None
-) -> list[PublishedUpdate]:
-    """What the public status page shows: updates to families and the public published to
-    the web channel, newest first, each named by its incident's approved public title
-    (``public_title``, ``public_summary``), never the internal one. A corrected update keeps
-    its place and carries its latest correction as ``correction`` (None when it has none):
-    the page shows the corrected text there, with the time; the correction is not listed
-    again on its own."""
-    updates = list(
-        PublishedUpdate.objects.filter(
-            incident__district_id=district_id,
-            channel=Channel.WEB,
-            audience__in=PUBLIC_AUDIENCES,
-            incident__is_exercise=False,
-            corrects__isnull=True,
-        )
-        .select_related("incident__public_heading")
-        .order_by("-published_at")[:limit]
-    )
-    latest: dict[int, PublishedUpdate] = {}
-    for correction in PublishedUpdate.objects.filter(
-        corrects__in=updates, withdrawn_at__isnull=True
-    ).order_by("published_at"):
-        latest[correction.corrects_id] = correction
-    neutral = neutral_title or public.neutral_title(district_id)
-    for update in updates:
-        update.correction = latest.get(update.pk)
-        update.public_title, update.public_summary = public.heading_of(update.incident, neutral)
-    return updates
 
 
 def lapsed_audiences(incident: Incident, now: datetime) -> set[str]:

@@ -24,6 +24,11 @@ urlpatterns = [
     path("incidents/", include((incident_patterns, "incidents"))),
     path("comms/", include((comms_patterns, "comms"))),
     path("status/<slug:slug>/", comms_views.status_page, name="status-page"),
+    path(
+        "status/<slug:slug>/incidents/<int:incident_id>/",
+        comms_views.status_incident,
+        name="status-incident",
+    ),
     path("admin/", admin.site.urls),
 ]
 

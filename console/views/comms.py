@@ -605,18 +605,40 @@ def notice_given(request: HttpRequest, notice_id: int) -> HttpResponse:
 # --- Public status page -------------------------------------------------------------------
 
 
+def _public_district(slug: str) -> District:
+    return get_object_or_404(District.objects.select_related("policy"), slug=slug)
+
+
 @require_GET
 @cache_control(public=True, max_age=30)
 def status_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """The district's published public updates. No sign-in; nothing internal."""
-    district = get_object_or_404(District.objects.select_related("policy"), slug=slug)
-    policy_row = getattr(district, "policy", None)
-    updates = selectors.public_updates(
-        district.pk,
-        neutral_title=policy_row.neutral_title if policy_row else public.NEUTRAL_DEFAULT,
-    )
+    """The district's status page: what is affected now, the newest public updates, and the
+    incidents resolved in the last 90 days. No sign-in; only reviewed public words."""
+    district = _public_district(slug)
+    active, resolved, feed = public.public_status(district, timezone.now())
     with timezone.override(district.zone):
-        response = render(request, "comms/status.html", {"district": district, "updates": updates})
+        response = render(
+            request,
+            "comms/status.html",
+            {"district": district, "active": active, "resolved": resolved, "feed": feed},
+        )
+    response["Vary"] = "Accept-Encoding"
+    return response
+
+
+@require_GET
+@cache_control(public=True, max_age=30)
+def status_incident(request: HttpRequest, slug: str, incident_id: int) -> HttpResponse:
+    """One incident's public updates, newest first, with the next update promised."""
+    district = _public_district(slug)
+    active, resolved, _ = public.public_status(district, timezone.now())
+    shown = next((p for p in active + resolved if p.incident.pk == incident_id), None)
+    if shown is None:
+        raise Http404("The district has published nothing about this.")
+    with timezone.override(district.zone):
+        response = render(
+            request, "comms/status_incident.html", {"district": district, "shown": shown}
+        )
     response["Vary"] = "Accept-Encoding"
     return response
 

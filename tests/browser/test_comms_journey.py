@@ -198,10 +198,17 @@ def test_a_correction_is_published_and_replaces_the_text_on_the_status_page(
 
     page.get_by_role("button", name="Sign out", exact=True).click()
     page.goto(f"/status/{district.district.slug}/")
-    card = page.locator(".card")
+    card = page.locator(".status-feed .card")
     expect(card).to_have_count(1)
     expect(card).to_contain_text("Corrected")
     expect(card).to_contain_text("Report cards go out on Monday, not Friday.")
     expect(card).to_contain_text("report cards will be mailed on Monday")
     expect(card).not_to_contain_text("mailed on Friday.")
     assert_no_axe_violations(page, "the status page with a correction")
+    page.get_by_role("link", name="Service disruption").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Service disruption")
+    expect(page.locator(".status-feed")).to_contain_text("Corrected")
+    assert_no_axe_violations(page, "an incident's public page")
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_no_axe_violations(page, "an incident's public page at 320 px")
