@@ -8,11 +8,12 @@ approved.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Count, Max, Q, Sum, prefetch_related_objects
 
 from comms.models import PUBLIC_AUDIENCES, Channel, CommsPolicy, PublicHeading, PublishedUpdate
 from incidents.errors import Invalid
@@ -94,6 +95,7 @@ class PublicIncident:
         return self.latest.promised_next_at
 
 
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 # How far back the status page's history reaches, and how many updates its feed shows.
 HISTORY = timedelta(days=90)
 FEED = 20
@@ -143,3 +145,38 @@ def public_status(district: District, now: datetime) -> tuple[list, list, list]:
     active = [p for p in by_incident.values() if p.incident.status != Incident.Status.CLOSED]
     resolved = [p for p in by_incident.values() if p.incident.status == Incident.Status.CLOSED]
     return active, resolved, updates[:FEED]
+
+
+def status_version(district: District, today) -> str:
+    """A fingerprint of everything the district's public pages show, in one query: every
+    change to an incident appends to its timeline and moves its sequence number (a
+    publication, a withdrawal, a correction, a public title, closing, its services), so the
+    sum and count of the sequences change with any of them. The district's neutral title and
+    zone, and the day (history covers 90 days), complete it."""
+    totals = Incident.objects.filter(district=district, is_exercise=False).aggregate(
+        n=Count("id"), total=Sum("sequence"), latest=Max("declared_at")
+    )
+    neutral = getattr(getattr(district, "policy", None), "neutral_title", "")
+    # The latest declaration tells this database's incidents from another's with the same
+    # counts (a reset or a restore): a page kept from before is never served after it.
+    raw = (
+        f"{district.pk}|{totals['n']}|{totals['total']}|{totals['latest']}|{neutral}|"
+        f"{district.time_zone}|{today}"
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def last_changed(shown: list[PublicIncident]) -> datetime:
+    """When what these incidents show the public last changed: an update or its correction
+    published or withdrawn, a public title, a close. The same in every process, so every
+    process answers the same Last-Modified. A fixed early date when nothing is shown."""
+    moments = []
+    for item in shown:
+        heading = getattr(item.incident, "public_heading", None)
+        moments += [item.incident.closed_at, heading and heading.published_at]
+        for update in item.updates:
+            moments += [update.published_at, update.withdrawn_at]
+            if update.correction:
+                moments.append(update.correction.published_at)
+    found = [m for m in moments if m is not None]
+    return max(found) if found else EPOCH

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "incidents.middleware.PublicPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "incidents.middleware.ContentSecurityPolicyMiddleware",
@@ -84,7 +85,7 @@ HTTP_SERVING = env.str("HTTP_SERVING", default="threads")
 if HTTP_SERVING == "asgi":
     # Async-only: in the sync handler the pages run on, it would cost each request an event
     # loop of its own. There, static files are answered before Django (serving.StaticFiles).
-    MIDDLEWARE.insert(3, "servestatic.middleware.ServeStaticMiddleware")
+    MIDDLEWARE.insert(4, "servestatic.middleware.ServeStaticMiddleware")
 
 ROOT_URLCONF = "incident_console.urls"
 

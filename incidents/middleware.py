@@ -12,6 +12,25 @@ from django.utils.cache import patch_cache_control
 SEEN_KEY = "seen_at"
 
 
+class PublicPageMiddleware:
+    """Keeps a public page public: the same bytes for everyone, so no cookie goes out with it
+    and it does not vary by cookie (the session middleware adds that when a signed-in reader's
+    session was read). Views mark such a response with ``public_page``. Outermost, so it sees
+    the response last."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(response, "public_page", False):
+            response.cookies.clear()
+            if response.has_header("Vary"):
+                kept = [v for v in response["Vary"].split(",") if v.strip().lower() != "cookie"]
+                response["Vary"] = ", ".join(v.strip() for v in kept)
+        return response
+
+
 class SignedInMiddleware:
     """For a signed-in person: no page, fragment or export is stored by the browser or a
     proxy (they name people and incidents), and the session's idle end moves forward."""
@@ -21,6 +40,8 @@ class SignedInMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if getattr(response, "public_page", False):
+            return response
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return response

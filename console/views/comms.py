@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.utils import timezone
-from django.views.decorators.cache import cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from comms import (
@@ -609,38 +611,74 @@ def _public_district(slug: str) -> District:
     return get_object_or_404(District.objects.select_related("policy"), slug=slug)
 
 
+# How long a proxy or browser may reuse a public page, and may keep serving it while it
+# fetches the next one in the background.
+PUBLIC_MAX_AGE = 30
+PUBLIC_STALE = 60
+
+
+def _public_page(request: HttpRequest, slug: str, name: str, render) -> HttpResponse:
+    """A public page, rendered once per version of what it shows in each web process (not
+    per request), with an ETag and Last-Modified so that a conditional GET is answered 304
+    and a proxy or CDN can carry the load. ``render(district, now)`` returns the HTML and
+    when what it shows last changed, or raises Http404."""
+    district = _public_district(slug)
+    now = timezone.now()
+    version = public.status_version(district, timezone.localdate(now, district.zone))
+    etag = f'"{version}"'
+    key = f"public:{district.pk}:{name}:{version}"
+    kept = caches["panels"].get(key)
+    if kept is None:
+        kept = render(district, now)
+        caches["panels"].set(key, kept, timeout=600)
+    html, since = kept
+    response = get_conditional_response(
+        request, etag=etag, last_modified=int(since.timestamp())
+    ) or HttpResponse(html)
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(since.timestamp())
+    patch_cache_control(
+        response, public=True, max_age=PUBLIC_MAX_AGE, stale_while_revalidate=PUBLIC_STALE
+    )
+    response["Vary"] = "Accept-Encoding"
+    # Nothing of the reader's goes into it: PublicPageMiddleware keeps cookies off it.
+    response.public_page = True
+    return response
+
+
 @require_GET
-@cache_control(public=True, max_age=30)
 def status_page(request: HttpRequest, slug: str) -> HttpResponse:
     """The district's status page: what is affected now, the newest public updates, and the
     incidents resolved in the last 90 days. No sign-in; only reviewed public words."""
-    district = _public_district(slug)
-    active, resolved, feed = public.public_status(district, timezone.now())
-    with timezone.override(district.zone):
-        response = render(
-            request,
-            "comms/status.html",
-            {"district": district, "active": active, "resolved": resolved, "feed": feed},
-        )
-    response["Vary"] = "Accept-Encoding"
-    return response
+
+    def render_page(district, now):
+        active, resolved, feed = public.public_status(district, now)
+        with timezone.override(district.zone):
+            html = loader.render_to_string(
+                "comms/status.html",
+                {"district": district, "active": active, "resolved": resolved, "feed": feed},
+            )
+        return html, public.last_changed(active + resolved)
+
+    return _public_page(request, slug, "status", render_page)
 
 
 @require_GET
-@cache_control(public=True, max_age=30)
 def status_incident(request: HttpRequest, slug: str, incident_id: int) -> HttpResponse:
     """One incident's public updates, newest first, with the next update promised."""
-    district = _public_district(slug)
-    active, resolved, _ = public.public_status(district, timezone.now())
-    shown = next((p for p in active + resolved if p.incident.pk == incident_id), None)
-    if shown is None:
-        raise Http404("The district has published nothing about this.")
-    with timezone.override(district.zone):
-        response = render(
-            request, "comms/status_incident.html", {"district": district, "shown": shown}
-        )
-    response["Vary"] = "Accept-Encoding"
-    return response
+
+    def render_page(district, now):
+        active, resolved, _ = public.public_status(district, now)
+        shown = next((p for p in active + resolved if p.incident.pk == incident_id), None)
+        if shown is None:
+            raise Http404("The district has published nothing about this.")
+        with timezone.override(district.zone):
+            html = loader.render_to_string(
+                "comms/status_incident.html", {"district": district, "shown": shown}
+            )
+        return html, public.last_changed([shown])
+
+    return _public_page(request, slug, f"incident:{incident_id}", render_page)
 
 
 @login_required

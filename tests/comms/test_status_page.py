@@ -135,3 +135,67 @@ def test_closing_moves_an_incident_from_now_to_history(client, riverbend):
     assert page.index("All school services are running normally.") < page.index(
         "Resolved in the last 90 days"
     )
+
+
+# --- Served once per change ------------------------------------------------------------------
+
+
+def test_a_conditional_get_is_answered_not_modified(client, riverbend):
+    incident = declare(riverbend)
+    public_update(incident, riverbend.comms, "The portal is down.")
+    url = f"/status/{riverbend.district.slug}/"
+
+    first = client.get(url)
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    since = client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+
+    assert first.status_code == 200 and first["ETag"].startswith('"')
+    assert (again.status_code, again.content) == (304, b"")
+    assert since.status_code == 304
+
+
+def test_a_publication_changes_the_page_and_its_etag(client, riverbend):
+    incident = declare(riverbend)
+    public_update(incident, riverbend.comms, "The portal is down.")
+    url = f"/status/{riverbend.district.slug}/"
+    before = client.get(url)
+
+    from incidents.timeline import timeline_append
+
+    public_update(incident, riverbend.comms, "The portal is back.")
+    timeline_append(incident=incident, kind="note", summary="Published")
+    after = client.get(url, HTTP_IF_NONE_MATCH=before["ETag"])
+
+    assert after.status_code == 200 and after["ETag"] != before["ETag"]
+    assert "The portal is back." in after.content.decode()
+
+
+def test_a_page_is_rendered_once_per_change_not_per_request(client, riverbend):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    incident = declare(riverbend)
+    public_update(incident, riverbend.comms, "The portal is down.")
+    url = f"/status/{riverbend.district.slug}/"
+    client.get(url)
+
+    with CaptureQueriesContext(connection) as kept:
+        response = client.get(url)
+
+    # The district and the fingerprint of what the page shows; nothing rendered again.
+    assert response.status_code == 200 and len(kept) == 2
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_page_is_public_to_every_cache_and_carries_no_cookie(client, riverbend, signed_in):
+    if signed_in:
+        client.force_login(riverbend.comms)
+
+    response = client.get(f"/status/{riverbend.district.slug}/")
+
+    control = response["Cache-Control"]
+    assert "public" in control and "max-age=30" in control
+    assert "stale-while-revalidate=60" in control
+    assert "private" not in control and "no-store" not in control
+    assert "cookie" not in response.get("Vary", "").lower()
+    assert not response.cookies

@@ -35,7 +35,9 @@ def _signed_in(user) -> Client:
 
 
 @pytest.fixture
-def incident(riverbend):
+def incident(riverbend, clock):
+    # Time stands still: two page reads a moment apart must not straddle the edge of a
+    # 30-second window, which on a slow machine they otherwise sometimes do.
     incident = IncidentFactory(owner=riverbend.cio)
     incident.systems.add(*riverbend.systems)
     return incident
