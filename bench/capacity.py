@@ -29,7 +29,6 @@ whose step passed. The load generator runs on the same two cores.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import random
@@ -179,12 +178,7 @@ def main() -> None:
     parser.add_argument("--step", type=float, default=15.0, help="seconds per rate")
     parser.add_argument("--configs", nargs="*", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--json", type=Path, help="also write the results here as JSON")
-    args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL"):
-        sys.exit("Set DATABASE_URL (a PostgreSQL server) to run this benchmark.")
-    out = asyncio.run(run(args))
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2, default=str))
+    supervisor.run_main(parser, run)
 
 
 if __name__ == "__main__":

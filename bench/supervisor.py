@@ -450,3 +450,14 @@ def machine(*packages: str) -> dict:
             info[package] = md.version(package)
     info["loadavg_at_start"] = [round(x, 2) for x in os.getloadavg()]
     return info
+
+
+def run_main(parser, run) -> None:
+    """Parse the benchmark's arguments, run ``run(args)`` on PostgreSQL, and write its results
+    to ``--json`` when asked."""
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL"):
+        sys.exit("Set DATABASE_URL (a PostgreSQL server) to run this benchmark.")
+    out = asyncio.run(run(args))
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2, default=str))

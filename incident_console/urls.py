@@ -29,6 +29,13 @@ urlpatterns = [
         comms_views.status_incident,
         name="status-incident",
     ),
+    path("status/<slug:slug>/feed.atom", comms_views.status_feed, name="status-feed"),
+    path(
+        "status/<slug:slug>/schools/<int:school_id>/feed.atom",
+        comms_views.status_school_feed,
+        name="status-school-feed",
+    ),
+    path("status/<slug:slug>/status.json", comms_views.status_json, name="status-json"),
     path("admin/", admin.site.urls),
 ]
 

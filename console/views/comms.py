@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
@@ -23,6 +25,7 @@ from comms import (
     drafters,
     drafts,
     facts,
+    feeds,
     paragraphs,
     policy,
     public,
@@ -62,7 +65,7 @@ from console.views.incidents import incident_page, respond_to_change
 from incidents.access import incident_for, require_dashboard
 from incidents.errors import PromiseDiffers
 from incidents.forms import form_error_text
-from incidents.models import District, Role, User
+from incidents.models import District, Role, School, User
 from incidents.selectors import open_incidents_for_district
 
 
@@ -617,7 +620,13 @@ PUBLIC_MAX_AGE = 30
 PUBLIC_STALE = 60
 
 
-def _public_page(request: HttpRequest, slug: str, name: str, render) -> HttpResponse:
+def _public_page(
+    request: HttpRequest,
+    slug: str,
+    name: str,
+    render,
+    content_type: str = "text/html; charset=utf-8",
+) -> HttpResponse:
     """A public page, rendered once per version of what it shows in each web process (not
     per request), with an ETag and Last-Modified so that a conditional GET is answered 304
     and a proxy or CDN can carry the load. ``render(district, now)`` returns the HTML and
@@ -625,8 +634,11 @@ def _public_page(request: HttpRequest, slug: str, name: str, render) -> HttpResp
     district = _public_district(slug)
     now = timezone.now()
     version = public.status_version(district, timezone.localdate(now, district.zone))
-    etag = f'"{version}"'
-    key = f"public:{district.pk}:{name}:{version}"
+    # Each page of a version has its own tag; feeds carry absolute links, so their host too.
+    host = request.get_host() if content_type != "text/html; charset=utf-8" else ""
+    tag = hashlib.sha256(f"{version}|{name}|{host}".encode()).hexdigest()[:32]
+    etag = f'"{tag}"'
+    key = f"public:{district.pk}:{tag}"
     kept = caches["panels"].get(key)
     if kept is None:
         kept = render(district, now)
@@ -634,7 +646,7 @@ def _public_page(request: HttpRequest, slug: str, name: str, render) -> HttpResp
     html, since = kept
     response = get_conditional_response(
         request, etag=etag, last_modified=int(since.timestamp())
-    ) or HttpResponse(html)
+    ) or HttpResponse(html, content_type=content_type)
     response["ETag"] = etag
     response["Last-Modified"] = http_date(since.timestamp())
     patch_cache_control(
@@ -656,7 +668,13 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
         with timezone.override(district.zone):
             html = loader.render_to_string(
                 "comms/status.html",
-                {"district": district, "active": active, "resolved": resolved, "feed": feed},
+                {
+                    "district": district,
+                    "active": active,
+                    "resolved": resolved,
+                    "feed": feed,
+                    "schools": list(district.schools.all()),
+                },
             )
         return html, public.last_changed(active + resolved)
 
@@ -679,6 +697,71 @@ def status_incident(request: HttpRequest, slug: str, incident_id: int) -> HttpRe
         return html, public.last_changed([shown])
 
     return _public_page(request, slug, f"incident:{incident_id}", render_page)
+
+
+def _incident_url(request: HttpRequest, district: District):
+    return lambda item: request.build_absolute_uri(
+        reverse("status-incident", args=[district.slug, item.incident.pk])
+    )
+
+
+@require_GET
+def status_feed(request: HttpRequest, slug: str) -> HttpResponse:
+    """The district's public updates as an Atom feed."""
+
+    def render_feed(district, now):
+        active, resolved, _ = public.public_status(district, now)
+        link = request.build_absolute_uri(reverse("status-page", args=[district.slug]))
+        return feeds.atom(
+            district=district,
+            shown=active + resolved,
+            title=f"{district.name}: service status",
+            link=link,
+            url_of=_incident_url(request, district),
+        ), public.last_changed(active + resolved)
+
+    return _public_page(request, slug, "feed", render_feed, ATOM)
+
+
+@require_GET
+def status_school_feed(request: HttpRequest, slug: str, school_id: int) -> HttpResponse:
+    """The public updates about incidents affecting one school, as an Atom feed."""
+
+    def render_feed(district, now):
+        school = get_object_or_404(School, district=district, pk=school_id)
+        active, resolved, _ = public.public_status(district, now)
+        shown = [item for item in active + resolved if feeds.affects(item, school)]
+        link = request.build_absolute_uri(reverse("status-page", args=[district.slug]))
+        return feeds.atom(
+            district=district,
+            shown=shown,
+            title=f"{school.name}: service status",
+            link=link,
+            url_of=_incident_url(request, district),
+        ), public.last_changed(shown)
+
+    return _public_page(request, slug, f"feed:{school_id}", render_feed, ATOM)
+
+
+@require_GET
+def status_json(request: HttpRequest, slug: str) -> HttpResponse:
+    """The district's current status as a small, versioned JSON document for its website."""
+
+    def render_json(district, now):
+        active, resolved, _ = public.public_status(district, now)
+        updated = public.last_changed(active + resolved)
+        return feeds.status_json(
+            district=district,
+            active=active,
+            resolved=resolved,
+            url_of=_incident_url(request, district),
+            updated=updated,
+        ), updated
+
+    return _public_page(request, slug, "json", render_json, "application/json")
+
+
+ATOM = "application/atom+xml; charset=utf-8"
 
 
 @login_required

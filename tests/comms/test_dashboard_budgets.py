@@ -29,7 +29,7 @@ BUDGETS = [
     ("briefing", "board", "/incidents/briefing/", 14),
     ("principal guidance", "principal", "/incidents/guidance/", 12),
     ("incident page", "cio", "/incidents/{incident}/", 21),
-    ("status page", None, "/status/riverbend/", 6),
+    ("status page", None, "/status/riverbend/", 7),
 ]
 
 
