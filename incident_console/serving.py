@@ -18,9 +18,15 @@ for some people rather than errors for everyone and PostgreSQL running out of co
 Changes (a POST: an approval, a publication, a declaration) are let in up to ``WEB_QUEUE``
 more: when a whole district is refreshing its dashboards, the people acting on the incident
 still get through. The health probes are always answered.
+
+The public pages are answered before that, on the event loop, from their last answer for a
+second at a time (``PublicPages``): a crowd of families reaches one thread per page per second.
 """
 
 from __future__ import annotations
+
+import time
+from collections import OrderedDict
 
 from a2wsgi import WSGIMiddleware
 from django.conf import settings
@@ -75,6 +81,90 @@ async def busy(send, page: bytes) -> None:
     await send({"type": "http.response.body", "body": page})
 
 
+class PublicPages:
+    """The public pages (``/status/``: the families' status page, feeds and JSON) answered on
+    the event loop, without a thread or the database, for a second after one was rendered.
+
+    A rush of families must not take the threads the response team's pages run on. Those pages
+    are the same bytes for everyone (the view marks them public, without cookies) and rendered
+    once per change already; here the last answer for each address is kept for
+    ``fresh`` seconds and replayed, a conditional GET answered 304 from it. Past that the
+    next request goes through to Django (and the pool's admission) and refreshes it, while
+    requests arriving meanwhile get the previous answer: one request per page per process
+    reaches a thread each second, whatever the crowd. Only 200 answers that say
+    ``Cache-Control: public`` and set no cookie are kept."""
+
+    PREFIX = "/status/"
+
+    def __init__(self, app, *, fresh: float = 1.0, entries: int = 256, clock=time.monotonic):
+        self.app, self.fresh, self.size, self.clock = app, fresh, entries, clock
+        self.kept: OrderedDict[tuple, tuple[float, int, list, bytes]] = OrderedDict()
+        self.refreshing: set[tuple] = set()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope.get("method") not in ("GET", "HEAD")
+            or not scope["path"].startswith(self.PREFIX)
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        key = (headers.get(b"host", b""), scope["path"], scope.get("query_string", b""))
+        entry = self.kept.get(key)
+        if entry is not None and (self.clock() - entry[0] < self.fresh or key in self.refreshing):
+            await self._replay(entry, scope, headers, send)
+            return
+        self.refreshing.add(key)
+        try:
+            await self.app(scope, receive, self._keeping(key, scope, send))
+        finally:
+            self.refreshing.discard(key)
+
+    def _keeping(self, key: tuple, scope, send):
+        start: dict = {}
+        body: list[bytes] = []
+
+        async def keep(message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                body.append(message.get("body", b""))
+                if not message.get("more_body") and scope["method"] == "GET":
+                    self._store(key, start, b"".join(body))
+            await send(message)
+
+        return keep
+
+    def _store(self, key: tuple, start: dict, body: bytes) -> None:
+        found = {name.lower(): value for name, value in start.get("headers", [])}
+        public = b"public" in found.get(b"cache-control", b"")
+        if start.get("status") != 200 or not public or b"set-cookie" in found:
+            return
+        self.kept[key] = (self.clock(), 200, list(start["headers"]), body)
+        self.kept.move_to_end(key)
+        while len(self.kept) > self.size:
+            self.kept.popitem(last=False)
+
+    async def _replay(self, entry, scope, request_headers: dict, send) -> None:
+        _, status, headers, body = entry
+        etag = dict((n.lower(), v) for n, v in headers).get(b"etag")
+        asked = request_headers.get(b"if-none-match")
+        if etag and asked and etag in [tag.strip() for tag in asked.split(b",")]:
+            kept = [
+                (n, v)
+                for n, v in headers
+                if n.lower() in (b"etag", b"cache-control", b"last-modified", b"vary")
+            ]
+            await send({"type": "http.response.start", "status": 304, "headers": kept})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
+
+
 class StaticFiles:
     """Static files from ServeStatic, configured exactly as its middleware configures itself
     from the settings; anything else goes on to ``app``."""
@@ -106,4 +196,4 @@ def http_application():
         from django.core.asgi import get_asgi_application
 
         return get_asgi_application()
-    return StaticFiles(PooledHttp(settings.WEB_THREADS, settings.WEB_QUEUE))
+    return StaticFiles(PublicPages(PooledHttp(settings.WEB_THREADS, settings.WEB_QUEUE)))

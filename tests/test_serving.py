@@ -147,3 +147,127 @@ def test_static_files_are_answered_before_django():
 def test_the_pages_run_without_the_async_only_static_middleware(settings):
     assert "servestatic.middleware.ServeStaticMiddleware" not in settings.MIDDLEWARE
     assert settings.HTTP_SERVING == "threads"
+
+
+# --- Public pages from the event loop --------------------------------------------------------
+
+
+class PublicApp:
+    """An ASGI app that counts its calls and answers as the status page does."""
+
+    def __init__(self, *, cache_control=b"public, max-age=30", cookie=False, status=200):
+        self.calls, self.cache_control, self.cookie, self.status = 0, cache_control, cookie, status
+        self.gate: asyncio.Event | None = None
+
+    async def __call__(self, scope, receive, send):
+        self.calls += 1
+        if self.gate is not None:
+            await self.gate.wait()
+        headers = [(b"etag", b'"v1"'), (b"cache-control", self.cache_control)]
+        if self.cookie:
+            headers.append((b"set-cookie", b"sessionid=x"))
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": f"page {self.calls}".encode()})
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def get(app, path="/status/riverbend/", method="GET", headers=()):
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = request(path, method)
+    scope["headers"] = scope["headers"] + list(headers)
+    await app(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    return start["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_a_public_page_is_replayed_for_a_second_then_rendered_again():
+    clock, inner = Clock(), PublicApp()
+    app = serving.PublicPages(inner, fresh=1.0, clock=clock)
+
+    async def scenario():
+        first = await get(app)
+        clock.now += 0.5
+        kept = await get(app)
+        clock.now += 0.6
+        fresh = await get(app)
+        return first, kept, fresh
+
+    first, kept, fresh = asyncio.run(scenario())
+
+    assert (first, kept, fresh) == ((200, b"page 1"), (200, b"page 1"), (200, b"page 2"))
+    assert inner.calls == 2
+
+
+def test_a_kept_page_answers_a_conditional_get_with_304():
+    app = serving.PublicPages(PublicApp(), clock=Clock())
+
+    async def scenario():
+        await get(app)
+        return await get(app, headers=[(b"if-none-match", b'"v1"')])
+
+    assert asyncio.run(scenario()) == (304, b"")
+
+
+@pytest.mark.parametrize(
+    ("inner", "path", "method"),
+    [
+        (PublicApp(cache_control=b"private, no-store"), "/status/riverbend/", "GET"),
+        (PublicApp(cookie=True), "/status/riverbend/", "GET"),
+        (PublicApp(status=404), "/status/nowhere/", "GET"),
+        (PublicApp(), "/comms/", "GET"),
+        (PublicApp(), "/status/riverbend/", "POST"),
+    ],
+    ids=["private", "sets a cookie", "not found", "not public", "a change"],
+)
+def test_only_public_answers_of_public_pages_are_kept(inner, path, method):
+    app = serving.PublicPages(inner, clock=Clock())
+
+    async def scenario():
+        await get(app, path, method)
+        await get(app, path, method)
+
+    asyncio.run(scenario())
+
+    assert inner.calls == 2
+
+
+def test_while_one_request_renders_the_rest_get_the_previous_answer():
+    clock, inner = Clock(), PublicApp()
+    app = serving.PublicPages(inner, fresh=1.0, clock=clock)
+
+    async def scenario():
+        await get(app)
+        clock.now += 5
+        inner.gate = asyncio.Event()
+        rendering = asyncio.create_task(get(app))
+        await asyncio.sleep(0)
+        meanwhile = [await get(app) for _ in range(3)]
+        inner.gate.set()
+        return meanwhile, await rendering
+
+    meanwhile, rendered = asyncio.run(scenario())
+
+    assert meanwhile == [(200, b"page 1")] * 3
+    assert rendered == (200, b"page 2") and inner.calls == 2
+
+
+def test_the_web_process_answers_public_pages_before_the_pool():
+    app = serving.http_application()
+
+    assert isinstance(app, serving.StaticFiles)
+    assert isinstance(app.app, serving.PublicPages)
+    assert isinstance(app.app.app, serving.PooledHttp)
