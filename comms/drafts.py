@@ -357,7 +357,7 @@ def draft_publish(
     if draft.approved_revision != draft.revision:
         raise Invalid("Only the approved revision can be published; approve the latest first.")
     if draft.is_heading:
-        raise Invalid("A public title is published with heading_publish; it promises no update.")
+        raise Invalid("A public title is published on its own, without promising a next update.")
     override_reason = checked_text(
         override_reason,
         model=PublishedUpdate,

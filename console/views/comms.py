@@ -626,6 +626,8 @@ def _public_page(
     name: str,
     render,
     content_type: str = "text/html; charset=utf-8",
+    *,
+    absolute_links: bool = False,
 ) -> HttpResponse:
     """A public page, rendered once per version of what it shows in each web process (not
     per request), with an ETag and Last-Modified so that a conditional GET is answered 304
@@ -634,8 +636,8 @@ def _public_page(
     district = _public_district(slug)
     now = timezone.now()
     version = public.status_version(district, timezone.localdate(now, district.zone))
-    # Each page of a version has its own tag; feeds carry absolute links, so their host too.
-    host = request.get_host() if content_type != "text/html; charset=utf-8" else ""
+    # Each page of a version has its own tag; one with absolute links, its host's too.
+    host = request.get_host() if absolute_links else ""
     tag = hashlib.sha256(f"{version}|{name}|{host}".encode()).hexdigest()[:32]
     etag = f'"{tag}"'
     key = f"public:{district.pk}:{tag}"
@@ -720,7 +722,7 @@ def status_feed(request: HttpRequest, slug: str) -> HttpResponse:
             url_of=_incident_url(request, district),
         ), public.last_changed(active + resolved)
 
-    return _public_page(request, slug, "feed", render_feed, ATOM)
+    return _public_page(request, slug, "feed", render_feed, ATOM, absolute_links=True)
 
 
 @require_GET
@@ -740,7 +742,7 @@ def status_school_feed(request: HttpRequest, slug: str, school_id: int) -> HttpR
             url_of=_incident_url(request, district),
         ), public.last_changed(shown)
 
-    return _public_page(request, slug, f"feed:{school_id}", render_feed, ATOM)
+    return _public_page(request, slug, f"feed:{school_id}", render_feed, ATOM, absolute_links=True)
 
 
 @require_GET
@@ -758,7 +760,7 @@ def status_json(request: HttpRequest, slug: str) -> HttpResponse:
             updated=updated,
         ), updated
 
-    return _public_page(request, slug, "json", render_json, "application/json")
+    return _public_page(request, slug, "json", render_json, "application/json", absolute_links=True)
 
 
 ATOM = "application/atom+xml; charset=utf-8"
