@@ -24,7 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from comms import public
+from comms import public, webhook
 from comms.models import Channel, Dispatch, Notification
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,8 @@ def _send_dispatch(dispatch: Dispatch) -> str:
         return sms_provider().send(
             to=dispatch.destination, body=update.summary, idempotency_key=dispatch.key
         )
+    if dispatch.channel == Dispatch.WEBHOOK:
+        return webhook.post(dispatch)
     raise ValueError(f"no adapter for channel {dispatch.channel}")
 
 

@@ -466,17 +466,22 @@ def _dispatch(update: PublishedUpdate, policy: CommsPolicy) -> None:
     }.get(update.channel, [])
     if isinstance(destinations, str):
         destinations = [destinations]
+    targets = [(update.channel, dest) for dest in destinations]
+    public_update = update.channel == Channel.WEB and update.audience in PUBLIC_AUDIENCES
+    if policy.webhook_url and public_update:
+        # What the status page shows is also posted, signed, to the district's own systems.
+        targets.append((Dispatch.WEBHOOK, policy.webhook_url))
     status = Dispatch.Status.SUPPRESSED if update.incident.is_exercise else Dispatch.Status.PENDING
     rows = Dispatch.objects.bulk_create(
         [
             Dispatch(
-                key=f"p{update.pk}:{update.channel}:{dest}"[:120],
+                key=f"p{update.pk}:{channel}:{dest}"[:120],
                 update=update,
-                channel=update.channel,
+                channel=channel,
                 destination=dest,
                 status=status,
             )
-            for dest in destinations
+            for channel, dest in targets
         ]
     )
     queued = [row.pk for row in rows if row.status == Dispatch.Status.PENDING]

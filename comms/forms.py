@@ -267,6 +267,14 @@ class CommsPolicyForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    webhook_url = forms.URLField(
+        label="Webhook address",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text="Each public update is also posted here as signed JSON, for the district's "
+        "website or mass-notification system.",
+    )
     notice_days = forms.CharField(
         label="Statutory notice periods (days)",
         required=False,
@@ -332,6 +340,7 @@ class CommsPolicyForm(forms.Form):
             "student_data_audiences": data["student_data_audiences"],
             "student_data_channels": data["student_data_channels"],
             "notice_days": data["notice_days"],
+            "webhook_url": data["webhook_url"],
             "email_lists": {a: data[f"email_{a}"] for a in Audience.values if data[f"email_{a}"]},
             "sms_lists": {a: data[f"sms_{a}"] for a in ("staff", "board") if data.get(f"sms_{a}")},
         }
@@ -344,6 +353,7 @@ class CommsPolicyForm(forms.Form):
             "student_data_audiences": policy.student_data_audiences,
             "student_data_channels": policy.student_data_channels,
             "notice_days": ", ".join(str(d) for d in policy.notice_days),
+            "webhook_url": policy.webhook_url,
         }
         for audience, address in policy.email_lists.items():
             initial[f"email_{audience}"] = address

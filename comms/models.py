@@ -311,6 +311,10 @@ class CommsPolicy(models.Model):
     # mass-notification system, from the copy-ready export.
     email_lists = models.JSONField(default=dict, blank=True)
     sms_lists = models.JSONField(default=dict, blank=True)
+    # Where each public update is also posted as signed JSON (the district's website or its
+    # mass-notification system), and the secret its signature is made with.
+    webhook_url = models.URLField(max_length=500, blank=True)
+    webhook_secret = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return f"Communications policy of {self.district}"
@@ -483,8 +487,10 @@ class Dispatch(OutboxRow):
     """The outbox for published updates: one text to one destination (a distribution list
     address or a phone number), delivered at most once, keyed like notifications."""
 
+    WEBHOOK = "webhook"
+
     update = models.ForeignKey(PublishedUpdate, on_delete=models.CASCADE, related_name="dispatches")
-    channel = models.CharField(max_length=10, choices=Channel.choices)
+    channel = models.CharField(max_length=10, choices=[*Channel.choices, (WEBHOOK, "Webhook")])
     destination = models.CharField(max_length=254)
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from comms import paragraphs
+from comms import paragraphs, webhook
 from comms.models import (
     CommsPolicy,
     Draft,
@@ -78,6 +78,9 @@ def policy_set(*, district: District, by: User, **values) -> CommsPolicy:
     policy = CommsPolicy.objects.select_for_update().get_or_create(district=district)[0]
     for name, value in values.items():
         setattr(policy, name, value)
+    if policy.webhook_url and not policy.webhook_secret:
+        # The receiver checks each post's signature with it (comms.webhook).
+        policy.webhook_secret = webhook.new_secret()
     policy.save()
     return policy
 

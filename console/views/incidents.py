@@ -270,9 +270,10 @@ def district_settings(request: HttpRequest) -> HttpResponse:
     cadence = CadenceDefaultsForm(
         request.POST if which == "cadence" else None, initial_intervals=intervals
     )
+    saved_policy = comms_policy.policy_for(district)
     policy = CommsPolicyForm(
         request.POST if which == "policy" else None,
-        initial=CommsPolicyForm.initial_from(comms_policy.policy_for(district)),
+        initial=CommsPolicyForm.initial_from(saved_policy),
     )
     status = 200
     if which == "duties":
@@ -309,7 +310,12 @@ def district_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "incidents/settings.html",
-        {"duty_set": duty_set, "cadence": cadence, "policy": policy},
+        {
+            "duty_set": duty_set,
+            "cadence": cadence,
+            "policy": policy,
+            "webhook_secret": saved_policy.webhook_secret if saved_policy.webhook_url else "",
+        },
         status=status,
     )
 
