@@ -106,6 +106,8 @@ def fill_route(route: str, chosen: dict, world, action: str) -> str:
             return action
         if converter == "slug":
             return "riverbend"
+        if converter == "int":
+            return "1"  # an id of something posts never reach (a school's feed)
         return "csv"
 
     return re.sub(r"<(?:(\w+):)?(\w+)>", value, route)
