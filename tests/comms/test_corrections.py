@@ -4,8 +4,6 @@ the status page and counted on the scorecard."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -16,9 +14,9 @@ from incidents import services as incident_services
 from incidents.errors import Conflict, Invalid, Refused
 from incidents.models import Incident, TimelineEntry
 from incidents.selectors import scorecard_for
+from tests.comms.publishing import NEXT, published
 
 S = Draft.State
-NEXT = " We will update you again within the hour."
 WRONG = "The student portal is down. Report cards will be mailed on Friday." + NEXT
 RIGHT = "The student portal is down. Report cards will be mailed on Monday." + NEXT
 
@@ -30,27 +28,10 @@ def incident(riverbend):
     )
 
 
-def published(incident, person, *, audience="families", channel="web"):
+def published_wrong(incident, person, *, audience="families", channel="web"):
     draft = drafts.draft_create(incident=incident, by=person, audience=audience, channel=channel)
     draft = drafts.draft_edit(draft=draft, by=person, body=WRONG, expected_revision=1)
-    return publish_through_review(draft, person)
-
-
-def publish_through_review(draft, lead, *, counsel=None):
-    """Submit, clear by ``counsel`` when the draft goes to legal, approve and publish."""
-    draft = drafts.draft_submit(draft=draft, by=lead, expected_revision=draft.revision)
-    if draft.state == S.LEGAL_REVIEW:
-        draft = drafts.draft_legal_clear(draft=draft, by=counsel, expected_revision=draft.revision)
-    draft = drafts.draft_approve(draft=draft, by=lead, expected_revision=draft.revision)
-    drafts.draft_publish(
-        draft=draft,
-        by=lead,
-        expected_revision=draft.revision,
-        promised_next_at=timezone.now() + timedelta(minutes=30),
-        override_reason="Staff were told by phone",
-    )
-    draft.refresh_from_db()
-    return draft
+    return published(draft, person)
 
 
 def correct(draft, person, note="Report cards go out on Monday, not Friday."):
@@ -63,7 +44,7 @@ def correct(draft, person, note="Report cards go out on Monday, not Friday."):
 def test_a_correction_starts_from_the_published_text_for_the_same_audience_and_channel(
     incident, riverbend
 ):
-    original = published(incident, riverbend.comms)
+    original = published_wrong(incident, riverbend.comms)
 
     correction = drafts.draft_correct(
         draft=original, by=riverbend.comms, note="Report cards go out on Monday."
@@ -77,8 +58,8 @@ def test_a_correction_starts_from_the_published_text_for_the_same_audience_and_c
 
 
 def test_a_published_correction_replaces_the_text_and_counts_on_the_scorecard(incident, riverbend):
-    original = published(incident, riverbend.comms)
-    correction = publish_through_review(correct(original, riverbend.comms), riverbend.comms)
+    original = published_wrong(incident, riverbend.comms)
+    correction = published(correct(original, riverbend.comms), riverbend.comms)
 
     update = PublishedUpdate.objects.get(draft=correction)
     assert update.corrects == PublishedUpdate.objects.get(draft=original)
@@ -91,8 +72,8 @@ def test_a_published_correction_replaces_the_text_and_counts_on_the_scorecard(in
 def test_the_status_page_shows_the_corrected_text_in_place_marked_corrected(
     client, incident, riverbend
 ):
-    original = published(incident, riverbend.comms)
-    publish_through_review(correct(original, riverbend.comms), riverbend.comms)
+    original = published_wrong(incident, riverbend.comms)
+    published(correct(original, riverbend.comms), riverbend.comms)
 
     page = client.get(f"/status/{riverbend.district.slug}/").content.decode()
 
@@ -105,8 +86,8 @@ def test_the_status_page_shows_the_corrected_text_in_place_marked_corrected(
 
 
 def test_a_correction_of_a_correction_takes_the_same_place(client, incident, riverbend):
-    original = published(incident, riverbend.comms)
-    first = publish_through_review(correct(original, riverbend.comms), riverbend.comms)
+    original = published_wrong(incident, riverbend.comms)
+    first = published(correct(original, riverbend.comms), riverbend.comms)
     second = drafts.draft_correct(draft=first, by=riverbend.comms, note="Monday the 9th.")
     second = drafts.draft_edit(
         draft=second,
@@ -114,7 +95,7 @@ def test_a_correction_of_a_correction_takes_the_same_place(client, incident, riv
         body=RIGHT.replace("on Monday", "on Monday the 9th"),
         expected_revision=1,
     )
-    publish_through_review(second, riverbend.comms)
+    published(second, riverbend.comms)
 
     page = client.get(f"/status/{riverbend.district.slug}/").content.decode()
 
@@ -128,8 +109,8 @@ def test_a_correction_goes_to_the_same_email_list(incident, riverbend, sms_outbo
     CommsPolicy.objects.update_or_create(
         district=riverbend.district, defaults={"email_lists": {"staff": ["all-staff@example.org"]}}
     )
-    original = published(incident, riverbend.comms, audience="staff", channel="email")
-    correction = publish_through_review(correct(original, riverbend.comms), riverbend.comms)
+    original = published_wrong(incident, riverbend.comms, audience="staff", channel="email")
+    correction = published(correct(original, riverbend.comms), riverbend.comms)
 
     sent = Dispatch.objects.filter(update__draft=correction)
     assert [(d.channel, d.destination) for d in sent] == [("email", "all-staff@example.org")]
@@ -151,7 +132,7 @@ def test_a_correction_of_words_legal_cleared_goes_back_to_legal(riverbend):
         incident=incident, by=riverbend.comms, audience="families", channel="web"
     )
     drafts.draft_flag_legal(draft=draft, by=riverbend.comms, flagged=True)
-    original = publish_through_review(draft, riverbend.comms, counsel=riverbend.legal)
+    original = published(draft, riverbend.comms, counsel=riverbend.legal)
 
     correction = drafts.draft_submit(
         draft=correct(original, riverbend.comms), by=riverbend.comms, expected_revision=2
@@ -162,14 +143,14 @@ def test_a_correction_of_words_legal_cleared_goes_back_to_legal(riverbend):
 
 @pytest.mark.parametrize("role", ["academics", "legal", "board", "principal", "technical"])
 def test_only_the_writers_correct(incident, riverbend, role):
-    original = published(incident, riverbend.comms)
+    original = published_wrong(incident, riverbend.comms)
 
     with pytest.raises(Refused, match="write corrections"):
         drafts.draft_correct(draft=original, by=getattr(riverbend, role), note="Wrong day.")
 
 
 def test_a_correction_says_what_was_wrong(incident, riverbend):
-    original = published(incident, riverbend.comms)
+    original = published_wrong(incident, riverbend.comms)
 
     with pytest.raises(Invalid, match="Say what was wrong"):
         drafts.draft_correct(draft=original, by=riverbend.comms, note="  ")
@@ -186,7 +167,7 @@ def test_only_a_published_update_is_corrected(incident, riverbend):
 
 
 def test_one_correction_at_a_time(incident, riverbend):
-    original = published(incident, riverbend.comms)
+    original = published_wrong(incident, riverbend.comms)
     first = drafts.draft_correct(draft=original, by=riverbend.comms, note="Wrong day.")
 
     with pytest.raises(Conflict, match=f"draft {first.pk}"):
@@ -194,7 +175,7 @@ def test_one_correction_at_a_time(incident, riverbend):
 
 
 def test_a_withdrawn_update_has_nothing_to_correct(incident, riverbend):
-    original = published(incident, riverbend.comms)
+    original = published_wrong(incident, riverbend.comms)
     drafts.draft_withdraw(draft=original, by=riverbend.comms, reason="Sent too early")
 
     with pytest.raises(Conflict, match="withdrawn cannot be corrected"):
@@ -202,7 +183,7 @@ def test_a_withdrawn_update_has_nothing_to_correct(incident, riverbend):
 
 
 def test_the_editor_offers_a_correction_and_goes_to_it(incident, riverbend):
-    original = published(incident, riverbend.comms)
+    original = published_wrong(incident, riverbend.comms)
     client = Client()
     client.force_login(riverbend.comms)
 
@@ -220,7 +201,7 @@ def test_the_editor_offers_a_correction_and_goes_to_it(incident, riverbend):
 
 
 def test_the_editor_refuses_an_empty_note_and_keeps_the_update(incident, riverbend):
-    original = published(incident, riverbend.comms)
+    original = published_wrong(incident, riverbend.comms)
     client = Client()
     client.force_login(riverbend.comms)
 
@@ -232,7 +213,7 @@ def test_the_editor_refuses_an_empty_note_and_keeps_the_update(incident, riverbe
 
 
 def test_the_editor_refuses_a_correction_by_the_wrong_role(incident, riverbend):
-    original = published(incident, riverbend.comms)
+    original = published_wrong(incident, riverbend.comms)
     client = Client()
     client.force_login(riverbend.legal)
 

@@ -15,9 +15,9 @@ from comms.delivery import deliver_dispatch
 from comms.models import CommsPolicy, Dispatch, Draft, PublicHeading, PublishedUpdate
 from incidents import services as incident_services
 from incidents.errors import Conflict, Invalid, Refused
+from tests.comms.publishing import approved, published, written
 
 INTERNAL = "Kessler's SIS migration blew up the gradebook"
-NEXT = " We will update you again within the hour."
 
 
 @pytest.fixture
@@ -27,30 +27,14 @@ def incident(riverbend):
     )
 
 
-def approve(draft, lead, *, counsel=None):
-    draft = drafts.draft_submit(draft=draft, by=lead, expected_revision=draft.revision)
-    if draft.state == Draft.State.LEGAL_REVIEW:
-        draft = drafts.draft_legal_clear(draft=draft, by=counsel, expected_revision=draft.revision)
-    return drafts.draft_approve(draft=draft, by=lead, expected_revision=draft.revision)
-
-
 def publish_message(incident, lead, audience="families", channel="web", body="Schools are open."):
-    draft = drafts.draft_create(incident=incident, by=lead, audience=audience, channel=channel)
-    draft = drafts.draft_edit(draft=draft, by=lead, body=body + NEXT, expected_revision=1)
-    draft = approve(draft, lead)
-    return drafts.draft_publish(
-        draft=draft,
-        by=lead,
-        expected_revision=draft.revision,
-        promised_next_at=timezone.now() + timedelta(minutes=30),
-        override_reason="Staff were told in person.",
-    )
+    return published(written(incident, lead, body, audience=audience, channel=channel), lead)
 
 
 def publish_heading(incident, lead, body, *, counsel=None):
     draft = drafts.heading_draft_create(incident=incident, by=lead)
     draft = drafts.draft_edit(draft=draft, by=lead, body=body, expected_revision=1)
-    draft = approve(draft, lead, counsel=counsel)
+    draft = approved(draft, lead, counsel=counsel)
     drafts.heading_publish(draft=draft, by=lead, expected_revision=draft.revision)
     return draft
 

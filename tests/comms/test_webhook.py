@@ -19,8 +19,7 @@ from comms import drafts
 from comms.delivery import deliver_dispatch
 from comms.models import CommsPolicy, Dispatch
 from incidents import services as incident_services
-
-NEXT = " We will update you again within the hour."
+from tests.comms.publishing import NEXT, published, written
 
 
 class Receiver(ThreadingHTTPServer):
@@ -76,18 +75,8 @@ def receiver(riverbend):
 def publish(
     incident, lead, *, audience="families", channel="web", body="Schools are open.", minutes=30
 ):
-    draft = drafts.draft_create(incident=incident, by=lead, audience=audience, channel=channel)
-    draft = drafts.draft_edit(draft=draft, by=lead, body=body + NEXT, expected_revision=1)
-    draft = drafts.draft_submit(draft=draft, by=lead, expected_revision=2)
-    draft = drafts.draft_approve(draft=draft, by=lead, expected_revision=2)
-    drafts.draft_publish(
-        draft=draft,
-        by=lead,
-        expected_revision=2,
-        promised_next_at=timezone.now() + timedelta(minutes=minutes),
-        override_reason="Staff were told in person.",
-    )
-    return draft
+    draft = written(incident, lead, body, audience=audience, channel=channel)
+    return published(draft, lead, minutes=minutes)
 
 
 def deliver_webhooks() -> list[str]:
@@ -149,14 +138,7 @@ def test_a_correction_is_posted_as_one(incident, riverbend, receiver):
         body="Schools are open today." + NEXT,
         expected_revision=1,
     )
-    correction = drafts.draft_submit(draft=correction, by=riverbend.comms, expected_revision=2)
-    correction = drafts.draft_approve(draft=correction, by=riverbend.comms, expected_revision=2)
-    drafts.draft_publish(
-        draft=correction,
-        by=riverbend.comms,
-        expected_revision=2,
-        promised_next_at=timezone.now() + timedelta(minutes=30),
-    )
+    published(correction, riverbend.comms)
 
     deliver_webhooks()
 
