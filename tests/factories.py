@@ -91,3 +91,14 @@ class IncidentRoleFactory(factory.django.DjangoModelFactory):
     function = Role.COMMUNICATIONS
     user = factory.SubFactory(UserFactory)
     assigned_by = factory.SelfAttribute("incident.owner")
+
+
+def open_exercise(setup, *, time_scale: int = 60, **extra) -> Incident:
+    """An exercise declared through the service by ``setup``'s CIO, its clock ``time_scale``
+    times real time."""
+    from incidents import services
+
+    values = {"title": "Drill", "kind": Incident.Kind.SIS, "severity": 2, "all_schools": True}
+    return services.incident_open(
+        by=setup.cio, is_exercise=True, time_scale=time_scale, **{**values, **extra}
+    )

@@ -11,6 +11,7 @@ from incidents import services as incident_services
 from incidents.errors import Invalid, Refused
 from incidents.models import Incident, TimelineEntry
 from tests.conftest import CLOCK_START as START
+from tests.factories import open_exercise
 
 
 @pytest.fixture
@@ -138,15 +139,7 @@ def test_cadence_change_needs_a_reason(incident, riverbend):
 
 
 def test_exercise_clock_scales_the_cadence(riverbend, clock):
-    exercise = incident_services.incident_open(
-        by=riverbend.cio,
-        title="Drill",
-        kind="sis",
-        severity=2,
-        all_schools=True,
-        is_exercise=True,
-        time_scale=60,
-    )
+    exercise = open_exercise(riverbend)
 
     assert staff_clock(exercise).next_update_due_at == START + timedelta(minutes=1)
     with pytest.raises(Invalid, match="at most 60 minutes"):
@@ -252,15 +245,7 @@ def test_the_briefing_marks_a_late_board_update(client, incident, riverbend, clo
 
 
 def test_exercise_pages_say_exercise(client, riverbend, clock):
-    exercise = incident_services.incident_open(
-        by=riverbend.cio,
-        title="Drill",
-        kind="sis",
-        severity=2,
-        all_schools=True,
-        is_exercise=True,
-        time_scale=60,
-    )
+    exercise = open_exercise(riverbend)
     client.force_login(riverbend.cio)
 
     body = client.get(f"/incidents/{exercise.pk}/").content.decode()

@@ -8,6 +8,7 @@ from django.utils import timezone
 from comms import drafts
 from comms.models import CommsPolicy, Draft, DraftRevision, MessageTemplate, PublishedUpdate
 from incidents import services as incident_services
+from tests.factories import open_exercise
 
 
 @pytest.fixture
@@ -390,15 +391,7 @@ def test_public_status_page_shows_web_updates_only(client, incident, riverbend):
 
 
 def test_public_status_page_hides_exercises(client, riverbend):
-    exercise = incident_services.incident_open(
-        by=riverbend.cio,
-        title="Drill",
-        kind="sis",
-        severity=2,
-        all_schools=True,
-        is_exercise=True,
-        time_scale=60,
-    )
+    exercise = open_exercise(riverbend)
     PublishedUpdate.objects.create(
         incident=exercise,
         audience="media",

@@ -21,6 +21,7 @@ from comms.models import (
 from incidents import services as incident_services
 from incidents.errors import Conflict, Invalid, Refused
 from incidents.models import TimelineEntry
+from tests.factories import open_exercise
 
 S = Draft.State
 
@@ -514,15 +515,7 @@ def test_exercises_deliver_nothing_outside(
     CommsPolicy.objects.filter(district=riverbend.district).update(
         sms_lists={"staff": ["+15555550199"]}
     )
-    exercise = incident_services.incident_open(
-        by=riverbend.cio,
-        title="Drill",
-        kind="sis",
-        severity=2,
-        all_schools=True,
-        is_exercise=True,
-        time_scale=60,
-    )
+    exercise = open_exercise(riverbend)
     draft = approved(exercise, riverbend, channel="sms")
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -16,6 +16,7 @@ from incidents import services as incident_services
 from incidents.duties import duty_mark_done
 from incidents.models import Incident, Role, TimelineEntry
 from tests.conftest import CLOCK_START as START
+from tests.factories import open_exercise
 
 
 @pytest.fixture
@@ -213,15 +214,7 @@ def test_exercise_clock_fires_on_its_scale(
 ):
     riverbend.cio.phone = "+15555550100"
     riverbend.cio.save()
-    exercise = incident_services.incident_open(
-        by=riverbend.cio,
-        title="Drill",
-        kind="sis",
-        severity=2,
-        all_schools=True,
-        is_exercise=True,
-        time_scale=60,
-    )
+    exercise = open_exercise(riverbend)
     clock.move_to(START + timedelta(minutes=1, seconds=1))  # 60 incident minutes
 
     sweep(django_capture_on_commit_callbacks)

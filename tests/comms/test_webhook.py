@@ -20,6 +20,7 @@ from comms.delivery import deliver_dispatch
 from comms.models import CommsPolicy, Dispatch
 from incidents import services as incident_services
 from tests.comms.publishing import NEXT, published, written
+from tests.factories import open_exercise
 
 
 class Receiver(ThreadingHTTPServer):
@@ -152,15 +153,7 @@ def test_internal_updates_and_exercises_are_not_posted(riverbend, receiver):
         by=riverbend.cio, title="Real", kind="sis", severity=2, all_schools=True
     )
     publish(real, riverbend.comms, audience="staff", channel="email")
-    drill = incident_services.incident_open(
-        by=riverbend.cio,
-        title="Drill",
-        kind="sis",
-        severity=2,
-        all_schools=True,
-        is_exercise=True,
-        time_scale=60,
-    )
+    drill = open_exercise(riverbend)
     publish(drill, riverbend.comms, minutes=1)  # an hour on the drill's clock
 
     deliver_webhooks()

@@ -12,24 +12,16 @@ from django.test import Client
 
 from comms import timers
 from comms.models import AudienceClock
-from incidents import services as incident_services
 from incidents.models import TimelineEntry
 from incidents.scorecard import Event, compute
 from tests.conftest import CLOCK_START as START
+from tests.factories import open_exercise
 
 
 @pytest.fixture
 def exercise(riverbend, clock, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        return incident_services.incident_open(
-            by=riverbend.cio,
-            title="Ransomware drill",
-            kind="ransomware",
-            severity=1,
-            all_schools=True,
-            is_exercise=True,
-            time_scale=120,
-        )
+        return open_exercise(riverbend, time_scale=120, title="Ransomware drill", kind="cyber")
 
 
 def _text(html: str) -> str:
