@@ -58,19 +58,24 @@ def neutral_title(district_id: int) -> str:
 
 def public_title(incident: Incident) -> str:
     """The incident's name wherever the public reads it."""
-    heading = PublicHeading.objects.filter(incident=incident).values_list("title", flat=True)
-    return heading.first() or neutral_title(incident.district_id)
+    heading = heading_or_none(incident)
+    return heading.title if heading else neutral_title(incident.district_id)
+
+
+def heading_or_none(incident: Incident) -> PublicHeading | None:
+    """The incident's approved public title, or None (loaded with the incident by
+    ``select_related("public_heading")``, or read here once: Django remembers either answer)."""
+    try:
+        return incident.public_heading
+    except PublicHeading.DoesNotExist:
+        return None
 
 
 def heading_of(incident: Incident, neutral: str) -> tuple[str, str]:
-    """The incident's public (title, summary), its heading loaded with it
-    (``select_related("public_heading")``): ``neutral`` and no summary where none is
+    """The incident's public (title, summary): ``neutral`` and no summary where none is
     approved."""
-    try:
-        heading = incident.public_heading
-    except PublicHeading.DoesNotExist:
-        return neutral, ""
-    return heading.title, heading.summary
+    heading = heading_or_none(incident)
+    return (heading.title, heading.summary) if heading else (neutral, "")
 
 
 @dataclass
@@ -172,7 +177,7 @@ def last_changed(shown: list[PublicIncident]) -> datetime:
     process answers the same Last-Modified. A fixed early date when nothing is shown."""
     moments = []
     for item in shown:
-        heading = getattr(item.incident, "public_heading", None)
+        heading = heading_or_none(item.incident)
         moments += [item.incident.closed_at, heading and heading.published_at]
         for update in item.updates:
             moments += [update.published_at, update.withdrawn_at]

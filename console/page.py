@@ -18,9 +18,8 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString, mark_safe
 
-from comms import workflow
+from comms import public, workflow
 from comms.forms import CadenceChangeForm, DraftNewForm
-from comms.models import PublicHeading
 from comms.selectors import clock_rows, drafts_for_incident
 from incidents import lifecycle, selectors
 from incidents.models import Incident, Role, User
@@ -109,14 +108,6 @@ def viewer_of(audience: str) -> Viewer:
     return Viewer(audience, frozenset({audience}), is_owner=False)
 
 
-def _public_heading(incident: Incident) -> PublicHeading | None:
-    """The approved public title, or None when none is approved yet."""
-    try:
-        return incident.public_heading
-    except PublicHeading.DoesNotExist:
-        return None
-
-
 def shared_context(
     incident: Incident, now: datetime, drafters: list | None = None, *, scorecard: bool
 ) -> dict:
@@ -143,7 +134,7 @@ def shared_context(
         "drafts": SimpleLazyObject(lambda: list(drafts_for_incident(incident))),
         "drafter_candidates": SimpleLazyObject(lambda: drafter_candidates(incident, slots)),
         "decisions": SimpleLazyObject(lambda: list(incident.decisions.all())),
-        "public_heading": SimpleLazyObject(lambda: _public_heading(incident)),
+        "public_heading": SimpleLazyObject(lambda: public.heading_or_none(incident)),
         "scorecard": SimpleLazyObject(lambda: selectors.scorecard_for(incident, now))
         if scorecard
         else None,
