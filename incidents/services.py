@@ -40,6 +40,10 @@ def incident_open(
     """Declare an incident in the opener's district, with the opener as its owner."""
     if not by.has_role(Role.CIO):
         raise Refused("Only the district's CIO can open an incident.")
+    if kind not in Incident.Kind.values:
+        raise Invalid(f"Choose the kind of incident: {', '.join(Incident.Kind.values)}.")
+    if severity not in Incident.Severity.values:
+        raise Invalid("Choose a severity from 1 (critical) to 4.")
     district = by.district
     systems = list(systems)
     schools = [] if all_schools else list(schools)

@@ -182,3 +182,14 @@ def test_principal_is_not_an_incident_function(riverbend):
         services.incident_role_assign(
             incident=incident, function=Role.PRINCIPAL, user=riverbend.principal, by=riverbend.cio
         )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("kind", "ransomware", "Choose the kind of incident"), ("severity", 9, "Choose a severity")],
+)
+def test_an_unknown_kind_or_severity_is_refused(riverbend, field, value, message):
+    with pytest.raises(Invalid, match=message):
+        open_incident(riverbend, **{field: value})
+
+    assert not Incident.objects.exists()
