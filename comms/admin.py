@@ -1,7 +1,11 @@
 """Admin: policy and templates are editable; records of what happened are read-only, since
 they change only through the console's services, which write the timeline."""
 
+import csv
+
 from django.contrib import admin
+from django.http import HttpResponse
+from django.utils import timezone
 
 from comms.models import (
     AudienceClock,
@@ -16,6 +20,7 @@ from comms.models import (
     NoticeClock,
     Notification,
     PublishedUpdate,
+    Subscriber,
 )
 from incidents.admin import ReadOnlyAdmin
 
@@ -52,6 +57,53 @@ class NotificationAdmin(ReadOnlyAdmin):
 @admin.register(Dispatch)
 class DispatchAdmin(ReadOnlyAdmin):
     list_display = ["update", "channel", "destination", "status", "attempts"]
+
+
+def _cell(text: str) -> str:
+    """A value a spreadsheet will not run as a formula. Phone numbers in E.164 (a plus sign
+    and digits) are safe as they are."""
+    if text[:1] in ("=", "@", "-", "\t", "\r") or (text[:1] == "+" and not text[1:].isdigit()):
+        return "'" + text
+    return text
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(admin.ModelAdmin):
+    """Families subscribed on the public status page. The district can export them and
+    delete them; nobody adds or edits one here, since only a confirmation subscribes."""
+
+    list_display = ["address", "channel", "district", "confirmed_at", "created_at"]
+    list_filter = ["district", "channel", ("confirmed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["address"]
+    fields = ["district", "channel", "address", "schools", "created_at", "confirmed_at"]
+    readonly_fields = fields
+    actions = ["export_csv"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Export the selected subscribers as CSV")
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="subscribers-{stamp}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["district", "channel", "address", "schools", "created_at", "confirmed_at"])
+        for row in queryset.select_related("district").prefetch_related("schools"):
+            writer.writerow(
+                [
+                    row.district.slug,
+                    row.channel,
+                    _cell(row.address),
+                    "; ".join(s.name for s in row.schools.all()),
+                    row.created_at.isoformat(),
+                    row.confirmed_at.isoformat() if row.confirmed_at else "",
+                ]
+            )
+        return response
 
 
 @admin.register(EngineHeartbeat)

@@ -21,16 +21,20 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from comms import public, webhook
-from comms.models import Channel, Dispatch, Notification
+from comms import public, sms, subscriptions, webhook
+from comms.models import Channel, Dispatch, Notification, PublishedUpdate
 
 log = logging.getLogger(__name__)
 
 # A pending row older than this missed its after-commit hand-off.
 MISSED_HANDOFF = timedelta(seconds=30)
+# A text to a family carries the whole update up to this length (three segments); a longer
+# one carries the link to it.
+SMS_WHOLE_LIMIT = 459
 
 
 class SmsProvider(Protocol):
@@ -70,12 +74,14 @@ def sms_provider() -> SmsProvider:
     return import_string(settings.SMS_PROVIDER)()
 
 
-def _send_email(*, to: str, subject: str, body: str, key: str) -> str:
+def _send_email(
+    *, to: str, subject: str, body: str, key: str, headers: dict[str, str] | None = None
+) -> str:
     message = EmailMessage(
         subject=subject,
         body=body,
         to=[to],
-        headers={"Message-ID": make_msgid(idstring=key.replace(":", "."))},
+        headers={"Message-ID": make_msgid(idstring=key.replace(":", ".")), **(headers or {})},
     )
     message.send()
     return ""
@@ -99,13 +105,52 @@ def _send_notification(notification: Notification) -> str:
     raise ValueError(f"no adapter for channel {notification.channel}")
 
 
+def _subject(update: PublishedUpdate) -> str:
+    # Only reviewed words leave the district: the approved public title, else the neutral one.
+    subject = f"{update.incident.district}: {public.public_title(update.incident)}"
+    return f"Correction: {subject}" if update.corrects_id else subject
+
+
+def _send_to_subscriber(dispatch: Dispatch) -> str:
+    """One public update to one subscribed family, with the way to stop in every message:
+    a one-click unsubscribe (RFC 8058) in an email, a link and STOP in a text."""
+    update, subscriber = dispatch.update, dispatch.subscriber
+    district = update.incident.district
+    page = settings.PUBLIC_URL + reverse(
+        "status-incident", args=[district.slug, update.incident_id]
+    )
+    unsubscribe = subscriptions.unsubscribe_url(subscriber)
+    if dispatch.channel == Channel.EMAIL:
+        body = (
+            f"{update.summary}\n\nEvery update, as it is posted: {page}\n\n"
+            f"You receive these emails because you subscribed on {district}'s status page.\n"
+            f"Unsubscribe: {unsubscribe}\n"
+        )
+        return _send_email(
+            to=dispatch.destination,
+            subject=_subject(update),
+            body=body,
+            key=dispatch.key,
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+    lead = f"{district}: {public.public_title(update.incident)}."
+    stop = f"Reply STOP to end these texts, or visit {unsubscribe}"
+    text = f"{lead} {update.summary} {stop}"
+    if len(text) > SMS_WHOLE_LIMIT:
+        # A long update is not cut: the text points to it whole.
+        text = f"{lead} A new update is posted: {page} {stop}"
+    return sms_provider().send(to=dispatch.destination, body=text, idempotency_key=dispatch.key)
+
+
 def _send_dispatch(dispatch: Dispatch) -> str:
     update = dispatch.update
+    if dispatch.subscriber_id:
+        return _send_to_subscriber(dispatch)
     if dispatch.channel == Channel.EMAIL:
-        # Only reviewed words leave the district: the approved public title, else the neutral one.
-        subject = f"{update.incident.district}: {public.public_title(update.incident)}"
-        if update.corrects_id:
-            subject = f"Correction: {subject}"
+        subject = _subject(update)
         return _send_email(
             to=dispatch.destination, subject=subject, body=update.summary, key=dispatch.key
         )
@@ -134,7 +179,15 @@ def _deliver(model, pk: int, send, related: list[str]) -> str:
     row = model.objects.select_related(*related).get(pk=pk)
     sending = model.objects.filter(pk=pk, status=model.Status.SENDING)
     try:
-        send(row)
+        provider_id = send(row) or ""
+    except sms.Undeliverable as error:
+        # The number will never take it: no retries. A phone that replied STOP is forgotten.
+        message = str(error)[:500]
+        _record(lambda: sending.update(status=model.Status.FAILED, last_error=message))
+        if error.opted_out and getattr(row, "subscriber_id", None):
+            subscriptions.forget(channel=row.channel, address=row.destination)
+        log.warning("delivery of %s %s refused for good: %s", model.__name__, pk, error)
+        return "failed"
     except Exception as error:
         failed = row.attempts >= model.MAX_ATTEMPTS
         at, message = timezone.now(), str(error)[:500]
@@ -148,7 +201,11 @@ def _deliver(model, pk: int, send, related: list[str]) -> str:
         log.warning("delivery of %s %s failed: %s", model.__name__, pk, error)
         return "failed" if failed else "retry"
     sent_at = timezone.now()
-    _record(lambda: sending.update(status=model.Status.SENT, sent_at=sent_at, last_error=""))
+    _record(
+        lambda: sending.update(
+            status=model.Status.SENT, sent_at=sent_at, last_error="", provider_id=provider_id[:64]
+        )
+    )
     return "sent"
 
 
@@ -182,7 +239,27 @@ def deliver(*, notification_id: int) -> str:
 
 def deliver_dispatch(*, dispatch_id: int) -> str:
     """Send one published update to one destination. Safe to call any number of times."""
-    return _deliver(Dispatch, dispatch_id, _send_dispatch, ["update__incident__district"])
+    return _deliver(
+        Dispatch, dispatch_id, _send_dispatch, ["update__incident__district", "subscriber"]
+    )
+
+
+def record_provider_status(*, provider_id: str, status: str, error_code: str = "") -> int:
+    """Record what the provider reported for a message it accepted. A phone that replied
+    STOP (Twilio's 21610) is unsubscribed. Returns how many outbox rows it named."""
+    if not provider_id:
+        return 0
+    found = 0
+    for model in (Dispatch, Notification):
+        rows = model.objects.filter(provider_id=provider_id)
+        fields = {"provider_status": status[:20]}
+        if error_code:
+            fields["last_error"] = f"provider reported {status} (error {error_code})"[:500]
+        found += rows.update(**fields)
+    if error_code == str(sms.OPTED_OUT):
+        for row in Dispatch.objects.filter(provider_id=provider_id, subscriber__isnull=False):
+            subscriptions.forget(channel=row.channel, address=row.destination)
+    return found
 
 
 def _undelivered(model) -> list[int]:
@@ -209,5 +286,40 @@ def undelivered_due() -> list[int]:
 
 
 def undelivered_dispatches() -> list[int]:
-    """The same, for published updates on their way to distribution lists."""
+    """The same, for published updates on their way to distribution lists, the district's
+    webhook and subscribed families."""
     return _undelivered(Dispatch)
+
+
+def send_confirmation(*, subscriber_id: int, secret: str) -> str:
+    """Send a sign-up its confirmation: by email the link (the token), by text the code.
+    Not an outbox row: the secret is stored only as a hash, and a lost confirmation is
+    asked for again from the page."""
+    from comms.models import Subscriber
+
+    subscriber = Subscriber.objects.select_related("district").filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return "gone"
+    district = subscriber.district
+    key = f"confirm:{subscriber.pk}:{subscriber.confirm_sent_at:%Y%m%d%H%M%S%f}"
+    if subscriber.channel == Subscriber.Via.EMAIL:
+        link = settings.PUBLIC_URL + reverse("status-confirm", args=[district.slug, secret])
+        return _send_email(
+            to=subscriber.address,
+            subject=f"Confirm: {district} status updates by email",
+            body=(
+                f"Someone, we hope you, asked to receive {district}'s service status updates "
+                f"at this address.\n\nTo start receiving them, open this link within 48 hours "
+                f"and press Confirm:\n{link}\n\n"
+                f"If you did not ask, ignore this email: nothing more will be sent.\n"
+            ),
+            key=key,
+        )
+    return sms_provider().send(
+        to=subscriber.address,
+        body=(
+            f"{secret} is your code for {district} status texts. It lasts 30 minutes. "
+            f"If you did not ask for it, ignore this text."
+        ),
+        idempotency_key=key,
+    )

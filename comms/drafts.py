@@ -13,7 +13,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from comms import discipline, public, services, workflow
+from comms import discipline, public, services, subscriptions, workflow
 from comms.facts import DEFAULT_TEMPLATES, fact_sheet_current, fill, template_for
 from comms.models import (
     OPEN_DRAFT_STATES,
@@ -408,6 +408,7 @@ def draft_publish(
     if update.corrects_id:
         _log_correction(update, by)
     _dispatch(update, policy_for(incident.district))
+    subscriptions.queue_for(update)
     return update
 
 

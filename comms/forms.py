@@ -1,4 +1,4 @@
-"""Forms for recording updates and changing the cadence."""
+"""Forms for recording updates, changing the cadence, and families' subscriptions."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import re
 from datetime import datetime, timedelta
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from comms import subscriptions
 from comms.models import (
     MAX_INTERVAL_MINUTES,
     MIN_INTERVAL_MINUTES,
@@ -22,9 +24,10 @@ from comms.models import (
     MessageTemplate,
     NoticeClock,
     PublishedUpdate,
+    Subscriber,
     WarningAcknowledgement,
 )
-from incidents.models import Incident, User
+from incidents.models import District, Incident, School, User
 from incidents.text import limit
 
 
@@ -391,3 +394,65 @@ class CadenceDefaultsForm(forms.Form):
             tuple(name.split("__")): value  # type: ignore[misc]
             for name, value in self.cleaned_data.items()
         }
+
+
+class SubscribeForm(forms.Form):
+    """A family's sign-up on the public status page: how to reach them, and for which schools."""
+
+    channel = forms.ChoiceField(
+        label="How should we reach you?",
+        choices=Subscriber.Via.choices,
+        initial=Subscriber.Via.EMAIL,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose email or text message."},
+    )
+    email = forms.CharField(
+        label="Email address",
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        label="Mobile number, for text messages",
+        required=False,
+        max_length=40,
+        help_text="Message and data rates may apply. Reply STOP to any text to end them.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    schools = forms.ModelMultipleChoiceField(
+        label="Which schools?",
+        queryset=School.objects.none(),
+        required=False,
+        help_text="Leave every school unticked to hear about the whole district.",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Choose schools from the list."},
+    )
+
+    def __init__(self, *args, district: District, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["schools"].queryset = School.objects.filter(district=district)
+
+    def clean(self):
+        data = super().clean()
+        channel = data.get("channel")
+        if channel:
+            field = "email" if channel == Subscriber.Via.EMAIL else "phone"
+            try:
+                data["address"] = subscriptions.normalised(channel, data.get(field) or "")
+            except ValidationError as error:
+                self.add_error(field, error)
+        return data
+
+
+class ConfirmCodeForm(forms.Form):
+    """The code texted to a phone, typed on the page, with the signed ticket of its sign-up."""
+
+    ticket = forms.CharField(widget=forms.HiddenInput, max_length=500)
+    code = forms.CharField(
+        label="The six-digit code we texted you",
+        max_length=12,
+        error_messages={"required": "Type the six-digit code from the text message."},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}
+        ),
+    )

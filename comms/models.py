@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.db import models
 from django.utils import timezone
 
-from incidents.models import District, Incident, User
+from incidents.models import District, Incident, School, User
 from incidents.phases import Phase
 
 
@@ -477,21 +477,68 @@ class OutboxRow(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # The provider's id for the message it accepted, and the last status it reported for it.
+    provider_id = models.CharField(max_length=64, blank=True)
+    provider_status = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         abstract = True
 
 
+class Subscriber(models.Model):
+    """A family's email address or phone number, subscribed on the public status page to the
+    whole district (no schools) or to chosen schools.
+
+    Only what delivery needs is kept: the address, the schools, and the confirmation's state
+    and times. The pending confirmation's secret is stored as a hash. Unsubscribing deletes
+    the row, and with it every message still waiting for it.
+    """
+
+    class Via(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "Text message"
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="subscribers")
+    channel = models.CharField(max_length=10, choices=Via.choices)
+    # An email address in lower case, or a phone number in E.164 (+15551234567).
+    address = models.CharField(max_length=254)
+    schools = models.ManyToManyField(School, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirm_secret = models.CharField(max_length=64, blank=True)
+    confirm_sent_at = models.DateTimeField(null=True, blank=True)
+    confirm_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["district", "channel", "address"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "channel", "address"], name="subscriber_once_per_address"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.address}"
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
 class Dispatch(OutboxRow):
     """The outbox for published updates: one text to one destination (a distribution list
-    address or a phone number), delivered at most once, keyed like notifications."""
+    address, a phone number, the district's webhook, or a subscribed family), delivered at
+    most once, keyed like notifications."""
 
     WEBHOOK = "webhook"
 
     update = models.ForeignKey(PublishedUpdate, on_delete=models.CASCADE, related_name="dispatches")
     channel = models.CharField(max_length=10, choices=[*Channel.choices, (WEBHOOK, "Webhook")])
     destination = models.CharField(max_length=254)
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.destination}"

@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from comms import delivery
+from comms import delivery, subscriptions
+from comms.models import Dispatch
 
 
 @shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
@@ -26,6 +27,33 @@ def requeue_notifications() -> int:
     for pk in ids:
         deliver_notification.delay(pk)
     dispatches = delivery.undelivered_dispatches()
+    to_families = set(
+        Dispatch.objects.filter(pk__in=dispatches, subscriber__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
     for pk in dispatches:
-        deliver_dispatch.delay(pk)
+        if pk not in to_families:
+            deliver_dispatch.delay(pk)
+    subscriptions.hand_off(sorted(to_families))
     return len(ids) + len(dispatches)
+
+
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def deliver_to_subscribers(dispatch_ids: list[int]) -> int:
+    """Deliver one batch of a public update to subscribed families, on the families' own
+    queue. Each row is claimed on its own, so a batch taken again after its worker died
+    sends only what was not sent."""
+    return sum(delivery.deliver_dispatch(dispatch_id=pk) == "sent" for pk in dispatch_ids)
+
+
+@shared_task(ignore_result=True)
+def send_confirmation(subscriber_id: int, secret: str) -> str:
+    """Send a sign-up its confirmation: the link by email, the code by text message."""
+    return delivery.send_confirmation(subscriber_id=subscriber_id, secret=secret)
+
+
+@shared_task(ignore_result=True)
+def purge_unconfirmed_subscribers() -> int:
+    """Forget the sign-ups whose confirmation expired unused."""
+    return subscriptions.purge_unconfirmed()

@@ -72,4 +72,9 @@ app.conf.beat_schedule = {
         "schedule": 15.0,
         "options": {"expires": 30},
     },
+    "purge-unconfirmed-subscribers": {
+        "task": "comms.tasks.purge_unconfirmed_subscribers",
+        "schedule": 3600.0,
+        "options": {"expires": 600},
+    },
 }

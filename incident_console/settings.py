@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "template_partials",
+    "django_ratelimit",
     # The incident core, the communications app, and above both the pages and live pushes.
     "incidents",
     "comms",
@@ -243,6 +244,26 @@ CACHES = {
     },
 }
 
+# Sign-up counts for the public subscription page (django-ratelimit), which needs a cache
+# with atomic increments shared by every web process: Redis. The embedded way to run has one
+# process, so its own memory is shared enough. Losing the counts to a Redis flush only
+# resets the limits.
+CACHES["throttle"] = (
+    {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "throttle",
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+)
+RATELIMIT_USE_CACHE = "throttle"
+SILENCED_SYSTEM_CHECKS = [
+    # Django's own Redis cache increments atomically; the check knows only django-redis's.
+    "django_ratelimit.W001",
+    *([] if REDIS_URL else ["django_ratelimit.E003"]),
+]
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 if REDIS_URL:
     # Redis, with the worker surviving the loss of Redis while it holds a task.
@@ -272,9 +293,32 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 )
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 
+# Deliveries to the families who subscribed on the public status page go through their own
+# queue and worker, so that a publication to thousands never delays the team's own messages.
+FAMILIES_QUEUE = "families"
+CELERY_TASK_ROUTES = {
+    "comms.tasks.deliver_to_subscribers": {"queue": FAMILIES_QUEUE},
+}
+
 # --- Text messages --------------------------------------------------------------------
 SMS_PROVIDER = env.str("SMS_PROVIDER", default="comms.delivery.RecordingSmsProvider")
 SMS_RECORD_FILE = env.str("SMS_RECORD_FILE", default="")
+# Twilio's Messages API, when SMS_PROVIDER is comms.sms.TwilioSmsProvider.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+# The sender: a phone number in E.164, or a messaging service's id (MG...).
+TWILIO_FROM = env.str("TWILIO_FROM", default="")
+TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="https://api.twilio.com")
+# Phone numbers typed without a country code are read as numbers of this region.
+PHONE_REGION = env.str("PHONE_REGION", default="US")
+
+# The address families reach the console at, for the links in what it sends them
+# (confirmation, the update's page, unsubscribe) and the text provider's status callbacks.
+PUBLIC_URL = env.str("PUBLIC_URL", default="http://localhost:8000").rstrip("/")
+# How many sign-ups one client address, and one email address or phone number, may make in
+# an hour before the page refuses (the client) or quietly sends nothing more (the address).
+SUBSCRIBE_RATE_CLIENT = env.str("SUBSCRIBE_RATE_CLIENT", default="20/h")
+SUBSCRIBE_RATE_ADDRESS = env.str("SUBSCRIBE_RATE_ADDRESS", default="3/h")
 # A send claimed longer ago than this is taken to have died with its worker and is retried.
 # Keep it well above the slowest provider call; the timer fault tests shorten it.
 NOTIFICATION_STALE_CLAIM_SECONDS = env.int("NOTIFICATION_STALE_CLAIM_SECONDS", default=120)
@@ -370,7 +414,7 @@ if not DEBUG:
         # Preloading binds every subdomain of the district's domain to HTTPS for good, and
         # districts often still run plain-HTTP devices on subdomains: it is the district's
         # choice to make, so its absence is not reported as a deployment problem.
-        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+        SILENCED_SYSTEM_CHECKS += ["security.W021"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Health probes come from inside the deployment over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^health/"]

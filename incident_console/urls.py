@@ -10,6 +10,7 @@ from console import health
 from console.urls import comms_patterns, incident_patterns
 from console.views import comms as comms_views
 from console.views import incidents as incident_views
+from console.views import subscriptions as subscription_views
 
 # The admin signs in on the console's sign-in page, code step included, never on its own form.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -36,6 +37,23 @@ urlpatterns = [
         name="status-school-feed",
     ),
     path("status/<slug:slug>/status.json", comms_views.status_json, name="status-json"),
+    path("status/<slug:slug>/subscribe/", subscription_views.subscribe, name="status-subscribe"),
+    path(
+        "status/<slug:slug>/subscribe/code/",
+        subscription_views.confirm_code,
+        name="status-confirm-code",
+    ),
+    path(
+        "status/<slug:slug>/subscribe/confirm/<str:token>/",
+        subscription_views.confirm_link,
+        name="status-confirm",
+    ),
+    path(
+        "status/<slug:slug>/unsubscribe/<str:token>/",
+        subscription_views.unsubscribe,
+        name="status-unsubscribe",
+    ),
+    path("hooks/twilio/status/", subscription_views.twilio_status, name="twilio-status"),
     path("admin/", admin.site.urls),
 ]
 
