@@ -319,8 +319,12 @@ class Stack:
         self.wait_until(self.redis_answers, "redis-server answered", STARTUP_LIMIT)
         return self.redis
 
-    def start_worker(self, name: str = "worker") -> subprocess.Popen:
-        return self.celery(name, "worker", "--concurrency", "2", "--hostname", f"{name}@%h")
+    def start_worker(self, name: str = "worker", queue: str = "celery") -> subprocess.Popen:
+        """A worker as the Procfile runs it: ``celery`` for the team's tasks, ``families``
+        for deliveries to subscribers."""
+        return self.celery(
+            name, "worker", "--queues", queue, "--concurrency", "2", "--hostname", f"{name}@%h"
+        )
 
     def start_beat(self, name: str = "beat") -> subprocess.Popen:
         # Each beat needs its own schedule file and pid file, or the second refuses to start.

@@ -79,8 +79,8 @@ def normalised(channel: str, raw: str) -> str:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         raise ValidationError(
-            "Enter a mobile number with its area code, like (555) 201-4477, or with its "
-            "country code, like +44 7700 900123."
+            "Enter a mobile number with its area code, like (617) 555-0123, or, for a "
+            "number outside the country, a plus sign and the country code first."
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -110,7 +110,6 @@ def confirm_code(request: HttpRequest, slug: str) -> HttpResponse:
             code=form.cleaned_data["code"],
         )
     except subscriptions.Refused as refused:
-        form = ConfirmCodeForm(initial={"ticket": form.cleaned_data["ticket"]})
         form.add_error("code", str(refused))
         return _page(request, "comms/subscribe_code.html", district, status=422, form=form)
     return _page(request, "comms/subscribed.html", district, subscriber=subscriber)

@@ -34,6 +34,8 @@ class Command(BaseCommand):
             hostname=f"embedded@{socket.gethostname()}",
             pool_cls="solo",
             concurrency=1,
+            # On one machine one worker takes the team's tasks and the families' deliveries.
+            queues=["celery", settings.FAMILIES_QUEUE],
             loglevel="WARNING",
             without_heartbeat=True,
             without_mingle=True,
