@@ -436,5 +436,6 @@ def test_the_sweep_reaches_every_page_of_the_console(sweeps: dict[str, Sweep]) -
         "comms:draft",
         "comms:templates",
         "status-page",
+        "status-subscribe",
     }
     assert pages <= reached, f"never opened: {sorted(pages - reached)}"
