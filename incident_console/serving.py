@@ -21,6 +21,10 @@ still get through. The health probes are always answered.
 
 The public pages are answered before that, on the event loop, from their last answer for a
 second at a time (``PublicPages``): a crowd of families reaches one thread per page per second.
+Those answers are paced to ``PUBLIC_PAGES_PER_SECOND`` per process, so that however large the
+crowd, it leaves the processor to the response team's pages: past the pace a family's request
+waits its turn (at most a second's worth wait), past that it is answered 503 with
+``Retry-After``, which a proxy or CDN in front answers from its copy.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import time
 from collections import OrderedDict
 
 from a2wsgi import WSGIMiddleware
+from aiolimiter import AsyncLimiter
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 from django.template.loader import render_to_string
@@ -65,14 +70,14 @@ class PooledHttp:
             self.in_flight -= 1
 
 
-async def busy(send, page: bytes) -> None:
+async def busy(send, page: bytes, retry_after: int = RETRY_AFTER_SECONDS) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": 503,
             "headers": [
                 (b"content-type", b"text/html; charset=utf-8"),
-                (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+                (b"retry-after", str(retry_after).encode()),
                 (b"cache-control", b"no-store"),
                 (b"content-length", str(len(page)).encode()),
             ],
@@ -92,14 +97,32 @@ class PublicPages:
     next request goes through to Django (and the pool's admission) and refreshes it, while
     requests arriving meanwhile get the previous answer: one request per page per process
     reaches a thread each second, whatever the crowd. Only 200 answers that say
-    ``Cache-Control: public`` and set no cookie are kept."""
+    ``Cache-Control: public`` and set no cookie are kept.
+
+    With ``rate``, replays are paced to that many a second (a leaky bucket, aiolimiter's):
+    a saturating crowd then takes a bounded share of the processor, and the closed-loop
+    clients of a load test or a page reloading in a loop are slowed instead of served as fast
+    as the machine can. At most a second's worth of requests wait for their turn; the rest are
+    answered 503 at once with ``Retry-After: 1``."""
 
     PREFIX = "/status/"
 
-    def __init__(self, app, *, fresh: float = 1.0, entries: int = 256, clock=time.monotonic):
+    def __init__(
+        self,
+        app,
+        *,
+        fresh: float = 1.0,
+        entries: int = 256,
+        clock=time.monotonic,
+        rate: float = 0,
+        busy_page: bytes = b"",
+    ):
         self.app, self.fresh, self.size, self.clock = app, fresh, entries, clock
         self.kept: OrderedDict[tuple, tuple[float, int, list, bytes]] = OrderedDict()
         self.refreshing: set[tuple] = set()
+        self.limiter = AsyncLimiter(rate, 1) if rate > 0 else None
+        self.max_waiting, self.waiting = max(1, int(rate)), 0
+        self.busy_page = busy_page
 
     async def __call__(self, scope, receive, send) -> None:
         if (
@@ -113,6 +136,9 @@ class PublicPages:
         key = (headers.get(b"host", b""), scope["path"], scope.get("query_string", b""))
         entry = self.kept.get(key)
         if entry is not None and (self.clock() - entry[0] < self.fresh or key in self.refreshing):
+            if not await self._turn():
+                await busy(send, self.busy_page, retry_after=1)
+                return
             await self._replay(entry, scope, headers, send)
             return
         self.refreshing.add(key)
@@ -120,6 +146,21 @@ class PublicPages:
             await self.app(scope, receive, self._keeping(key, scope, send))
         finally:
             self.refreshing.discard(key)
+
+    async def _turn(self) -> bool:
+        """Wait for this replay's turn under the pace; false when too many already wait."""
+        if self.limiter is None or self.limiter.has_capacity():
+            if self.limiter is not None:
+                await self.limiter.acquire()
+            return True
+        if self.waiting >= self.max_waiting:
+            return False
+        self.waiting += 1
+        try:
+            await self.limiter.acquire()
+        finally:
+            self.waiting -= 1
+        return True
 
     def _keeping(self, key: tuple, scope, send):
         start: dict = {}
@@ -196,4 +237,7 @@ def http_application():
         from django.core.asgi import get_asgi_application
 
         return get_asgi_application()
-    return StaticFiles(PublicPages(PooledHttp(settings.WEB_THREADS, settings.WEB_QUEUE)))
+    pool = PooledHttp(settings.WEB_THREADS, settings.WEB_QUEUE)
+    return StaticFiles(
+        PublicPages(pool, rate=settings.PUBLIC_PAGES_PER_SECOND, busy_page=pool.busy_page)
+    )

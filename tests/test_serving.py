@@ -271,3 +271,29 @@ def test_the_web_process_answers_public_pages_before_the_pool():
     assert isinstance(app, serving.StaticFiles)
     assert isinstance(app.app, serving.PublicPages)
     assert isinstance(app.app.app, serving.PooledHttp)
+
+
+def test_replays_past_the_pace_wait_their_turn_and_past_a_second_of_them_are_refused():
+    inner = PublicApp()
+    app = serving.PublicPages(inner, clock=Clock(), rate=20, busy_page=b"busy")
+
+    async def scenario():
+        await get(app)  # rendered once, and kept
+        return await asyncio.gather(*(get(app) for _ in range(100)))
+
+    answers = asyncio.run(scenario())
+
+    # The bucket lets 20 through at once (the rendering itself is not paced), 20 more wait
+    # their turn, and the rest are told to come back.
+    assert sum(status == 200 for status, _ in answers) == 40
+    assert sum(status == 503 for status, _ in answers) == 60
+    assert inner.calls == 1
+
+
+def test_the_web_process_paces_public_pages_as_configured(settings):
+    settings.PUBLIC_PAGES_PER_SECOND = 50
+
+    app = serving.http_application()
+
+    assert app.app.limiter.max_rate == 50
+    assert app.app.max_waiting == 50

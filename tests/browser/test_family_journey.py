@@ -92,9 +92,7 @@ def test_a_family_subscribes_confirms_receives_an_update_and_unsubscribes(
         data="List-Unsubscribe=One-Click",
     )
     assert answer.status == 200
-    assert not _outside_the_event_loop(
-        lambda: Subscriber.objects.filter(address=ADDRESS).exists()
-    )
+    assert not _outside_the_event_loop(lambda: Subscriber.objects.filter(address=ADDRESS).exists())
 
     publish(district, open_incident, "Report cards are out.")
     assert len(to_family()) == 2, "nothing more after unsubscribing"
@@ -119,7 +117,5 @@ def test_the_unsubscribe_button_works_without_javascript(
     page.get_by_role("button", name="Unsubscribe").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("You are unsubscribed")
-    assert not _outside_the_event_loop(
-        lambda: Subscriber.objects.filter(pk=subscriber.pk).exists()
-    )
+    assert not _outside_the_event_loop(lambda: Subscriber.objects.filter(pk=subscriber.pk).exists())
     context.close()
