@@ -29,11 +29,11 @@ waits its turn (at most a second's worth wait), past that it is answered 503 wit
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 
 from a2wsgi import WSGIMiddleware
-from aiolimiter import AsyncLimiter
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 from django.template.loader import render_to_string
@@ -86,6 +86,29 @@ async def busy(send, page: bytes, retry_after: int = RETRY_AFTER_SECONDS) -> Non
     await send({"type": "http.response.body", "body": page})
 
 
+class Pace:
+    """Turns at ``rate`` a second, each request given the next free one (the virtual
+    scheduling of the generic cell rate algorithm): one timer per waiting request and none
+    while requests come slower than the pace. A turn more than ``patience`` seconds away is
+    refused. Measured against aiolimiter's leaky bucket, whose waiters each wake every
+    1/``rate`` seconds to look for room: at 2,000 a second that cost the web process 0.34 ms
+    of processor per request, four times the replay itself."""
+
+    def __init__(self, rate: float, clock=time.monotonic, patience: float = 1.0) -> None:
+        self.interval, self.clock, self.patience = 1.0 / rate, clock, patience
+        self.next_free = 0.0
+
+    async def turn(self) -> bool:
+        now = self.clock()
+        slot = max(now, self.next_free)
+        if slot - now > self.patience:
+            return False
+        self.next_free = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+        return True
+
+
 class PublicPages:
     """The public pages (``/status/``: the families' status page, feeds and JSON) answered on
     the event loop, without a thread or the database, for a second after one was rendered.
@@ -99,11 +122,10 @@ class PublicPages:
     reaches a thread each second, whatever the crowd. Only 200 answers that say
     ``Cache-Control: public`` and set no cookie are kept.
 
-    With ``rate``, replays are paced to that many a second (a leaky bucket, aiolimiter's):
-    a saturating crowd then takes a bounded share of the processor, and the closed-loop
-    clients of a load test or a page reloading in a loop are slowed instead of served as fast
-    as the machine can. At most a second's worth of requests wait for their turn; the rest are
-    answered 503 at once with ``Retry-After: 1``."""
+    With ``rate``, replays are paced to that many a second (``Pace``): a saturating crowd then
+    takes a bounded share of the processor, and clients that ask again as soon as they are
+    answered are slowed instead of served as fast as the machine can. A request that would
+    wait more than a second is answered 503 at once with ``Retry-After: 1``."""
 
     PREFIX = "/status/"
 
@@ -120,8 +142,7 @@ class PublicPages:
         self.app, self.fresh, self.size, self.clock = app, fresh, entries, clock
         self.kept: OrderedDict[tuple, tuple[float, int, list, bytes]] = OrderedDict()
         self.refreshing: set[tuple] = set()
-        self.limiter = AsyncLimiter(rate, 1) if rate > 0 else None
-        self.max_waiting, self.waiting = max(1, int(rate)), 0
+        self.pace = Pace(rate, clock) if rate > 0 else None
         self.busy_page = busy_page
 
     async def __call__(self, scope, receive, send) -> None:
@@ -136,7 +157,7 @@ class PublicPages:
         key = (headers.get(b"host", b""), scope["path"], scope.get("query_string", b""))
         entry = self.kept.get(key)
         if entry is not None and (self.clock() - entry[0] < self.fresh or key in self.refreshing):
-            if not await self._turn():
+            if self.pace is not None and not await self.pace.turn():
                 await busy(send, self.busy_page, retry_after=1)
                 return
             await self._replay(entry, scope, headers, send)
@@ -146,21 +167,6 @@ class PublicPages:
             await self.app(scope, receive, self._keeping(key, scope, send))
         finally:
             self.refreshing.discard(key)
-
-    async def _turn(self) -> bool:
-        """Wait for this replay's turn under the pace; false when too many already wait."""
-        if self.limiter is None or self.limiter.has_capacity():
-            if self.limiter is not None:
-                await self.limiter.acquire()
-            return True
-        if self.waiting >= self.max_waiting:
-            return False
-        self.waiting += 1
-        try:
-            await self.limiter.acquire()
-        finally:
-            self.waiting -= 1
-        return True
 
     def _keeping(self, key: tuple, scope, send):
         start: dict = {}

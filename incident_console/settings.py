@@ -139,7 +139,7 @@ WEB_QUEUE = env.int("WEB_QUEUE", default=32)
 # Public pages (the families' status page, feeds, JSON) a web process answers per second from
 # its kept copy; a larger crowd waits its turn, so it never takes the processor from the
 # response team. 0: unpaced.
-PUBLIC_PAGES_PER_SECOND = env.int("PUBLIC_PAGES_PER_SECOND", default=2000)
+PUBLIC_PAGES_PER_SECOND = env.int("PUBLIC_PAGES_PER_SECOND", default=1000)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "incidents.User"

@@ -275,7 +275,8 @@ def test_the_web_process_answers_public_pages_before_the_pool():
 
 def test_replays_past_the_pace_wait_their_turn_and_past_a_second_of_them_are_refused():
     inner = PublicApp()
-    app = serving.PublicPages(inner, clock=Clock(), rate=20, busy_page=b"busy")
+    # 16 a second: turns every 0.0625 s, exact in binary; the clock stands still.
+    app = serving.PublicPages(inner, clock=Clock(), rate=16, busy_page=b"busy")
 
     async def scenario():
         await get(app)  # rendered once, and kept
@@ -283,10 +284,10 @@ def test_replays_past_the_pace_wait_their_turn_and_past_a_second_of_them_are_ref
 
     answers = asyncio.run(scenario())
 
-    # The bucket lets 20 through at once (the rendering itself is not paced), 20 more wait
-    # their turn, and the rest are told to come back.
-    assert sum(status == 200 for status, _ in answers) == 40
-    assert sum(status == 503 for status, _ in answers) == 60
+    # The rendering is not paced; its replays take turns 0, 1/16 ... 16/16 s away, and
+    # the rest would wait more than a second: they are told to come back.
+    assert sum(status == 200 for status, _ in answers) == 17
+    assert sum(status == 503 for status, _ in answers) == 83
     assert inner.calls == 1
 
 
@@ -295,5 +296,4 @@ def test_the_web_process_paces_public_pages_as_configured(settings):
 
     app = serving.http_application()
 
-    assert app.app.limiter.max_rate == 50
-    assert app.app.max_waiting == 50
+    assert app.app.pace.interval == 1 / 50
