@@ -123,17 +123,19 @@ _cache_run = f"{os.getpid()}-{time.time_ns()}"
 def isolated_cache(settings):
     """Each test its own key space in the configured cache (Redis or local memory).
 
-    Sign-in failure counts, used authenticator codes and the last push of each incident live
-    in the cache and would carry from one test to the next; a fresh key prefix isolates them
-    without flushing a Redis database that the channel layer and the Celery broker share.
+    Sign-in failure counts, used authenticator codes, the last push of each incident and the
+    subscription page's sign-up counts live in the caches and would carry from one test to
+    the next; a fresh key prefix isolates them without flushing a Redis database that the
+    channel layer and the Celery broker share.
     The incident page's panels, kept in this process's memory, are cleared: a test's
     database may reuse an earlier test's incident ids.
     """
     from django.core.cache import caches
 
-    default = dict(settings.CACHES["default"])
-    default["KEY_PREFIX"] = f"test-{_cache_run}-{next(_cache_generation)}"
-    settings.CACHES = {**settings.CACHES, "default": default}
+    prefix = f"test-{_cache_run}-{next(_cache_generation)}"
+    default = dict(settings.CACHES["default"], KEY_PREFIX=prefix)
+    throttle = dict(settings.CACHES["throttle"], KEY_PREFIX=prefix)
+    settings.CACHES = {**settings.CACHES, "default": default, "throttle": throttle}
     caches["panels"].clear()
 
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
-from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -23,13 +22,6 @@ from tests.comms.publishing import published, written
 
 # Real commits: confirmations and deliveries are handed off after commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle():
-    caches["throttle"].clear()
-    yield
-    caches["throttle"].clear()
 
 
 @pytest.fixture
