@@ -49,6 +49,8 @@ MISSING_GUIDANCE = {"today": "Say what classrooms do today: it is the one part e
 def affected_schools(incident: Incident) -> list[School]:
     if incident.all_schools:
         return list(School.objects.filter(district_id=incident.district_id).order_by("name"))
+    if "schools" in getattr(incident, "_prefetched_objects_cache", {}):
+        return sorted(incident.schools.all(), key=lambda school: (school.name, school.pk))
     return list(incident.schools.order_by("name"))
 
 

@@ -13,6 +13,7 @@ from incidents.models import (
     IncidentDuty,
     IncidentRole,
     Role,
+    RoleGrant,
     School,
     TimelineEntry,
     User,
@@ -55,16 +56,19 @@ def role_slots(incident: Incident) -> list[RoleSlot]:
     assignments = {
         a.function: a for a in IncidentRole.objects.filter(incident=incident).select_related("user")
     }
-    people = (
-        User.objects.filter(district_id=incident.district_id, is_active=True)
-        .prefetch_related("role_grants")
-        .order_by("last_name", "first_name", "username")
+    # One query: each grant of an incident function, with its holder.
+    grants = (
+        RoleGrant.objects.filter(
+            user__district_id=incident.district_id,
+            user__is_active=True,
+            role__in=[f.value for f in INCIDENT_FUNCTIONS],
+        )
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__username", "role")
     )
     by_role: dict[str, list[User]] = {f: [] for f in INCIDENT_FUNCTIONS}
-    for person in people:
-        for grant in person.role_grants.all():
-            if grant.role in by_role:
-                by_role[grant.role].append(person)
+    for grant in grants:
+        by_role[grant.role].append(grant.user)
     return [
         RoleSlot(f.value, Role(f).label, assignments.get(f.value), by_role[f.value])
         for f in INCIDENT_FUNCTIONS

@@ -28,7 +28,7 @@ BUDGETS = [
     ("academics", "academics", "/incidents/academics/", 12),
     ("briefing", "board", "/incidents/briefing/", 14),
     ("principal guidance", "principal", "/incidents/guidance/", 12),
-    ("incident page", "cio", "/incidents/{incident}/", 21),
+    ("incident page", "cio", "/incidents/{incident}/", 19),
     ("status page", None, "/status/riverbend/", 7),
 ]
 
