@@ -30,14 +30,17 @@ def security_event_record(
     """Append one row to the sign-in record."""
     if district is None and user is not None:
         district = user.district
+    # What was posted is recorded as posted, less NUL characters, which PostgreSQL's text
+    # cannot hold: a garbage post must still leave its trace, not a server error.
+    identifier = (identifier or (user.username if user else "")).replace("\x00", "")
     return SecurityEvent.objects.create(
         kind=kind,
-        identifier=(identifier or (user.username if user else ""))[:254],
+        identifier=identifier[:254],
         user=user,
         district=district,
         method=method,
         address=(throttle.client_address(request) or None) if request else None,
-        detail=detail[:300],
+        detail=detail.replace("\x00", "")[:300],
     )
 
 

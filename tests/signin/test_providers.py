@@ -76,6 +76,13 @@ def test_start_refuses_a_malformed_email(client, google_idp):
     assert b"Enter an email address in the form" in response.content
 
 
+def test_start_refuses_an_email_with_a_nul_character_and_records_it(client, google_idp):
+    response = client.post("/accounts/login/district/", {"email": "dana\x00@riverbend.k12.us"})
+
+    assert response.status_code == 422
+    assert SecurityEvent.objects.get().identifier == "dana@riverbend.k12.us"
+
+
 def test_start_skips_a_disabled_provider(client, google_idp):
     google_idp.enabled = False
     google_idp.save(update_fields=["enabled"])
