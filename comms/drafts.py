@@ -13,7 +13,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from comms import discipline, public, services, subscriptions, workflow
+from comms import discipline, public, services, subscriptions, translations, workflow
 from comms.facts import DEFAULT_TEMPLATES, fact_sheet_current, fill, template_for
 from comms.models import (
     OPEN_DRAFT_STATES,
@@ -345,12 +345,15 @@ def draft_publish(
     promised_next_at: datetime,
     override_reason: str = "",
     keep_promised_time: bool = False,
+    missing_languages_reason: str = "",
 ) -> PublishedUpdate:
     """Publish the approved revision: record it, start the audience's clock at the promised
     time, and queue delivery. Exercises deliver nothing outside the console.
 
     A text that names another next-update time than ``promised_next_at`` is refused unless
-    ``keep_promised_time`` says to publish it anyway: readers would see two times."""
+    ``keep_promised_time`` says to publish it anyway: readers would see two times. A families
+    or media update goes out in every district language approved for this revision at once;
+    one without all of them needs ``missing_languages_reason``."""
     draft = _locked(draft, expected_revision)
     incident = draft.incident
     workflow.require(draft, by, "publish")
@@ -379,6 +382,7 @@ def draft_publish(
     )
     if differs and not keep_promised_time:
         raise PromiseDiffers(differs.reason)
+    languages = translations.check_publishable(draft, missing_languages_reason)
     update = services.update_record(
         incident=incident,
         audience=draft.audience,
@@ -407,6 +411,7 @@ def draft_publish(
     _log(draft, by, "draft.published", f"revision {draft.revision} published{override}")
     if update.corrects_id:
         _log_correction(update, by)
+    translations.publish_with(update, draft, languages, missing_languages_reason)
     _dispatch(update, policy_for(incident.district))
     subscriptions.queue_for(update)
     return update

@@ -165,6 +165,9 @@ class PublishedUpdate(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
     )
     correction_note = models.CharField(max_length=500, blank=True)
+    # District languages published without a translation, and why.
+    missing_languages = models.JSONField(default=list, blank=True)
+    missing_reason = models.CharField(max_length=500, blank=True)
     published_at = models.DateTimeField(default=timezone.now)
     published_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     promised_next_at = models.DateTimeField()
@@ -315,6 +318,8 @@ class CommsPolicy(models.Model):
     # mass-notification system), and the secret its signature is made with.
     webhook_url = models.URLField(max_length=500, blank=True)
     webhook_secret = models.CharField(max_length=64, blank=True)
+    # The languages besides English the district writes to families in: BCP 47 codes.
+    languages = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return f"Communications policy of {self.district}"
@@ -434,6 +439,90 @@ class DraftRevision(models.Model):
         return f"Revision {self.number} of draft {self.draft_id}"
 
 
+class Translation(models.Model):
+    """One district language of a families or media draft: its own chain of revisions,
+    written by the translator it was sent to or by the communications lead.
+
+    An approval binds a pair: the draft's revision the translation was written from and the
+    translation's revision. When the English changes, the pair no longer matches, the
+    translation is out of date, and it cannot be published until revised and approved again.
+    """
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=20)
+    translator = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    # The latest revision's number; 0 until someone writes one.
+    revision = models.PositiveIntegerField(default=0)
+    approved_revision = models.PositiveIntegerField(null=True, blank=True)
+    approved_source_revision = models.PositiveIntegerField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["draft", "language"], name="translation_once_per_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language} translation of draft {self.draft_id}"
+
+
+class TranslationRevision(models.Model):
+    """One version of a translation, and the draft revision it translates."""
+
+    translation = models.ForeignKey(Translation, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    body = models.TextField(max_length=DraftRevision.MAX_BODY)
+    source_revision = models.PositiveIntegerField()
+    # Written by a translation provider, not a person: needs a reader's check to approve.
+    machine = models.BooleanField(default=False)
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["translation", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["translation", "number"], name="translation_revision_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"revision {self.number} of {self.translation}"
+
+
+class PublishedTranslation(models.Model):
+    """The text one language's readers got with a published update."""
+
+    update = models.ForeignKey(
+        PublishedUpdate, on_delete=models.CASCADE, related_name="translations"
+    )
+    language = models.CharField(max_length=20)
+    body = models.TextField(max_length=DraftRevision.MAX_BODY)
+    revision = models.PositiveIntegerField()
+    source_revision = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["update", "language"], name="published_translation_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language} text of update {self.update_id}"
+
+
 class WarningAcknowledgement(models.Model):
     """A discipline warning on one revision that the drafter read and answered with a note."""
 
@@ -504,6 +593,8 @@ class Subscriber(models.Model):
     # An email address in lower case, or a phone number in E.164 (+15551234567).
     address = models.CharField(max_length=254)
     schools = models.ManyToManyField(School, blank=True, related_name="+")
+    # The language the family reads updates in: "en" or one of the district's languages.
+    language = models.CharField(max_length=20, default="en")
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirm_secret = models.CharField(max_length=64, blank=True)

@@ -115,6 +115,7 @@ class Role(models.TextChoices):
     TECHNICAL = "technical", "Technical lead"
     BOARD_LIAISON = "board_liaison", "Board liaison"
     PRINCIPAL = "principal", "Principal"
+    TRANSLATOR = "translator", "Translator"
 
 
 # The functions the owner assigns for one incident; each is filled by someone who holds the

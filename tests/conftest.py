@@ -48,6 +48,7 @@ class DistrictSetup:
     technical: User
     board: User
     principal: User
+    translator: User
 
     def by_role(self, role: str) -> User:
         return {
@@ -58,6 +59,7 @@ class DistrictSetup:
             Role.TECHNICAL: self.technical,
             Role.BOARD_LIAISON: self.board,
             Role.PRINCIPAL: self.principal,
+            Role.TRANSLATOR: self.translator,
         }[role]
 
 
@@ -85,6 +87,7 @@ def make_district(prefix: str, time_zone: str) -> DistrictSetup:
         technical=person(Role.TECHNICAL),
         board=person(Role.BOARD_LIAISON),
         principal=person(Role.PRINCIPAL, schools=schools[:2]),
+        translator=person(Role.TRANSLATOR),
     )
 
 

@@ -1,0 +1,362 @@
+"""Translations of families and media drafts into the district's languages.
+
+Each language of a draft is a ``Translation`` with its own chain of revisions. The
+communications lead sends a draft to a translator for a language; the translator (who sees
+only what was sent to them) or the lead writes it; the lead approves it. An approval binds the
+pair (the draft revision it was written from, the translation revision), so when the English
+changes the translation is out of date: it shows what changed in the English, and it cannot
+be approved or published until someone revises it against the new English.
+
+Language codes are BCP 47 tags (``es``, ``vi``, ``ar``, ``zh-Hans``), read with Babel, which
+also gives each language's name in that language and its direction.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from babel import Locale, UnknownLocaleError
+from django.db import transaction
+from django.utils import timezone
+
+from comms.models import (
+    PUBLIC_AUDIENCES,
+    Draft,
+    DraftRevision,
+    PublishedTranslation,
+    PublishedUpdate,
+    Translation,
+    TranslationRevision,
+)
+from comms.policy import policy_for
+from incidents.errors import Conflict, Invalid, Refused
+from incidents.models import District, Role, User
+from incidents.text import checked_text
+from incidents.timeline import timeline_append
+
+ENGLISH = "en"
+_CLOSED = (Draft.State.PUBLISHED, Draft.State.WITHDRAWN)
+
+
+def locale(code: str) -> Locale:
+    """The Babel locale of a BCP 47 tag. Raises ``ValueError`` naming the tag."""
+    try:
+        return Locale.parse(code.strip(), sep="-")
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ValueError(
+            f"“{code}” is not a language code. Use a BCP 47 code, such as es (Spanish), "
+            "vi (Vietnamese), ar (Arabic), zh-Hans (Chinese, simplified), ht (Haitian "
+            "Creole) or so (Somali)."
+        ) from None
+
+
+def name_of(code: str) -> str:
+    """The language's name in that language: "español", "Tiếng Việt", "العربية"."""
+    return locale(code).display_name or code
+
+
+def english_name_of(code: str) -> str:
+    return locale(code).english_name or code
+
+
+def direction_of(code: str) -> str:
+    """ "rtl" or "ltr", for the ``dir`` attribute."""
+    return locale(code).text_direction
+
+
+def district_languages(district: District) -> list[str]:
+    """The languages besides English the district writes to families in."""
+    return list(policy_for(district).languages or [])
+
+
+@dataclass(frozen=True)
+class LanguageState:
+    """Where one district language of a draft stands."""
+
+    code: str
+    name: str
+    english_name: str
+    translation: Translation | None
+    latest: TranslationRevision | None
+    # not_sent, waiting (nothing written yet), out_of_date, to_approve, approved
+    state: str
+
+    @property
+    def label(self) -> str:
+        return {
+            "not_sent": "Not sent for translation",
+            "waiting": "Waiting for the translator",
+            "out_of_date": "Out of date: the English changed",
+            "to_approve": "Ready for approval",
+            "approved": "Approved",
+        }[self.state]
+
+
+def state_of(draft: Draft, translation: Translation | None, latest) -> str:
+    if translation is None:
+        return "not_sent"
+    if latest is None:
+        return "waiting"
+    if latest.source_revision != draft.revision:
+        return "out_of_date"
+    if (
+        translation.approved_revision == latest.number
+        and translation.approved_source_revision == draft.revision
+    ):
+        return "approved"
+    return "to_approve"
+
+
+def languages_of(draft: Draft) -> list[LanguageState]:
+    """Each of the district's languages for a families or media draft, with its state."""
+    if draft.audience not in PUBLIC_AUDIENCES or draft.is_heading:
+        return []
+    codes = district_languages(draft.incident.district)
+    found = {t.language: t for t in draft.translations.select_related("translator")}
+    latest = {
+        r.translation_id: r
+        for r in TranslationRevision.objects.filter(translation__draft=draft).order_by("number")
+    }
+    states = []
+    for code in codes:
+        translation = found.get(code)
+        revision = latest.get(translation.pk) if translation else None
+        states.append(
+            LanguageState(
+                code=code,
+                name=name_of(code),
+                english_name=english_name_of(code),
+                translation=translation,
+                latest=revision,
+                state=state_of(draft, translation, revision),
+            )
+        )
+    return states
+
+
+def source_changes(translation: Translation) -> list[tuple[str, str]]:
+    """What changed in the English since the translation's latest revision was written: the
+    words, each marked "same", "removed" or "added"."""
+    latest = translation.revisions.order_by("-number").first()
+    draft = translation.draft
+    if latest is None or latest.source_revision == draft.revision:
+        return []
+    before, after = (
+        DraftRevision.objects.get(draft=draft, number=n).body.split()
+        for n in (latest.source_revision, draft.revision)
+    )
+    changes: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "equal":
+            changes.append(("same", " ".join(before[a0:a1])))
+            continue
+        if a1 > a0:
+            changes.append(("removed", " ".join(before[a0:a1])))
+        if b1 > b0:
+            changes.append(("added", " ".join(after[b0:b1])))
+    return changes
+
+
+def _is_lead(user: User, draft: Draft) -> bool:
+    return user.district_id == draft.incident.district_id and user.has_role(Role.COMMUNICATIONS)
+
+
+def _log(translation: Translation, by: User, kind: str, summary: str) -> None:
+    draft = translation.draft
+    timeline_append(
+        incident=draft.incident,
+        kind=kind,
+        actor=by,
+        summary=f"{english_name_of(translation.language)} translation of the "
+        f"{draft.get_audience_display().lower()} draft: {summary}",
+        payload={
+            "draft": draft.pk,
+            "language": translation.language,
+            "revision": translation.revision,
+            "source_revision": draft.revision,
+        },
+    )
+
+
+@transaction.atomic
+def translation_request(
+    *, draft: Draft, by: User, language: str, translator: User | None
+) -> Translation:
+    """Send a families or media draft to a translator for one of the district's languages
+    (or keep it with the communications lead, with no translator)."""
+    draft = Draft.objects.select_for_update().select_related("incident__district").get(pk=draft.pk)
+    if not _is_lead(by, draft):
+        raise Refused("Only the communications lead sends drafts for translation.")
+    if draft.audience not in PUBLIC_AUDIENCES or draft.is_heading:
+        raise Invalid("Only updates to families and the public are translated.")
+    if draft.state in _CLOSED:
+        raise Conflict(f"A draft that is {draft.get_state_display().lower()} is not translated.")
+    if language not in district_languages(draft.incident.district):
+        raise Invalid(
+            f"“{language}” is not one of the district's languages. Add it in district setup first."
+        )
+    if translator is not None and not (
+        translator.district_id == draft.incident.district_id
+        and (translator.has_role(Role.TRANSLATOR) or translator.has_role(Role.COMMUNICATIONS))
+    ):
+        raise Invalid("Choose a translator of the district.")
+    translation, created = Translation.objects.get_or_create(
+        draft=draft,
+        language=language,
+        defaults={"translator": translator, "requested_by": by},
+    )
+    if not created:
+        translation.translator = translator
+        translation.save(update_fields=["translator"])
+    translation.draft = draft
+    who = translator.get_full_name() or translator.username if translator else "the lead"
+    _log(translation, by, "translation.requested", f"sent to {who}")
+    if translator is not None and translator.pk != by.pk:
+        from comms import outbox
+
+        outbox.notify(
+            incident=draft.incident,
+            deadline=None,
+            recipients=[translator],
+            subject=f"Translate into {english_name_of(language)}: "
+            f"{draft.get_audience_display()} update",
+            body="A draft is waiting for your translation in the console.",
+        )
+    return translation
+
+
+def may_write(translation: Translation, user: User) -> bool:
+    return translation.translator_id == user.pk or _is_lead(user, translation.draft)
+
+
+@transaction.atomic
+def translation_write(
+    *, translation: Translation, by: User, body: str, expected_revision: int, machine=False
+) -> Translation:
+    """Save a new revision of the translation, written from the draft's current revision."""
+    translation = (
+        Translation.objects.select_for_update()
+        .select_related("draft__incident__district")
+        .get(pk=translation.pk)
+    )
+    draft = translation.draft
+    if not may_write(translation, by):
+        raise Refused("Only the translator it was sent to, or the communications lead, writes it.")
+    if draft.state in _CLOSED:
+        raise Conflict(f"A draft that is {draft.get_state_display().lower()} is not translated.")
+    if expected_revision != translation.revision:
+        raise Conflict(
+            f"This translation changed while you were looking at it: revision "
+            f"{translation.revision} is the latest, you edited revision {expected_revision}. "
+            "Read the latest and try again."
+        )
+    body = checked_text(
+        body,
+        model=TranslationRevision,
+        field="body",
+        label="The translation",
+        missing="The translation is empty. Write the text in the language, or leave it.",
+    )
+    translation.revision += 1
+    translation.save(update_fields=["revision"])
+    TranslationRevision.objects.create(
+        translation=translation,
+        number=translation.revision,
+        body=body,
+        source_revision=draft.revision,
+        machine=machine,
+        author=by,
+    )
+    _log(translation, by, "translation.written", f"revision {translation.revision}")
+    return translation
+
+
+@transaction.atomic
+def translation_approve(
+    *, translation: Translation, by: User, expected_revision: int, reader_checked: bool = False
+) -> Translation:
+    """Approve the translation's latest revision for the draft's current revision."""
+    translation = (
+        Translation.objects.select_for_update()
+        .select_related("draft__incident__district")
+        .get(pk=translation.pk)
+    )
+    draft = translation.draft
+    if not _is_lead(by, draft):
+        raise Refused("Only the communications lead approves translations.")
+    if expected_revision != translation.revision:
+        raise Conflict(
+            f"This translation changed while you were looking at it: revision "
+            f"{translation.revision} is the latest. Read it and approve again."
+        )
+    latest = translation.revisions.order_by("-number").first()
+    if latest is None:
+        raise Invalid("Nothing is written in this language yet.")
+    if latest.source_revision != draft.revision:
+        raise Invalid(
+            f"The English changed after this translation was written (revision "
+            f"{latest.source_revision}; the draft is at {draft.revision}). Revise the "
+            "translation first."
+        )
+    if latest.machine and not reader_checked:
+        raise Invalid(
+            "This is a machine draft, not yet edited by a person. Confirm that a reader of "
+            f"{english_name_of(translation.language)} checked it before approving it."
+        )
+    translation.approved_revision = latest.number
+    translation.approved_source_revision = draft.revision
+    translation.approved_by, translation.approved_at = by, timezone.now()
+    translation.save(
+        update_fields=[
+            "approved_revision",
+            "approved_source_revision",
+            "approved_by",
+            "approved_at",
+        ]
+    )
+    _log(translation, by, "translation.approved", f"revision {latest.number} approved")
+    return translation
+
+
+def ready_and_missing(draft: Draft) -> tuple[list[LanguageState], list[LanguageState]]:
+    """The district languages approved for the draft's current revision, and the rest."""
+    states = languages_of(draft)
+    ready = [s for s in states if s.state == "approved"]
+    return ready, [s for s in states if s.state != "approved"]
+
+
+def check_publishable(draft: Draft, reason: str) -> list[LanguageState]:
+    """The approved languages to publish with the draft. Raises ``Invalid`` when a language
+    is missing and no reason was given."""
+    ready, missing = ready_and_missing(draft)
+    if missing and not reason.strip():
+        names = ", ".join(s.english_name for s in missing)
+        raise Invalid(
+            f"Not approved for this revision: {names}. Publish when every language is "
+            "approved, or give the reason for publishing without them; their readers will "
+            "be shown as not having heard."
+        )
+    return ready
+
+
+def publish_with(update: PublishedUpdate, draft: Draft, ready, missing_reason: str) -> None:
+    """Record each approved language's text with the published update, and the missing."""
+    PublishedTranslation.objects.bulk_create(
+        [
+            PublishedTranslation(
+                update=update,
+                language=s.code,
+                body=s.latest.body,
+                revision=s.latest.number,
+                source_revision=draft.revision,
+            )
+            for s in ready
+        ]
+    )
+    codes = {s.code for s in ready}
+    missing = [c for c in district_languages(draft.incident.district) if c not in codes]
+    if missing:
+        update.missing_languages, update.missing_reason = missing, missing_reason.strip()[:500]
+        update.save(update_fields=["missing_languages", "missing_reason"])
