@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from comms import subscriptions
+from comms import subscriptions, translations
 from comms.models import (
     MAX_INTERVAL_MINUTES,
     MIN_INTERVAL_MINUTES,
@@ -102,6 +102,11 @@ class PublishForm(PromiseMixin):
     )
     keep_promised_time = forms.BooleanField(
         label="Publish anyway: readers see the promised time, not the one in the text",
+        required=False,
+    )
+    missing_languages_reason = forms.CharField(
+        label="Reason to publish without every language (only if one is not approved)",
+        max_length=limit(PublishedUpdate, "missing_reason"),
         required=False,
     )
 
@@ -278,6 +283,14 @@ class CommsPolicyForm(forms.Form):
         help_text="Each public update is also posted here as signed JSON, for the district's "
         "website or mass-notification system.",
     )
+    languages = forms.CharField(
+        label="Languages families are written to in, besides English",
+        required=False,
+        max_length=200,
+        help_text="Language codes separated by commas, e.g. “es, vi, ar” for Spanish, "
+        "Vietnamese and Arabic. Each families or public update is then translated into each, "
+        "and published in all of them together.",
+    )
     notice_days = forms.CharField(
         label="Statutory notice periods (days)",
         required=False,
@@ -300,6 +313,22 @@ class CommsPolicyForm(forms.Form):
                 max_length=2000,
                 help_text="International format, separated by commas, e.g. +15555550123.",
             )
+
+    def clean_languages(self) -> list[str]:
+        codes: list[str] = []
+        for part in filter(None, (p.strip() for p in self.cleaned_data["languages"].split(","))):
+            try:
+                locale = translations.locale(part)
+            except ValueError as error:
+                raise forms.ValidationError(str(error)) from None
+            code = str(locale).replace("_", "-")
+            if locale.language == "en":
+                raise forms.ValidationError(
+                    "English is always written; list only the other languages."
+                )
+            if code not in codes:
+                codes.append(code)
+        return codes
 
     def clean_notice_days(self) -> list[int]:
         raw = self.cleaned_data["notice_days"]
@@ -344,6 +373,7 @@ class CommsPolicyForm(forms.Form):
             "student_data_channels": data["student_data_channels"],
             "notice_days": data["notice_days"],
             "webhook_url": data["webhook_url"],
+            "languages": data["languages"],
             "email_lists": {a: data[f"email_{a}"] for a in Audience.values if data[f"email_{a}"]},
             "sms_lists": {a: data[f"sms_{a}"] for a in ("staff", "board") if data.get(f"sms_{a}")},
         }
@@ -357,6 +387,7 @@ class CommsPolicyForm(forms.Form):
             "student_data_channels": policy.student_data_channels,
             "notice_days": ", ".join(str(d) for d in policy.notice_days),
             "webhook_url": policy.webhook_url,
+            "languages": ", ".join(policy.languages or []),
         }
         for audience, address in policy.email_lists.items():
             initial[f"email_{audience}"] = address

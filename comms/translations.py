@@ -70,6 +70,13 @@ def district_languages(district: District) -> list[str]:
     return list(policy_for(district).languages or [])
 
 
+def translators(district_id: int):
+    """The district's active translators, to send drafts to."""
+    return User.objects.filter(
+        district_id=district_id, is_active=True, role_grants__role=Role.TRANSLATOR
+    ).order_by("last_name", "first_name", "username")
+
+
 @dataclass(frozen=True)
 class LanguageState:
     """Where one district language of a draft stands."""
@@ -159,7 +166,7 @@ def source_changes(translation: Translation) -> list[tuple[str, str]]:
     return changes
 
 
-def _is_lead(user: User, draft: Draft) -> bool:
+def is_lead(user: User, draft: Draft) -> bool:
     return user.district_id == draft.incident.district_id and user.has_role(Role.COMMUNICATIONS)
 
 
@@ -187,7 +194,7 @@ def translation_request(
     """Send a families or media draft to a translator for one of the district's languages
     (or keep it with the communications lead, with no translator)."""
     draft = Draft.objects.select_for_update().select_related("incident__district").get(pk=draft.pk)
-    if not _is_lead(by, draft):
+    if not is_lead(by, draft):
         raise Refused("Only the communications lead sends drafts for translation.")
     if draft.audience not in PUBLIC_AUDIENCES or draft.is_heading:
         raise Invalid("Only updates to families and the public are translated.")
@@ -228,7 +235,7 @@ def translation_request(
 
 
 def may_write(translation: Translation, user: User) -> bool:
-    return translation.translator_id == user.pk or _is_lead(user, translation.draft)
+    return translation.translator_id == user.pk or is_lead(user, translation.draft)
 
 
 @transaction.atomic
@@ -284,7 +291,7 @@ def translation_approve(
         .get(pk=translation.pk)
     )
     draft = translation.draft
-    if not _is_lead(by, draft):
+    if not is_lead(by, draft):
         raise Refused("Only the communications lead approves translations.")
     if expected_revision != translation.revision:
         raise Conflict(

@@ -14,6 +14,7 @@ ROLE_PAGES: list[tuple[frozenset[str], str, str]] = [
     (frozenset({Role.ACADEMICS, *OVERSIGHT_ROLES}), "Academics", "incidents:academics"),
     (frozenset({Role.LEGAL, *OVERSIGHT_ROLES}), "Legal", "comms:legal"),
     (frozenset({Role.PRINCIPAL}), "School guidance", "incidents:guidance"),
+    (frozenset({Role.TRANSLATOR}), "Translations", "comms:translations"),
     (frozenset({Role.BOARD_LIAISON, *OVERSIGHT_ROLES}), "Board briefing", "incidents:briefing"),
     (frozenset({Role.CIO}), "District setup", "incidents:settings"),
 ]

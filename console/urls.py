@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from console.views import comms, schools
+from console.views import comms, schools, translations
 from console.views import incidents as views
 
 # The response team's incident pages, under /incidents/ (namespace "incidents").
@@ -56,7 +56,23 @@ comms_patterns = [
     path("drafts/<int:draft_id>/", comms.draft_detail, name="draft"),
     path("drafts/<int:draft_id>/check/", comms.draft_check, name="draft-check"),
     path("drafts/<int:draft_id>/export.txt", comms.draft_export, name="draft-export"),
+    path(
+        "drafts/<int:draft_id>/translations/",
+        translations.translation_request,
+        name="translation-request",
+    ),
     path("drafts/<int:draft_id>/<slug:action>/", comms.draft_action, name="draft-action"),
+    path("translations/", translations.translation_list, name="translations"),
+    path(
+        "translations/<int:translation_id>/",
+        translations.translation_detail,
+        name="translation",
+    ),
+    path(
+        "translations/<int:translation_id>/approve/",
+        translations.translation_approve,
+        name="translation-approve",
+    ),
     path("templates/", comms.templates_page, name="templates"),
     path("notices/<int:notice_id>/given/", comms.notice_given, name="notice-given"),
 ]

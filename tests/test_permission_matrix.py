@@ -15,7 +15,7 @@ from incidents import guidance
 from incidents import services as incident_services
 from incidents.models import Role
 
-C, M, A, L, T, B, P = (
+C, M, A, L, T, B, P, TR = (
     Role.CIO,
     Role.COMMUNICATIONS,
     Role.ACADEMICS,
@@ -23,6 +23,7 @@ C, M, A, L, T, B, P = (
     Role.TECHNICAL,
     Role.BOARD_LIAISON,
     Role.PRINCIPAL,
+    Role.TRANSLATOR,
 )
 TEAM = {C, M, A, L, T}
 EVERYONE = set(Role)
@@ -60,6 +61,8 @@ MATRIX = [
     ("post", "/comms/incidents/{incident}/drafters/", {M}),
     ("get", "/comms/drafts/{draft}/", {C, M, L}),
     ("post", "/comms/drafts/{draft}/check/", {C, M, L}),
+    ("get", "/comms/translations/", {M, TR}),
+    ("post", "/comms/drafts/{draft}/translations/", {M}),
 ]
 
 # The draft workflow's steps, read from its one table: a step is open to the roles that take

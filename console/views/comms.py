@@ -31,6 +31,7 @@ from comms import (
     public,
     selectors,
     services,
+    translations,
     workflow,
 )
 from comms.forms import (
@@ -275,6 +276,7 @@ def _editor(request, draft: Draft, *, status: int = 200, error: str | None = Non
     incident = draft.incident
     actions = workflow.allowed_actions(draft, user)
     next_steps = actions & workflow.NEXT_STEPS
+    languages = translations.languages_of(draft)
     context = {
         "draft": draft,
         "incident": incident,
@@ -302,6 +304,11 @@ def _editor(request, draft: Draft, *, status: int = 200, error: str | None = Non
         "publish_form": forms.get("publish_form")
         or PublishForm(incident=incident, initial={"expected_revision": draft.revision}),
         "staff_heard_first": draft.is_heading or drafts.staff_heard_first(draft),
+        "languages": languages,
+        "is_lead": translations.is_lead(user, draft),
+        "draft_open": draft.state not in (Draft.State.PUBLISHED, Draft.State.WITHDRAWN),
+        "languages_missing": [s for s in languages if s.state != "approved"],
+        "translators": translations.translators(incident.district_id) if languages else [],
         "heading_layout": public.HEADING_LAYOUT,
     }
     return render(request, "comms/draft.html", context, status=status)
@@ -394,6 +401,7 @@ def _publish(draft: Draft, by: User, d: dict, form: PublishForm):
         promised_next_at=form.promised_next_at(),
         override_reason=d.get("override_reason", ""),
         keep_promised_time=d.get("keep_promised_time", False),
+        missing_languages_reason=d.get("missing_languages_reason", ""),
     )
 
 

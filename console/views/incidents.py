@@ -39,6 +39,7 @@ HOME_BY_ROLE: list[tuple[str, str]] = [
     (Role.TECHNICAL, "incidents:list"),
     (Role.BOARD_LIAISON, "incidents:briefing"),
     (Role.PRINCIPAL, "incidents:guidance"),
+    (Role.TRANSLATOR, "comms:translations"),
 ]
 
 
