@@ -24,7 +24,8 @@ RUN pip install . && rm -rf build ./*.egg-info
 # The code runs from /app (PYTHONPATH above), because the templates and static files live
 # in the source tree next to it. It stays owned by root: the console only writes to VAR_DIR.
 COPY . .
-RUN mkdir -p /app/var && chown console:console /app/var
+RUN mkdir -p /app/var && chown console:console /app/var \
+    && pybabel compile -d locale -D django
 
 USER console
 

@@ -14,7 +14,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# The public pages' words in each language: compiled from the .po files in the repository.
+MO := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(STAMP)
+	$(VENV)/bin/pybabel compile --use-fuzzy -i $< -o $@ --locale $*
+
+install: $(STAMP) $(MO)
 
 # With no configuration: SQLite under var/, worker and beat inside the web process.
 # With DATABASE_URL and REDIS_URL: PostgreSQL and Redis, web, worker and beat as processes.

@@ -25,16 +25,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from comms import public, sms, subscriptions, webhook
+from comms import discipline, public, sms, subscriptions, webhook
 from comms.models import Channel, Dispatch, Notification, PublishedUpdate
 
 log = logging.getLogger(__name__)
 
 # A pending row older than this missed its after-commit hand-off.
 MISSED_HANDOFF = timedelta(seconds=30)
-# A text to a family carries the whole update up to this length (three segments); a longer
-# one carries the link to it.
-SMS_WHOLE_LIMIT = 459
+# A text to a family carries the whole update when it fits in this many parts (GSM-7 or, for
+# Vietnamese, Arabic or Chinese, UCS-2); a longer one carries the link to it.
+SMS_WHOLE_SEGMENTS = 3
 
 
 class SmsProvider(Protocol):
@@ -120,9 +120,15 @@ def _send_to_subscriber(dispatch: Dispatch) -> str:
         "status-incident", args=[district.slug, update.incident_id]
     )
     unsubscribe = subscriptions.unsubscribe_url(subscriber)
+    text = update.summary
+    if subscriber.language != "en":
+        translated = update.translations.filter(language=subscriber.language).first()
+        if translated is not None:
+            text = translated.body
+            page += f"?lang={subscriber.language}"
     if dispatch.channel == Channel.EMAIL:
         body = (
-            f"{update.summary}\n\nEvery update, as it is posted: {page}\n\n"
+            f"{text}\n\nEvery update, as it is posted: {page}\n\n"
             f"You receive these emails because you subscribed on {district}'s status page.\n"
             f"Unsubscribe: {unsubscribe}\n"
         )
@@ -138,11 +144,11 @@ def _send_to_subscriber(dispatch: Dispatch) -> str:
         )
     lead = f"{district}: {public.public_title(update.incident)}."
     stop = f"Reply STOP to end these texts, or visit {unsubscribe}"
-    text = f"{lead} {update.summary} {stop}"
-    if len(text) > SMS_WHOLE_LIMIT:
+    message = f"{lead} {text} {stop}"
+    if discipline.sms_segments(message).segments > SMS_WHOLE_SEGMENTS:
         # A long update is not cut: the text points to it whole.
-        text = f"{lead} A new update is posted: {page} {stop}"
-    return sms_provider().send(to=dispatch.destination, body=text, idempotency_key=dispatch.key)
+        message = f"{lead} A new update is posted: {page} {stop}"
+    return sms_provider().send(to=dispatch.destination, body=message, idempotency_key=dispatch.key)
 
 
 def _send_dispatch(dispatch: Dispatch) -> str:

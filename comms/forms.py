@@ -459,9 +459,20 @@ class SubscribeForm(forms.Form):
         error_messages={"invalid_choice": "Choose schools from the list."},
     )
 
+    language = forms.ChoiceField(
+        label="Which language?",
+        choices=[("en", "English")],
+        initial="en",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
     def __init__(self, *args, district: District, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["schools"].queryset = School.objects.filter(district=district)
+        codes = ["en", *translations.district_languages(district)]
+        self.fields["language"].choices = [(c, translations.name_of(c)) for c in codes]
+        self.offers_languages = len(codes) > 1
 
     def clean(self):
         data = super().clean()

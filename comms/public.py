@@ -15,7 +15,14 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Max, Q, Sum, prefetch_related_objects
 
-from comms.models import PUBLIC_AUDIENCES, Channel, CommsPolicy, PublicHeading, PublishedUpdate
+from comms.models import (
+    PUBLIC_AUDIENCES,
+    Channel,
+    CommsPolicy,
+    PublicHeading,
+    PublishedTranslation,
+    PublishedUpdate,
+)
 from incidents.errors import Invalid
 from incidents.models import District, Incident
 
@@ -161,12 +168,14 @@ def status_version(district: District, today) -> str:
     totals = Incident.objects.filter(district=district, is_exercise=False).aggregate(
         n=Count("id"), total=Sum("sequence"), latest=Max("declared_at")
     )
-    neutral = getattr(getattr(district, "policy", None), "neutral_title", "")
+    policy = getattr(district, "policy", None)
+    neutral = getattr(policy, "neutral_title", "")
+    languages = ",".join(getattr(policy, "languages", None) or [])
     # The latest declaration tells this database's incidents from another's with the same
     # counts (a reset or a restore): a page kept from before is never served after it.
     raw = (
         f"{district.pk}|{totals['n']}|{totals['total']}|{totals['latest']}|{neutral}|"
-        f"{district.time_zone}|{today}"
+        f"{district.time_zone}|{today}|{languages}"
     )
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
@@ -185,3 +194,21 @@ def last_changed(shown: list[PublicIncident]) -> datetime:
                 moments.append(update.correction.published_at)
     found = [m for m in moments if m is not None]
     return max(found) if found else EPOCH
+
+
+def in_language(updates: list[PublishedUpdate], language: str) -> None:
+    """Give each update (and its correction) the text its readers in ``language`` read: the
+    approved translation published with it, else the English. Sets ``text`` and
+    ``text_language``. One query, whatever the number of updates."""
+    shown = [u for u in updates] + [u.correction for u in updates if getattr(u, "correction", None)]
+    translated = {}
+    if language != "en" and shown:
+        translated = {
+            t.update_id: t.body
+            for t in PublishedTranslation.objects.filter(update__in=shown, language=language)
+        }
+    for update in shown:
+        if update.pk in translated:
+            update.text, update.text_language = translated[update.pk], language
+        else:
+            update.text, update.text_language = update.summary, "en"

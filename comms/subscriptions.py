@@ -98,7 +98,13 @@ def _matches(subscriber: Subscriber, secret: str) -> bool:
 
 @transaction.atomic
 def sign_up(
-    *, district: District, channel: str, address: str, schools: list[School], send: bool = True
+    *,
+    district: District,
+    channel: str,
+    address: str,
+    schools: list[School],
+    language: str = "en",
+    send: bool = True,
 ) -> SignUp:
     """Start a confirmation for the address: a link by email, a code by text message.
 
@@ -118,7 +124,9 @@ def sign_up(
     else:
         secret = f"{secrets.randbelow(10**6):06d}"
         token = ""
-        ticket = signing.dumps({"s": subscriber.pk, "k": school_ids}, salt=_CODE_SALT)
+        ticket = signing.dumps(
+            {"s": subscriber.pk, "k": school_ids, "l": language}, salt=_CODE_SALT
+        )
     if send:
         subscriber.confirm_secret = _digest(subscriber.pk, secret)
         subscriber.confirm_sent_at = timezone.now()
@@ -134,11 +142,15 @@ def sign_up(
     return SignUp(channel=channel, ticket=ticket)
 
 
-def _confirmed(subscriber: Subscriber, school_ids: list[int]) -> Subscriber:
+def _confirmed(subscriber: Subscriber, data: dict) -> Subscriber:
+    school_ids = list(data.get("k", []))
     subscriber.confirmed_at = subscriber.confirmed_at or timezone.now()
     subscriber.confirm_secret = ""
     subscriber.confirm_attempts = 0
-    subscriber.save(update_fields=["confirmed_at", "confirm_secret", "confirm_attempts"])
+    subscriber.language = str(data.get("l") or "en")[:20]
+    subscriber.save(
+        update_fields=["confirmed_at", "confirm_secret", "confirm_attempts", "language"]
+    )
     subscriber.schools.set(School.objects.filter(district=subscriber.district, pk__in=school_ids))
     return subscriber
 
@@ -177,7 +189,7 @@ def confirm_link(*, district: District, token: str) -> Subscriber:
             "A newer confirmation link was sent to this address. Use the newest email, or "
             "sign up again."
         )
-    return _confirmed(subscriber, list(data.get("k", [])))
+    return _confirmed(subscriber, data)
 
 
 def confirm_code(*, district: District, ticket: str, code: str) -> Subscriber:
@@ -199,7 +211,7 @@ def confirm_code(*, district: District, ticket: str, code: str) -> Subscriber:
         if subscriber is None or not subscriber.confirm_secret:
             raise Refused("This sign-up is no longer waiting for a code. Sign up again.")
         if subscriber.confirm_attempts < CODE_TRIES and _matches(subscriber, code):
-            return _confirmed(subscriber, list(data.get("k", [])))
+            return _confirmed(subscriber, data)
         subscriber.confirm_attempts += 1
         spent = subscriber.confirm_attempts >= CODE_TRIES
         if spent:

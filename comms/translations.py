@@ -14,9 +14,11 @@ also gives each language's name in that language and its direction.
 from __future__ import annotations
 
 import difflib
+import gettext
 from dataclasses import dataclass
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale, UnknownLocaleError, negotiate_locale
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -63,6 +65,34 @@ def english_name_of(code: str) -> str:
 def direction_of(code: str) -> str:
     """ "rtl" or "ltr", for the ``dir`` attribute."""
     return locale(code).text_direction
+
+
+def negotiate(accept_language: str, offered: list[str]) -> str:
+    """The offered language a browser's ``Accept-Language`` prefers (Babel's negotiation over
+    the header's tags in order of quality), else the first offered."""
+    preferred = []
+    for i, part in enumerate(accept_language.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            preferred.append((-quality, i, tag.strip()))
+    tags = [tag for _, _, tag in sorted(preferred)]
+    return negotiate_locale(tags, offered, sep="-") or offered[0]
+
+
+def has_page_words(code: str) -> bool:
+    """Whether the console's own words on the public pages are translated into the language
+    (a compiled catalog in ``LOCALE_PATHS``; Django's own catalogs do not count)."""
+    tag = code.replace("-", "_")
+    return code == ENGLISH or any(
+        gettext.find("django", str(path), [tag, tag.split("_")[0]])
+        for path in settings.LOCALE_PATHS
+    )
 
 
 def district_languages(district: District) -> list[str]:

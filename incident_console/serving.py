@@ -154,7 +154,16 @@ class PublicPages:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        key = (headers.get(b"host", b""), scope["path"], scope.get("query_string", b""))
+        # What a page's language may depend on (``Vary: Accept-Language, Cookie`` from the
+        # view): the browser's languages, and the cookie of a remembered choice alone, not
+        # the other cookies, which differ for every reader.
+        key = (
+            headers.get(b"host", b""),
+            scope["path"],
+            scope.get("query_string", b""),
+            headers.get(b"accept-language", b""),
+            _cookie(headers.get(b"cookie", b""), LANGUAGE_COOKIE),
+        )
         entry = self.kept.get(key)
         if entry is not None and (self.clock() - entry[0] < self.fresh or key in self.refreshing):
             if self.pace is not None and not await self.pace.turn():
@@ -210,6 +219,18 @@ class PublicPages:
         await send(
             {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
         )
+
+
+# The status pages' remembered language (console.views.comms.LANGUAGE_COOKIE).
+LANGUAGE_COOKIE = b"status_lang"
+
+
+def _cookie(header: bytes, name: bytes) -> bytes:
+    for part in header.split(b";"):
+        key, _, value = part.strip().partition(b"=")
+        if key == name:
+            return value
+    return b""
 
 
 class StaticFiles:

@@ -194,6 +194,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The public status pages' own words in the languages districts write to families in
+# (locale/<language>/LC_MESSAGES/django.po; compiled by `make install`).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 # --- Static files ------------------------------------------------------------------------

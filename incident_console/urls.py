@@ -37,6 +37,7 @@ urlpatterns = [
         name="status-school-feed",
     ),
     path("status/<slug:slug>/status.json", comms_views.status_json, name="status-json"),
+    path("status/<slug:slug>/language/", comms_views.status_language, name="status-language"),
     path("status/<slug:slug>/subscribe/", subscription_views.subscribe, name="status-subscribe"),
     path(
         "status/<slug:slug>/subscribe/code/",

@@ -25,7 +25,8 @@ class PublicPageMiddleware:
         response = self.get_response(request)
         if getattr(response, "public_page", False):
             response.cookies.clear()
-            if response.has_header("Vary"):
+            # A page in the language the reader chose before does vary by that cookie.
+            if response.has_header("Vary") and not getattr(response, "varies_by_language", False):
                 kept = [v for v in response["Vary"].split(",") if v.strip().lower() != "cookie"]
                 response["Vary"] = ", ".join(v.strip() for v in kept)
         return response

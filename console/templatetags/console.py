@@ -8,6 +8,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
+from comms import translations
 from incidents.phases import format_duration
 
 register = template.Library()
@@ -180,3 +181,12 @@ def cached_panel(parser, token):
     and the same viewer permissions; without one (a push, a panel answering a change) it
     renders as usual."""
     return CachedPanelNode(*_quoted_name(parser, token, '{% cached_panel "clock" %}'))
+
+
+@register.filter
+def text_direction(language: str) -> str:
+    """ "rtl" for a right-to-left language (Arabic, Hebrew, Urdu ...), else "ltr"."""
+    try:
+        return translations.direction_of(language)
+    except ValueError:
+        return "ltr"

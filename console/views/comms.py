@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -636,12 +636,14 @@ def _public_page(
     content_type: str = "text/html; charset=utf-8",
     *,
     absolute_links: bool = False,
+    negotiated: bool = False,
+    district: District | None = None,
 ) -> HttpResponse:
     """A public page, rendered once per version of what it shows in each web process (not
     per request), with an ETag and Last-Modified so that a conditional GET is answered 304
     and a proxy or CDN can carry the load. ``render(district, now)`` returns the HTML and
     when what it shows last changed, or raises Http404."""
-    district = _public_district(slug)
+    district = district or _public_district(slug)
     now = timezone.now()
     version = public.status_version(district, timezone.localdate(now, district.zone))
     # Each page of a version has its own tag; one with absolute links, its host's too.
@@ -663,50 +665,144 @@ def _public_page(
         response, public=True, max_age=PUBLIC_MAX_AGE, stale_while_revalidate=PUBLIC_STALE
     )
     response["Vary"] = "Accept-Encoding"
+    if negotiated:
+        # Its language came from the browser's languages or the remembered choice.
+        response["Vary"] = "Accept-Encoding, Accept-Language, Cookie"
+        response["Content-Language"] = name.rsplit(":", 1)[-1]
+        response.varies_by_language = True
     # Nothing of the reader's goes into it: PublicPageMiddleware keeps cookies off it.
     response.public_page = True
     return response
 
 
+# The cookie that remembers a family's choice of language on the status pages.
+LANGUAGE_COOKIE = "status_lang"
+
+
+def _page_language(request: HttpRequest, district: District) -> tuple[str, bool]:
+    """The language of a status page: ``?lang=``, else the remembered choice, else the
+    browser's Accept-Language, among English and the district's languages. Also whether the
+    answer depended on the request's headers (a page without ``?lang=``)."""
+    offered = ["en", *(getattr(getattr(district, "policy", None), "languages", None) or [])]
+    asked = request.GET.get("lang", "")
+    if asked in offered:
+        return asked, False
+    if len(offered) == 1:
+        return "en", False
+    remembered = request.COOKIES.get(LANGUAGE_COOKIE, "")
+    if remembered in offered:
+        return remembered, True
+    return translations.negotiate(request.headers.get("Accept-Language", ""), offered), True
+
+
+def _language_context(request: HttpRequest, district: District, language: str, path: str):
+    offered = ["en", *(getattr(getattr(district, "policy", None), "languages", None) or [])]
+    switch = reverse("status-language", args=[district.slug])
+    # The page's own words are in the reader's language where the console has them
+    # (locale/), else in English; each update's text carries its own language.
+    words = language if translations.has_page_words(language) else "en"
+    return {
+        "reader_language": language,
+        "page_language": words,
+        "page_direction": translations.direction_of(words),
+        "languages": [
+            {
+                "code": code,
+                "name": translations.name_of(code),
+                "url": f"{switch}?lang={code}&next={path}",
+                "current": code == language,
+            }
+            for code in offered
+        ]
+        if len(offered) > 1
+        else [],
+    }
+
+
+def _render_public(template: str, district, language: str, context: dict) -> str:
+    words = language if translations.has_page_words(language) else "en"
+    with timezone.override(district.zone), translation.override(words):
+        return loader.render_to_string(template, {"district": district, **context})
+
+
 @require_GET
 def status_page(request: HttpRequest, slug: str) -> HttpResponse:
     """The district's status page: what is affected now, the newest public updates, and the
-    incidents resolved in the last 90 days. No sign-in; only reviewed public words."""
+    incidents resolved in the last 90 days. No sign-in; only reviewed public words, in the
+    reader's language where the district approved a translation."""
+    district = _public_district(slug)
+    language, negotiated = _page_language(request, district)
 
     def render_page(district, now):
         active, resolved, feed = public.public_status(district, now)
-        with timezone.override(district.zone):
-            html = loader.render_to_string(
-                "comms/status.html",
-                {
-                    "district": district,
-                    "active": active,
-                    "resolved": resolved,
-                    "feed": feed,
-                    "schools": list(district.schools.all()),
-                },
-            )
+        public.in_language(feed + [p.updates[0] for p in resolved if p.updates], language)
+        html = _render_public(
+            "comms/status.html",
+            district,
+            language,
+            {
+                "active": active,
+                "resolved": resolved,
+                "feed": feed,
+                "schools": list(district.schools.all()),
+                **_language_context(request, district, language, request.path),
+            },
+        )
         return html, public.last_changed(active + resolved)
 
-    return _public_page(request, slug, "status", render_page)
+    return _public_page(
+        request, slug, f"status:{language}", render_page, negotiated=negotiated, district=district
+    )
 
 
 @require_GET
 def status_incident(request: HttpRequest, slug: str, incident_id: int) -> HttpResponse:
     """One incident's public updates, newest first, with the next update promised."""
+    district = _public_district(slug)
+    language, negotiated = _page_language(request, district)
 
     def render_page(district, now):
         active, resolved, _ = public.public_status(district, now)
         shown = next((p for p in active + resolved if p.incident.pk == incident_id), None)
         if shown is None:
             raise Http404("The district has published nothing about this.")
-        with timezone.override(district.zone):
-            html = loader.render_to_string(
-                "comms/status_incident.html", {"district": district, "shown": shown}
-            )
+        public.in_language(shown.updates, language)
+        html = _render_public(
+            "comms/status_incident.html",
+            district,
+            language,
+            {"shown": shown, **_language_context(request, district, language, request.path)},
+        )
         return html, public.last_changed([shown])
 
-    return _public_page(request, slug, f"incident:{incident_id}", render_page)
+    return _public_page(
+        request,
+        slug,
+        f"incident:{incident_id}:{language}",
+        render_page,
+        negotiated=negotiated,
+        district=district,
+    )
+
+
+@require_GET
+def status_language(request: HttpRequest, slug: str) -> HttpResponse:
+    """Remember a family's choice of language for the status pages, and go back to the page
+    in it. Any other destination than the district's status pages is refused."""
+    district = _public_district(slug)
+    offered = ["en", *(getattr(getattr(district, "policy", None), "languages", None) or [])]
+    language = request.GET.get("lang", "")
+    if language not in offered:
+        raise Http404("The district does not publish in that language.")
+    back = request.GET.get("next", "")
+    home = reverse("status-page", args=[district.slug])
+    if not back.startswith(home) or "//" in back or "\\" in back:
+        back = home
+    response = redirect(f"{back}?lang={language}")
+    response.set_cookie(
+        LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+    )
+    return response
 
 
 def _incident_url(request: HttpRequest, district: District):

@@ -85,6 +85,7 @@ def subscribe(request: HttpRequest, slug: str) -> HttpResponse:
         channel=channel,
         address=address,
         schools=list(form.cleaned_data["schools"]),
+        language=form.cleaned_data.get("language") or "en",
         send=not _address_limited(request, channel, address),
     )
     if channel == Subscriber.Via.EMAIL:
