@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import gettext
+import re
 from dataclasses import dataclass
 
 from babel import Locale, UnknownLocaleError, negotiate_locale
@@ -310,6 +311,26 @@ def translation_write(
     return translation
 
 
+def translation_machine_draft(
+    *, translation: Translation, by: User, expected_revision: int
+) -> Translation:
+    """Save the configured provider's translation of the current English as a machine
+    draft: a revision marked as written by a machine, which needs a reader's check."""
+    from comms import machine
+
+    if not may_write(translation, by):
+        raise Refused("Only the translator it was sent to, or the communications lead, writes it.")
+    draft = translation.draft
+    source = draft.revisions.get(number=draft.revision).body
+    try:
+        text = machine.provider().translate(source, source=ENGLISH, target=translation.language)
+    except machine.Unavailable as error:
+        raise Invalid(str(error)) from None
+    return translation_write(
+        translation=translation, by=by, body=text, expected_revision=expected_revision, machine=True
+    )
+
+
 @transaction.atomic
 def translation_approve(
     *, translation: Translation, by: User, expected_revision: int, reader_checked: bool = False
@@ -397,3 +418,89 @@ def publish_with(update: PublishedUpdate, draft: Draft, ready, missing_reason: s
     if missing:
         update.missing_languages, update.missing_reason = missing, missing_reason.strip()[:500]
         update.save(update_fields=["missing_languages", "missing_reason"])
+
+
+# --- Checks of a translation ---------------------------------------------------------------
+
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+# Languages whose reading ease textstat measures, and the formula used for each.
+_READING = {"es": ("fernandez_huerta", 60.0)}
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    title: str
+    reason: str
+
+
+def _numbers(text: str) -> list[str]:
+    return sorted(re.sub(r"[.,:]", ":", n) for n in _NUMBER.findall(text))
+
+
+def checks_for(source: str, text: str, language: str, channel: str) -> list[Check]:
+    """Warnings about one translation against its English, and a note of what is not
+    checked in that language (the English phrase checks read English only)."""
+    found: list[Check] = []
+    english = english_name_of(language)
+    missing = sorted(set(_numbers(source)) - set(_numbers(text)))
+    extra = sorted(set(_numbers(text)) - set(_numbers(source)))
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"the English has {', '.join(missing)}, the translation does not")
+        if extra:
+            parts.append(f"the translation has {', '.join(extra)}, the English does not")
+        found.append(
+            Check(
+                "numbers_differ",
+                "Numbers or times differ from the English",
+                "; ".join(parts)[:1].upper()
+                + "; ".join(parts)[1:]
+                + ". A time, a date or a number must be the same in every language.",
+            )
+        )
+    if channel == "sms" and text:
+        from comms.discipline import sms_segments
+
+        info = sms_segments(text)
+        if info.segments > 1:
+            found.append(
+                Check(
+                    "sms_segments",
+                    f"{info.segments} text-message parts",
+                    f"In {english} the text needs {info.encoding} ({info.per_segment} "
+                    f"characters a part): {info.characters} characters make {info.segments} "
+                    "parts, each charged and delivered separately.",
+                )
+            )
+    formula = _READING.get(language.split("-")[0])
+    if formula and len(text.split()) >= 30:
+        from textstat.textstat import textstatistics
+
+        measure = textstatistics()
+        measure.set_lang(language.split("-")[0])
+        ease = getattr(measure, formula[0])(text)
+        if ease < formula[1]:
+            found.append(
+                Check(
+                    "reading_grade",
+                    "Hard to read for families",
+                    f"Reading ease {ease:.0f} (Fernández Huerta; below {formula[1]:.0f} is hard "
+                    "for many adults). Use shorter sentences and everyday words.",
+                )
+            )
+    not_covered = [
+        "speculation, promises, blame and jargon (those checks read English)",
+    ]
+    if not formula:
+        not_covered.insert(0, "reading level")
+    found.append(
+        Check(
+            "not_covered",
+            f"Not checked in {english}",
+            "The console does not check " + " or ".join(not_covered) + f" in {english}: "
+            "a reader of the language should.",
+        )
+    )
+    return found

@@ -69,6 +69,11 @@ comms_patterns = [
         name="translation",
     ),
     path(
+        "translations/<int:translation_id>/machine/",
+        translations.translation_machine,
+        name="translation-machine",
+    ),
+    path(
         "translations/<int:translation_id>/approve/",
         translations.translation_approve,
         name="translation-approve",

@@ -316,6 +316,8 @@ TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 # The sender: a phone number in E.164, or a messaging service's id (MG...).
 TWILIO_FROM = env.str("TWILIO_FROM", default="")
 TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="https://api.twilio.com")
+# Machine translation for a first draft of a translation (comms.machine): none by default.
+TRANSLATION_PROVIDER = env.str("TRANSLATION_PROVIDER", default="comms.machine.NoTranslation")
 # Phone numbers typed without a country code are read as numbers of this region.
 PHONE_REGION = env.str("PHONE_REGION", default="US")
 

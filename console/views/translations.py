@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from comms import translations
+from comms import machine, translations
 from comms.models import Draft, Translation, TranslationRevision
 from console.views.answers import attempt, back_to
 from console.views.comms import draft_for
@@ -110,6 +110,12 @@ def _page(request, translation: Translation, *, form=None, status=200, error=Non
         "native": translations.name_of(translation.language),
         "direction": translations.direction_of(translation.language),
         "open": draft.state not in (Draft.State.PUBLISHED, Draft.State.WITHDRAWN),
+        "checks": translations.checks_for(
+            source.body, latest.body if latest else "", translation.language, draft.channel
+        )
+        if latest
+        else [],
+        "machine": machine.available(),
         "error": error,
         "form": form
         or TranslationForm(
@@ -197,4 +203,28 @@ def translation_approve(request: HttpRequest, translation_id: int) -> HttpRespon
         f"{translation.draft.revision}.",
         "comms:draft",
         draft_id=translation.draft_id,
+    )
+
+
+@login_required
+@require_POST
+def translation_machine(request: HttpRequest, translation_id: int) -> HttpResponse:
+    """Start the translation from the server's machine translation, marked as such."""
+    translation = _translation_for(request.user, translation_id)
+    form = TranslationApproveForm(request.POST)
+    if not form.is_valid():
+        raise Http404("Ask for a machine draft from the translation's page.")
+    drafted = attempt(
+        lambda: translations.translation_machine_draft(
+            translation=translation,
+            by=request.user,
+            expected_revision=form.cleaned_data["expected_revision"],
+        )
+    )
+    return back_to(
+        request,
+        drafted.error,
+        "Machine draft saved. Read it and correct it before it is approved.",
+        "comms:translation",
+        translation_id=translation.pk,
     )
