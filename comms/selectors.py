@@ -12,6 +12,7 @@ from django.utils import timezone
 from comms import discipline
 from comms.models import (
     OPEN_DRAFT_STATES,
+    PUBLIC_AUDIENCES,
     Audience,
     AudienceClock,
     CadenceDefault,
@@ -307,9 +308,19 @@ def comms_blocks(incidents: list[Incident], now: datetime) -> list[dict]:
     lengths: dict[int, dict[str, list[int]]] = {pk: {} for pk in ids}
     # The latest update each audience heard, for "what has gone out" beside the open drafts.
     latest: dict[int, dict[str, PublishedUpdate]] = {pk: {} for pk in ids}
+    # Since when each language's readers have not heard: an update published without their
+    # language opens the gap, the next one with it closes it.
+    unheard: dict[int, dict[str, datetime]] = {pk: {} for pk in ids}
     for update in PublishedUpdate.objects.filter(incident_id__in=ids).order_by("published_at"):
         lengths[update.incident_id].setdefault(update.audience, []).append(len(update.summary))
         latest[update.incident_id][update.audience] = update
+        if update.audience in PUBLIC_AUDIENCES and update.corrects_id is None:
+            gaps = unheard[update.incident_id]
+            for language in list(gaps):
+                if language not in update.missing_languages:
+                    del gaps[language]
+            for language in update.missing_languages:
+                gaps.setdefault(language, update.published_at)
         if update.withdrawn_at is None:
             texts[update.incident_id][update.audience] = update.summary
     for incident_id, audience, body in (
@@ -346,6 +357,10 @@ def comms_blocks(incidents: list[Incident], now: datetime) -> list[dict]:
                     latest[incident.pk][a] for a in Audience.values if a in latest[incident.pk]
                 ],
                 "now": now,
+                "unheard": [
+                    (language, (now - since) * max(incident.time_scale, 1))
+                    for language, since in unheard[incident.pk].items()
+                ],
             }
         )
     return blocks

@@ -413,11 +413,28 @@ def publish_with(update: PublishedUpdate, draft: Draft, ready, missing_reason: s
             for s in ready
         ]
     )
-    codes = {s.code for s in ready}
+    codes = [s.code for s in ready]
     missing = [c for c in district_languages(draft.incident.district) if c not in codes]
     if missing:
         update.missing_languages, update.missing_reason = missing, missing_reason.strip()[:500]
         update.save(update_fields=["missing_languages", "missing_reason"])
+    if codes or missing:
+        # The trust scorecard's record of who heard this update in their language.
+        names = ", ".join(english_name_of(c) for c in missing)
+        timeline_append(
+            incident=draft.incident,
+            kind="update.languages",
+            actor=update.published_by,
+            summary=f"{draft.get_audience_display()} update published in "
+            + ", ".join(["English", *(english_name_of(c) for c in codes)])
+            + (f"; not in {names}: {update.missing_reason}" if missing else ""),
+            payload={
+                "update": update.pk,
+                "audience": draft.audience,
+                "languages": codes,
+                "missing": missing,
+            },
+        )
 
 
 # --- Checks of a translation ---------------------------------------------------------------

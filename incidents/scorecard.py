@@ -22,6 +22,8 @@ DRAFT_WITHDRAWN = "draft.withdrawn"
 UPDATE_CORRECTED = "update.corrected"
 GUIDANCE_PUBLISHED = "guidance.published"
 GUIDANCE_ACKNOWLEDGED = "guidance.acknowledged"
+# A families or public update published with some of the district's languages, not all.
+UPDATE_LANGUAGES = "update.languages"
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,13 @@ class Scorecard:
     guidance_schools_total: int
     staff_before_families: bool | None
     time_scale: int = 1
+    # Declaration until the first families or public update that went out in every district
+    # language (None while none has), the longest time one language's readers went without
+    # the update the others had, and the languages whose readers have not heard the latest,
+    # each with how long (on the incident's clock).
+    languages_all_heard_after: timedelta | None = None
+    longest_language_gap: timedelta | None = None
+    languages_unheard: tuple[tuple[str, timedelta], ...] = ()
 
     def audience(self, name: str) -> AudienceScore | None:
         """The score for audience ``name``, or None if it was not requested."""
@@ -106,6 +115,9 @@ def compute(
     first_guidance: tuple[datetime, int] | None = None
     wanted_schools = set(school_ids)
     first_ack: dict[int, datetime] = {}
+    all_heard_at: datetime | None = None
+    unheard_since: dict[str, datetime] = {}
+    longest_gap: timedelta | None = None
 
     for event in ordered:
         payload = event.payload if isinstance(event.payload, Mapping) else {}
@@ -126,6 +138,17 @@ def compute(
             promise = _parse_time(payload.get("promised_next_at"))
             if _is_name(audience) and promise is not None:
                 updates.setdefault(audience, []).append((event.at, promise))
+        elif event.kind == UPDATE_LANGUAGES:
+            missing = [m for m in payload.get("missing") or [] if _is_name(m)]
+            heard = [h for h in payload.get("languages") or [] if _is_name(h)]
+            if not missing and all_heard_at is None:
+                all_heard_at = event.at
+            for language in missing:
+                unheard_since.setdefault(language, event.at)
+            for language in heard:
+                since = unheard_since.pop(language, None)
+                if since is not None:
+                    longest_gap = max(longest_gap or timedelta(0), event.at - since)
         elif event.kind == DRAFT_WITHDRAWN and _is_int(payload.get("draft")):
             withdrawn += 1
         elif event.kind == UPDATE_CORRECTED and _is_name(payload.get("audience")):
@@ -168,7 +191,18 @@ def compute(
         guidance_schools_total=len(wanted_schools),
         staff_before_families=_staff_before_families(updates),
         time_scale=scale,
+        languages_all_heard_after=(all_heard_at - declared_at) * scale if all_heard_at else None,
+        longest_language_gap=_longest(longest_gap, unheard_since, now, scale),
+        languages_unheard=tuple(
+            (language, (now - since) * scale) for language, since in unheard_since.items()
+        ),
     )
+
+
+def _longest(closed: timedelta | None, open_gaps: dict[str, datetime], now, scale: int):
+    spans = [closed] if closed is not None else []
+    spans += [now - since for since in open_gaps.values()]
+    return max(spans) * scale if spans else None
 
 
 def _scaled(score: AudienceScore, scale: int) -> AudienceScore:

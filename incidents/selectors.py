@@ -140,6 +140,7 @@ def scorecards_for(
         scorecard.INCIDENT_OPENED,
         scorecard.CADENCE_CHANGED,
         scorecard.UPDATE_PUBLISHED,
+        scorecard.UPDATE_LANGUAGES,
         scorecard.DRAFT_WITHDRAWN,
         scorecard.UPDATE_CORRECTED,
         scorecard.GUIDANCE_PUBLISHED,

@@ -190,3 +190,12 @@ def text_direction(language: str) -> str:
         return translations.direction_of(language)
     except ValueError:
         return "ltr"
+
+
+@register.filter
+def language_name(code: str) -> str:
+    """A language's English name, from its BCP 47 code: "es" -> "Spanish"."""
+    try:
+        return translations.english_name_of(code)
+    except ValueError:
+        return code
