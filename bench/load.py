@@ -169,6 +169,7 @@ def role_seed(incidents: int, drafts_in_review: int) -> None:
                 drafts.draft_publish(
                     draft=draft, by=lead, expected_revision=1,
                     promised_next_at=promised,
+                    missing_languages_reason="Spanish follows within the hour.",
                 )  # fmt: skip
             guidance.guidance_publish(incident=incident, by=academics, today="Teach as planned.")
             principal = people["rb-principal"]

@@ -98,7 +98,7 @@ def role_public(first: int, second: int) -> None:
         drafts.draft_approve(draft=draft, by=lead, expected_revision=1)
         drafts.draft_publish(
             draft=draft, by=lead, expected_revision=1, promised_next_at=promised,
-            keep_promised_time=True,
+            keep_promised_time=True, missing_languages_reason="Spanish follows.",
         )  # fmt: skip
 
     def update(pk: int) -> None:

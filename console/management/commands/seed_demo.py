@@ -78,6 +78,7 @@ DISTRICTS = [
                 ["Riverbend High School", "Cedar Middle School"],
             ),
             ("rb-principal2", "Lucy", "Nguyen", [Role.PRINCIPAL], ["Maple Elementary"]),
+            ("rb-translator", "Lucía", "Morales", [Role.TRANSLATOR], []),
         ],
     ),
     (
@@ -98,6 +99,7 @@ DISTRICTS = [
             ("ls-tech", "Wei", "Chen", [Role.TECHNICAL], []),
             ("ls-board", "Frank", "Morales", [Role.BOARD_LIAISON], []),
             ("ls-principal", "Tasha", "Greene", [Role.PRINCIPAL], ["Harbor Middle School"]),
+            ("ls-translator", "Amina", "Yusuf", [Role.TRANSLATOR], []),
         ],
     ),
 ]
@@ -213,6 +215,8 @@ class Command(BaseCommand):
                     "student_data_needs_legal": True,
                     "notice_days": [30, 60],
                     "email_lists": {"staff": f"allstaff@{slug}.example.org"},
+                    # Riverbend writes to families in Spanish too; Lakeshore in English only.
+                    "languages": ["es"] if slug == "riverbend" else [],
                 },
             )
             for audience, body in TEMPLATES.items():
