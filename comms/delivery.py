@@ -22,10 +22,11 @@ from django.core.mail import EmailMessage
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
-from comms import discipline, public, sms, subscriptions, webhook
+from comms import discipline, public, sms, subscriptions, translations, webhook
 from comms.models import Channel, Dispatch, Notification, PublishedUpdate
 
 log = logging.getLogger(__name__)
@@ -120,34 +121,42 @@ def _send_to_subscriber(dispatch: Dispatch) -> str:
         "status-incident", args=[district.slug, update.incident_id]
     )
     unsubscribe = subscriptions.unsubscribe_url(subscriber)
-    text = update.summary
+    text, coming = update.summary, False
     if subscriber.language != "en":
         translated = update.translations.filter(language=subscriber.language).first()
         if translated is not None:
             text = translated.body
-            page += f"?lang={subscriber.language}"
-    if dispatch.channel == Channel.EMAIL:
-        body = (
-            f"{text}\n\nEvery update, as it is posted: {page}\n\n"
-            f"You receive these emails because you subscribed on {district}'s status page.\n"
-            f"Unsubscribe: {unsubscribe}\n"
-        )
-        return _send_email(
-            to=dispatch.destination,
-            subject=_subject(update),
-            body=body,
-            key=dispatch.key,
-            headers={
-                "List-Unsubscribe": f"<{unsubscribe}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            },
-        )
-    lead = f"{district}: {public.public_title(update.incident)}."
-    stop = f"Reply STOP to end these texts, or visit {unsubscribe}"
-    message = f"{lead} {text} {stop}"
-    if discipline.sms_segments(message).segments > SMS_WHOLE_SEGMENTS:
-        # A long update is not cut: the text points to it whole.
-        message = f"{lead} A new update is posted: {page} {stop}"
+        coming = translated is None
+        page += f"?lang={subscriber.language}"
+    words = subscriber.language if translations.has_page_words(subscriber.language) else "en"
+    with translation.override(words):
+        if coming:
+            text = _(
+                "A translation of this update is coming. Until then, here it is in English."
+            ) + ("\n\n" + text)
+        if dispatch.channel == Channel.EMAIL:
+            body = _(
+                "%(text)s\n\nEvery update, as it is posted: %(page)s\n\n"
+                "You receive these emails because you subscribed on the status page of "
+                "%(district)s.\nUnsubscribe: %(unsubscribe)s\n"
+            ) % {"text": text, "page": page, "district": district, "unsubscribe": unsubscribe}
+            return _send_email(
+                to=dispatch.destination,
+                subject=_subject(update),
+                body=body,
+                key=dispatch.key,
+                headers={
+                    "List-Unsubscribe": f"<{unsubscribe}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                },
+            )
+        lead = f"{district}: {public.public_title(update.incident)}."
+        stop = _("Reply STOP to end these texts, or visit %(link)s") % {"link": unsubscribe}
+        message = f"{lead} {text} {stop}"
+        if discipline.sms_segments(message).segments > SMS_WHOLE_SEGMENTS:
+            # A long update is not cut: the text points to it whole.
+            message = f"{lead} " + _("A new update is posted: %(link)s") % {"link": page}
+            message += f" {stop}"
     return sms_provider().send(to=dispatch.destination, body=message, idempotency_key=dispatch.key)
 
 
@@ -297,10 +306,10 @@ def undelivered_dispatches() -> list[int]:
     return _undelivered(Dispatch)
 
 
-def send_confirmation(*, subscriber_id: int, secret: str) -> str:
-    """Send a sign-up its confirmation: by email the link (the token), by text the code.
-    Not an outbox row: the secret is stored only as a hash, and a lost confirmation is
-    asked for again from the page."""
+def send_confirmation(*, subscriber_id: int, secret: str, language: str = "en") -> str:
+    """Send a sign-up its confirmation, in the language it was made in: by email the link
+    (the token), by text the code. Not an outbox row: the secret is stored only as a hash,
+    and a lost confirmation is asked for again from the page."""
     from comms.models import Subscriber
 
     subscriber = Subscriber.objects.select_related("district").filter(pk=subscriber_id).first()
@@ -308,24 +317,26 @@ def send_confirmation(*, subscriber_id: int, secret: str) -> str:
         return "gone"
     district = subscriber.district
     key = f"confirm:{subscriber.pk}:{subscriber.confirm_sent_at:%Y%m%d%H%M%S%f}"
-    if subscriber.channel == Subscriber.Via.EMAIL:
-        link = settings.PUBLIC_URL + reverse("status-confirm", args=[district.slug, secret])
-        return _send_email(
-            to=subscriber.address,
-            subject=f"Confirm: {district} status updates by email",
-            body=(
-                f"Someone, we hope you, asked to receive {district}'s service status updates "
-                f"at this address.\n\nTo start receiving them, open this link within 48 hours "
-                f"and press Confirm:\n{link}\n\n"
-                f"If you did not ask, ignore this email: nothing more will be sent.\n"
-            ),
-            key=key,
-        )
-    return sms_provider().send(
-        to=subscriber.address,
-        body=(
-            f"{secret} is your code for {district} status texts. It lasts 30 minutes. "
-            f"If you did not ask for it, ignore this text."
-        ),
-        idempotency_key=key,
-    )
+    words = language if translations.has_page_words(language) else "en"
+    with translation.override(words):
+        if subscriber.channel == Subscriber.Via.EMAIL:
+            link = settings.PUBLIC_URL + reverse("status-confirm", args=[district.slug, secret])
+            if language != "en":
+                link += f"?lang={language}"
+            return _send_email(
+                to=subscriber.address,
+                subject=_("Confirm: %(district)s status updates by email") % {"district": district},
+                body=_(
+                    "Someone, we hope you, asked to receive the service status updates of "
+                    "%(district)s at this address.\n\nTo start receiving them, open this link "
+                    "within 48 hours and press Confirm:\n%(link)s\n\nIf you did not ask, "
+                    "ignore this email: nothing more will be sent.\n"
+                )
+                % {"district": district, "link": link},
+                key=key,
+            )
+        body = _(
+            "%(code)s is your code for %(district)s status texts. It lasts 30 minutes. If you "
+            "did not ask for it, ignore this text."
+        ) % {"code": secret, "district": district}
+    return sms_provider().send(to=subscriber.address, body=body, idempotency_key=key)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from comms import subscriptions, translations
 from comms.models import (
@@ -431,36 +432,36 @@ class SubscribeForm(forms.Form):
     """A family's sign-up on the public status page: how to reach them, and for which schools."""
 
     channel = forms.ChoiceField(
-        label="How should we reach you?",
+        label=_("How should we reach you?"),
         choices=Subscriber.Via.choices,
         initial=Subscriber.Via.EMAIL,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose email or text message."},
+        error_messages={"required": _("Choose email or text message.")},
     )
     email = forms.CharField(
-        label="Email address",
+        label=_("Email address"),
         required=False,
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     phone = forms.CharField(
-        label="Mobile number, for text messages",
+        label=_("Mobile number, for text messages"),
         required=False,
         max_length=40,
-        help_text="Message and data rates may apply. Reply STOP to any text to end them.",
+        help_text=_("Message and data rates may apply. Reply STOP to any text to end them."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
     schools = forms.ModelMultipleChoiceField(
-        label="Which schools?",
+        label=_("Which schools?"),
         queryset=School.objects.none(),
         required=False,
-        help_text="Leave every school unticked to hear about the whole district.",
+        help_text=_("Leave every school unticked to hear about the whole district."),
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"invalid_choice": "Choose schools from the list."},
+        error_messages={"invalid_choice": _("Choose schools from the list.")},
     )
 
     language = forms.ChoiceField(
-        label="Which language?",
+        label=_("Which language?"),
         choices=[("en", "English")],
         initial="en",
         required=False,
@@ -491,9 +492,9 @@ class ConfirmCodeForm(forms.Form):
 
     ticket = forms.CharField(widget=forms.HiddenInput, max_length=500)
     code = forms.CharField(
-        label="The six-digit code we texted you",
+        label=_("The six-digit code we texted you"),
         max_length=12,
-        error_messages={"required": "Type the six-digit code from the text message."},
+        error_messages={"required": _("Type the six-digit code from the text message.")},
         widget=forms.TextInput(
             attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}
         ),

@@ -30,6 +30,8 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from comms.models import PUBLIC_AUDIENCES, Channel, Dispatch, PublishedUpdate, Subscriber
 from incident_console import broker
@@ -65,22 +67,26 @@ def normalised(channel: str, raw: str) -> str:
     raw = raw.strip()
     if channel == Subscriber.Via.EMAIL:
         if not raw:
-            raise ValidationError("Enter the email address to send updates to.")
+            raise ValidationError(_("Enter the email address to send updates to."))
         try:
             validate_email(raw)
         except ValidationError:
-            raise ValidationError("Enter a whole email address, like name@example.com.") from None
+            raise ValidationError(
+                _("Enter a whole email address, like name@example.com.")
+            ) from None
         return raw.lower()
     if not raw:
-        raise ValidationError("Enter the mobile number to text updates to.")
+        raise ValidationError(_("Enter the mobile number to text updates to."))
     try:
         number = phonenumbers.parse(raw, settings.PHONE_REGION)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         raise ValidationError(
-            "Enter a mobile number with its area code, like (617) 555-0123, or, for a "
-            "number outside the country, a plus sign and the country code first."
+            _(
+                "Enter a mobile number with its area code, like (617) 555-0123, or, for a "
+                "number outside the country, a plus sign and the country code first."
+            )
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -136,7 +142,8 @@ def sign_up(
 
         transaction.on_commit(
             lambda: broker.hand_off(
-                lambda: send_confirmation.delay(subscriber.pk, token or secret), "confirmation"
+                lambda: send_confirmation.delay(subscriber.pk, token or secret, language),
+                "confirmation",
             )
         )
     return SignUp(channel=channel, ticket=ticket)
@@ -162,7 +169,7 @@ def _loads(token: str, salt: str, max_age: timedelta | None, expired: str) -> di
         raise Refused(expired) from None
     except signing.BadSignature:
         raise Refused(
-            "This link is not complete. Open it from the message again, or sign up again."
+            _("This link is not complete. Open it from the message again, or sign up again.")
         ) from None
 
 
@@ -173,7 +180,7 @@ def confirm_link(*, district: District, token: str) -> Subscriber:
         token,
         _CONFIRM_SALT,
         LINK_VALID,
-        "This confirmation link is more than 48 hours old. Sign up again for a new one.",
+        _("This confirmation link is more than 48 hours old. Sign up again for a new one."),
     )
     subscriber = (
         Subscriber.objects.select_for_update()
@@ -181,13 +188,15 @@ def confirm_link(*, district: District, token: str) -> Subscriber:
         .first()
     )
     if subscriber is None:
-        raise Refused("This subscription was removed. Sign up again to receive updates.")
+        raise Refused(_("This subscription was removed. Sign up again to receive updates."))
     if not _matches(subscriber, str(data.get("n", ""))):
         if subscriber.confirmed and not subscriber.confirm_secret:
             return subscriber
         raise Refused(
-            "A newer confirmation link was sent to this address. Use the newest email, or "
-            "sign up again."
+            _(
+                "A newer confirmation link was sent to this address. Use the newest email, "
+                "or sign up again."
+            )
         )
     return _confirmed(subscriber, data)
 
@@ -199,7 +208,7 @@ def confirm_code(*, district: District, ticket: str, code: str) -> Subscriber:
         ticket,
         _CODE_SALT,
         CODE_VALID,
-        "The code has expired: codes last 30 minutes. Sign up again for a new one.",
+        _("The code has expired: codes last 30 minutes. Sign up again for a new one."),
     )
     code = "".join(ch for ch in code if ch.isdigit())
     with transaction.atomic():
@@ -209,7 +218,7 @@ def confirm_code(*, district: District, ticket: str, code: str) -> Subscriber:
             .first()
         )
         if subscriber is None or not subscriber.confirm_secret:
-            raise Refused("This sign-up is no longer waiting for a code. Sign up again.")
+            raise Refused(_("This sign-up is no longer waiting for a code. Sign up again."))
         if subscriber.confirm_attempts < CODE_TRIES and _matches(subscriber, code):
             return _confirmed(subscriber, data)
         subscriber.confirm_attempts += 1
@@ -218,11 +227,17 @@ def confirm_code(*, district: District, ticket: str, code: str) -> Subscriber:
             subscriber.confirm_secret = ""
         subscriber.save(update_fields=["confirm_attempts", "confirm_secret"])
     if spent:
-        raise Refused("That code did not match, five times. Sign up again for a new code.")
+        raise Refused(_("That code did not match, five times. Sign up again for a new code."))
     left = CODE_TRIES - subscriber.confirm_attempts
     raise Refused(
-        f"That code does not match the one we texted. Check it and type it again "
-        f"({left} {'try' if left == 1 else 'tries'} left)."
+        ngettext(
+            "That code does not match the one we texted. Check it and type it again "
+            "(%(left)d try left).",
+            "That code does not match the one we texted. Check it and type it again "
+            "(%(left)d tries left).",
+            left,
+        )
+        % {"left": left}
     )
 
 

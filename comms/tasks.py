@@ -48,9 +48,9 @@ def deliver_to_subscribers(dispatch_ids: list[int]) -> int:
 
 
 @shared_task(ignore_result=True)
-def send_confirmation(subscriber_id: int, secret: str) -> str:
+def send_confirmation(subscriber_id: int, secret: str, language: str = "en") -> str:
     """Send a sign-up its confirmation: the link by email, the code by text message."""
-    return delivery.send_confirmation(subscriber_id=subscriber_id, secret=secret)
+    return delivery.send_confirmation(subscriber_id=subscriber_id, secret=secret, language=language)
 
 
 @shared_task(ignore_result=True)

@@ -679,7 +679,7 @@ def _public_page(
 LANGUAGE_COOKIE = "status_lang"
 
 
-def _page_language(request: HttpRequest, district: District) -> tuple[str, bool]:
+def page_language(request: HttpRequest, district: District) -> tuple[str, bool]:
     """The language of a status page: ``?lang=``, else the remembered choice, else the
     browser's Accept-Language, among English and the district's languages. Also whether the
     answer depended on the request's headers (a page without ``?lang=``)."""
@@ -695,7 +695,7 @@ def _page_language(request: HttpRequest, district: District) -> tuple[str, bool]
     return translations.negotiate(request.headers.get("Accept-Language", ""), offered), True
 
 
-def _language_context(request: HttpRequest, district: District, language: str, path: str):
+def language_context(request: HttpRequest, district: District, language: str, path: str):
     offered = ["en", *(getattr(getattr(district, "policy", None), "languages", None) or [])]
     switch = reverse("status-language", args=[district.slug])
     # The page's own words are in the reader's language where the console has them
@@ -731,7 +731,7 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
     incidents resolved in the last 90 days. No sign-in; only reviewed public words, in the
     reader's language where the district approved a translation."""
     district = _public_district(slug)
-    language, negotiated = _page_language(request, district)
+    language, negotiated = page_language(request, district)
 
     def render_page(district, now):
         active, resolved, feed = public.public_status(district, now)
@@ -745,7 +745,7 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
                 "resolved": resolved,
                 "feed": feed,
                 "schools": list(district.schools.all()),
-                **_language_context(request, district, language, request.path),
+                **language_context(request, district, language, request.path),
             },
         )
         return html, public.last_changed(active + resolved)
@@ -759,7 +759,7 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
 def status_incident(request: HttpRequest, slug: str, incident_id: int) -> HttpResponse:
     """One incident's public updates, newest first, with the next update promised."""
     district = _public_district(slug)
-    language, negotiated = _page_language(request, district)
+    language, negotiated = page_language(request, district)
 
     def render_page(district, now):
         active, resolved, _ = public.public_status(district, now)
@@ -771,7 +771,7 @@ def status_incident(request: HttpRequest, slug: str, incident_id: int) -> HttpRe
             "comms/status_incident.html",
             district,
             language,
-            {"shown": shown, **_language_context(request, district, language, request.path)},
+            {"shown": shown, **language_context(request, district, language, request.path)},
         )
         return html, public.last_changed([shown])
 

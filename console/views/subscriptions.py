@@ -8,19 +8,22 @@ number (quietly: the page answers as usual and sends nothing more), with django-
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
-from comms import delivery, sms, subscriptions
+from comms import delivery, sms, subscriptions, translations
 from comms.forms import ConfirmCodeForm, SubscribeForm
 from comms.models import Subscriber
+from console.views.comms import language_context, page_language
 from incidents.models import District
 from signin.throttle import client_address
 
@@ -28,7 +31,26 @@ log = logging.getLogger(__name__)
 
 
 def _district(slug: str) -> District:
-    return get_object_or_404(District, slug=slug)
+    return get_object_or_404(District.objects.select_related("policy"), slug=slug)
+
+
+def in_reader_language(view):
+    """Run the view in the reader's language (chosen, remembered or negotiated, as the
+    status pages are): its pages, form labels and errors in that language where the
+    console has its words, else in English."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
+        district = _district(slug)
+        language, _ = page_language(request, district)
+        request.reader_language = language
+        words = language if translations.has_page_words(language) else "en"
+        with translation.override(words):
+            response = view(request, district, *args, **kwargs)
+        response.headers.setdefault("Content-Language", words)
+        return response
+
+    return wrapper
 
 
 def _client_limited(request: HttpRequest) -> bool:
@@ -63,16 +85,22 @@ def _address_limited(request: HttpRequest, channel: str, address: str) -> bool:
 
 
 def _page(request, template: str, district: District, status: int = 200, **context):
-    return render(request, template, {"district": district, **context}, status=status)
+    language = getattr(request, "reader_language", "en")
+    context = {
+        "district": district,
+        **language_context(request, district, language, request.path),
+        **context,
+    }
+    return render(request, template, context, status=status)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def subscribe(request: HttpRequest, slug: str) -> HttpResponse:
+@in_reader_language
+def subscribe(request: HttpRequest, district: District) -> HttpResponse:
     """Sign up for updates by email or text message, for the whole district or some schools."""
-    district = _district(slug)
     if request.method == "GET":
-        form = SubscribeForm(district=district)
+        form = SubscribeForm(district=district, initial={"language": request.reader_language})
         return _page(request, "comms/subscribe.html", district, form=form)
     if _client_limited(request):
         return _page(request, "comms/subscribe_throttled.html", district, status=429)
@@ -96,9 +124,9 @@ def subscribe(request: HttpRequest, slug: str) -> HttpResponse:
 
 @never_cache
 @require_POST
-def confirm_code(request: HttpRequest, slug: str) -> HttpResponse:
+@in_reader_language
+def confirm_code(request: HttpRequest, district: District) -> HttpResponse:
     """Confirm a text-message sign-up with the code sent to the phone."""
-    district = _district(slug)
     if _client_limited(request):
         return _page(request, "comms/subscribe_throttled.html", district, status=429)
     form = ConfirmCodeForm(request.POST)
@@ -118,10 +146,10 @@ def confirm_code(request: HttpRequest, slug: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def confirm_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+@in_reader_language
+def confirm_link(request: HttpRequest, district: District, token: str) -> HttpResponse:
     """The link from the confirmation email. Opening it asks for a press of Confirm: mail
     scanners that open every link must not subscribe anyone."""
-    district = _district(slug)
     if request.method == "GET":
         return _page(request, "comms/subscribe_confirm.html", district, token=token)
     try:
@@ -136,14 +164,14 @@ def confirm_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 @never_cache
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
-def unsubscribe(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+@in_reader_language
+def unsubscribe(request: HttpRequest, district: District, token: str) -> HttpResponse:
     """Stop the updates and delete the subscription, with no sign-in.
 
     A POST unsubscribes at once: the page's button, and the one-click unsubscribe that mail
     programs send (RFC 8058: ``List-Unsubscribe=One-Click`` to the ``List-Unsubscribe``
     address, with no cookies, hence no CSRF check; the signed token is the authority).
     A GET only shows the button, since mail scanners open links."""
-    district = _district(slug)
     try:
         subscriptions.unsubscribe_token_valid(token)
     except subscriptions.Refused as refused:

@@ -153,3 +153,30 @@ def test_subscribers_receive_their_language(district, update):
     assert by_address["es@example.org"].startswith("Las boletas ya están disponibles.")
     assert "?lang=es" in by_address["es@example.org"]
     assert by_address["en@example.org"].startswith("Report cards are out.")
+
+
+def test_the_subscription_page_and_its_errors_and_confirmation_speak_spanish(district):
+    family = Client(enforce_csrf_checks=True)
+    url = reverse("status-subscribe", args=[district.district.slug]) + "?lang=es"
+
+    page = family.get(url)
+    token = page.cookies["csrftoken"].value
+    wrong = family.post(url, {"channel": "email", "email": "no", "csrfmiddlewaretoken": token})
+    mail.outbox.clear()
+    done = family.post(
+        url,
+        {
+            "channel": "email",
+            "email": "madre@example.org",
+            "language": "es",
+            "csrfmiddlewaretoken": token,
+        },
+    )
+
+    assert page["Content-Language"] == "es"
+    assert "Correo electrónico" in page.content.decode()
+    assert "Escriba una dirección de correo completa" in wrong.content.decode()
+    assert "Revise su correo" in done.content.decode()
+    (confirmation,) = mail.outbox
+    assert confirmation.subject.startswith("Confirme:")
+    assert "?lang=es" in confirmation.body and "pulse Confirmar" in confirmation.body
