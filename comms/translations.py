@@ -265,6 +265,14 @@ def translation_request(
     return translation
 
 
+def _locked(translation: Translation) -> Translation:
+    return (
+        Translation.objects.select_for_update()
+        .select_related("draft__incident__district")
+        .get(pk=translation.pk)
+    )
+
+
 def may_write(translation: Translation, user: User) -> bool:
     return translation.translator_id == user.pk or is_lead(user, translation.draft)
 
@@ -274,11 +282,7 @@ def translation_write(
     *, translation: Translation, by: User, body: str, expected_revision: int, machine=False
 ) -> Translation:
     """Save a new revision of the translation, written from the draft's current revision."""
-    translation = (
-        Translation.objects.select_for_update()
-        .select_related("draft__incident__district")
-        .get(pk=translation.pk)
-    )
+    translation = _locked(translation)
     draft = translation.draft
     if not may_write(translation, by):
         raise Refused("Only the translator it was sent to, or the communications lead, writes it.")
@@ -336,11 +340,7 @@ def translation_approve(
     *, translation: Translation, by: User, expected_revision: int, reader_checked: bool = False
 ) -> Translation:
     """Approve the translation's latest revision for the draft's current revision."""
-    translation = (
-        Translation.objects.select_for_update()
-        .select_related("draft__incident__district")
-        .get(pk=translation.pk)
-    )
+    translation = _locked(translation)
     draft = translation.draft
     if not is_lead(by, draft):
         raise Refused("Only the communications lead approves translations.")
