@@ -433,7 +433,7 @@ class SubscribeForm(forms.Form):
 
     channel = forms.ChoiceField(
         label=_("How should we reach you?"),
-        choices=Subscriber.Via.choices,
+        choices=[(Subscriber.Via.EMAIL, _("Email")), (Subscriber.Via.SMS, _("Text message"))],
         initial=Subscriber.Via.EMAIL,
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose email or text message.")},

@@ -14,6 +14,7 @@ also gives each language's name in that language and its direction.
 from __future__ import annotations
 
 import difflib
+import functools
 import gettext
 import re
 from dataclasses import dataclass
@@ -86,6 +87,7 @@ def negotiate(accept_language: str, offered: list[str]) -> str:
     return negotiate_locale(tags, offered, sep="-") or offered[0]
 
 
+@functools.cache
 def has_page_words(code: str) -> bool:
     """Whether the console's own words on the public pages are translated into the language
     (a compiled catalog in ``LOCALE_PATHS``; Django's own catalogs do not count)."""

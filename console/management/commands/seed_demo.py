@@ -208,17 +208,17 @@ class Command(BaseCommand):
     def _policies(self) -> None:
         for slug, prefix in (("riverbend", "rb"), ("lakeshore", "ls")):
             district = District.objects.get(slug=slug)
-            CommsPolicy.objects.get_or_create(
-                district=district,
-                defaults={
-                    "legal_audiences": ["media"],
-                    "student_data_needs_legal": True,
-                    "notice_days": [30, 60],
-                    "email_lists": {"staff": f"allstaff@{slug}.example.org"},
-                    # Riverbend writes to families in Spanish too; Lakeshore in English only.
-                    "languages": ["es"] if slug == "riverbend" else [],
-                },
-            )
+            policy, _ = CommsPolicy.objects.get_or_create(district=district)
+            if not policy.email_lists:
+                # Setting the district up made the policy with the defaults; the demo's own
+                # values go on it once, and a change made in District setup stays.
+                policy.legal_audiences = ["media"]
+                policy.student_data_needs_legal = True
+                policy.notice_days = [30, 60]
+                policy.email_lists = {"staff": f"allstaff@{slug}.example.org"}
+                # Riverbend writes to families in Spanish too; Lakeshore in English only.
+                policy.languages = ["es"] if slug == "riverbend" else []
+                policy.save()
             for audience, body in TEMPLATES.items():
                 MessageTemplate.objects.get_or_create(
                     district=district, kind="any", audience=audience, defaults={"body": body}
