@@ -788,16 +788,17 @@ def status_incident(request: HttpRequest, slug: str, incident_id: int) -> HttpRe
 @require_GET
 def status_language(request: HttpRequest, slug: str) -> HttpResponse:
     """Remember a family's choice of language for the status pages, and go back to the page
-    in it. Any other destination than the district's status pages is refused."""
+    in it. Any other destination than the district's status pages is refused, and a language
+    the district does not publish in changes nothing."""
     district = _public_district(slug)
     offered = ["en", *(getattr(getattr(district, "policy", None), "languages", None) or [])]
     language = request.GET.get("lang", "")
-    if language not in offered:
-        raise Http404("The district does not publish in that language.")
     back = request.GET.get("next", "")
     home = reverse("status-page", args=[district.slug])
     if not back.startswith(home) or "//" in back or "\\" in back:
         back = home
+    if language not in offered:
+        return redirect(back)
     response = redirect(f"{back}?lang={language}")
     response.set_cookie(
         LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True

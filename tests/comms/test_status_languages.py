@@ -127,10 +127,13 @@ def test_the_switcher_goes_only_to_the_districts_status_pages(client, district, 
     assert answer["Location"] == status(district) + "?lang=es"
 
 
-def test_the_switcher_refuses_a_language_the_district_does_not_publish(client, district):
+def test_a_language_the_district_does_not_publish_changes_nothing(client, district):
     switch = reverse("status-language", args=[district.district.slug])
 
-    assert client.get(switch, {"lang": "fr"}).status_code == 404
+    answer = client.get(switch, {"lang": "fr"})
+
+    assert answer["Location"] == status(district)
+    assert "status_lang" not in answer.cookies
 
 
 def test_subscribers_receive_their_language(district, update):
