@@ -31,8 +31,6 @@ from comms.models import Channel, Dispatch, Notification, PublishedUpdate
 
 log = logging.getLogger(__name__)
 
-# A pending row older than this missed its after-commit hand-off.
-MISSED_HANDOFF = timedelta(seconds=30)
 # A text to a family carries the whole update when it fits in this many parts (GSM-7 or, for
 # Vietnamese, Arabic or Chinese, UCS-2); a longer one carries the link to it.
 SMS_WHOLE_SEGMENTS = 3
@@ -281,13 +279,15 @@ def _undelivered(model) -> list[int]:
     now = timezone.now()
     # A send claimed longer ago than this is taken to have died with its worker.
     stale_claim = timedelta(seconds=settings.NOTIFICATION_STALE_CLAIM_SECONDS)
+    # A pending row older than this missed its after-commit hand-off.
+    missed_handoff = timedelta(seconds=settings.OUTBOX_MISSED_HANDOFF_SECONDS)
     model.objects.filter(status=model.Status.SENDING, claimed_at__lt=now - stale_claim).update(
         status=model.Status.RETRY, next_attempt_at=now
     )
     return list(
         model.objects.filter(
             Q(status=model.Status.RETRY, next_attempt_at__lte=now)
-            | Q(status=model.Status.PENDING, created_at__lt=now - MISSED_HANDOFF)
+            | Q(status=model.Status.PENDING, created_at__lt=now - missed_handoff)
         )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:1000]

@@ -331,6 +331,9 @@ SUBSCRIBE_RATE_ADDRESS = env.str("SUBSCRIBE_RATE_ADDRESS", default="3/h")
 # A send claimed longer ago than this is taken to have died with its worker and is retried.
 # Keep it well above the slowest provider call; the timer fault tests shorten it.
 NOTIFICATION_STALE_CLAIM_SECONDS = env.int("NOTIFICATION_STALE_CLAIM_SECONDS", default=120)
+# A message still waiting this long after it was queued lost its hand-off to the broker (a
+# crash between commit and enqueue) and is queued again; the claim keeps it from going twice.
+OUTBOX_MISSED_HANDOFF_SECONDS = env.int("OUTBOX_MISSED_HANDOFF_SECONDS", default=30)
 
 # --- Email --------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
