@@ -126,8 +126,7 @@ def _send_to_subscriber(dispatch: Dispatch) -> str:
             text = translated.body
         coming = translated is None
         page += f"?lang={subscriber.language}"
-    words = subscriber.language if translations.has_page_words(subscriber.language) else "en"
-    with translation.override(words):
+    with translation.override(translations.words_language(subscriber.language)):
         if coming:
             text = _(
                 "A translation of this update is coming. Until then, here it is in English."
@@ -317,8 +316,7 @@ def send_confirmation(*, subscriber_id: int, secret: str, language: str = "en") 
         return "gone"
     district = subscriber.district
     key = f"confirm:{subscriber.pk}:{subscriber.confirm_sent_at:%Y%m%d%H%M%S%f}"
-    words = language if translations.has_page_words(language) else "en"
-    with translation.override(words):
+    with translation.override(translations.words_language(language)):
         if subscriber.channel == Subscriber.Via.EMAIL:
             link = settings.PUBLIC_URL + reverse("status-confirm", args=[district.slug, secret])
             if language != "en":

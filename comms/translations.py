@@ -88,14 +88,21 @@ def negotiate(accept_language: str, offered: list[str]) -> str:
 
 
 @functools.cache
-def has_page_words(code: str) -> bool:
-    """Whether the console's own words on the public pages are translated into the language
-    (a compiled catalog in ``LOCALE_PATHS``; Django's own catalogs do not count)."""
+def words_language(code: str) -> str:
+    """The language the console's own words on the public pages and in messages to families
+    are shown in for a reader of ``code``: ``code`` where a compiled catalog is in
+    ``LOCALE_PATHS`` (Django's own catalogs do not count), else English."""
     tag = code.replace("-", "_")
-    return code == ENGLISH or any(
+    found = code == ENGLISH or any(
         gettext.find("django", str(path), [tag, tag.split("_")[0]])
         for path in settings.LOCALE_PATHS
     )
+    return code if found else ENGLISH
+
+
+def offered_languages(district: District) -> list[str]:
+    """English and the district's languages, from the policy loaded with the district."""
+    return [ENGLISH, *(getattr(getattr(district, "policy", None), "languages", None) or [])]
 
 
 def district_languages(district: District) -> list[str]:
@@ -108,6 +115,15 @@ def translators(district_id: int):
     return User.objects.filter(
         district_id=district_id, is_active=True, role_grants__role=Role.TRANSLATOR
     ).order_by("last_name", "first_name", "username")
+
+
+STATE_LABELS = {
+    "not_sent": "Not sent for translation",
+    "waiting": "Waiting for the translator",
+    "out_of_date": "Out of date: the English changed",
+    "to_approve": "Ready for approval",
+    "approved": "Approved",
+}
 
 
 @dataclass(frozen=True)
@@ -124,13 +140,7 @@ class LanguageState:
 
     @property
     def label(self) -> str:
-        return {
-            "not_sent": "Not sent for translation",
-            "waiting": "Waiting for the translator",
-            "out_of_date": "Out of date: the English changed",
-            "to_approve": "Ready for approval",
-            "approved": "Approved",
-        }[self.state]
+        return STATE_LABELS[self.state]
 
 
 def state_of(draft: Draft, translation: Translation | None, latest) -> str:

@@ -683,7 +683,7 @@ def page_language(request: HttpRequest, district: District) -> tuple[str, bool]:
     """The language of a status page: ``?lang=``, else the remembered choice, else the
     browser's Accept-Language, among English and the district's languages. Also whether the
     answer depended on the request's headers (a page without ``?lang=``)."""
-    offered = ["en", *(getattr(getattr(district, "policy", None), "languages", None) or [])]
+    offered = translations.offered_languages(district)
     asked = request.GET.get("lang", "")
     if asked in offered:
         return asked, False
@@ -696,11 +696,11 @@ def page_language(request: HttpRequest, district: District) -> tuple[str, bool]:
 
 
 def language_context(request: HttpRequest, district: District, language: str, path: str):
-    offered = ["en", *(getattr(getattr(district, "policy", None), "languages", None) or [])]
+    offered = translations.offered_languages(district)
     switch = reverse("status-language", args=[district.slug])
     # The page's own words are in the reader's language where the console has them
     # (locale/), else in English; each update's text carries its own language.
-    words = language if translations.has_page_words(language) else "en"
+    words = translations.words_language(language)
     return {
         "reader_language": language,
         "page_language": words,
@@ -720,8 +720,10 @@ def language_context(request: HttpRequest, district: District, language: str, pa
 
 
 def _render_public(template: str, district, language: str, context: dict) -> str:
-    words = language if translations.has_page_words(language) else "en"
-    with timezone.override(district.zone), translation.override(words):
+    with (
+        timezone.override(district.zone),
+        translation.override(translations.words_language(language)),
+    ):
         return loader.render_to_string(template, {"district": district, **context})
 
 
@@ -791,7 +793,7 @@ def status_language(request: HttpRequest, slug: str) -> HttpResponse:
     in it. Any other destination than the district's status pages is refused, and a language
     the district does not publish in changes nothing."""
     district = _public_district(slug)
-    offered = ["en", *(getattr(getattr(district, "policy", None), "languages", None) or [])]
+    offered = translations.offered_languages(district)
     language = request.GET.get("lang", "")
     back = request.GET.get("next", "")
     home = reverse("status-page", args=[district.slug])

@@ -44,7 +44,7 @@ def in_reader_language(view):
         district = _district(slug)
         language, _ = page_language(request, district)
         request.reader_language = language
-        words = language if translations.has_page_words(language) else "en"
+        words = translations.words_language(language)
         with translation.override(words):
             response = view(request, district, *args, **kwargs)
         response.headers.setdefault("Content-Language", words)

@@ -80,14 +80,9 @@ def translation_list(request: HttpRequest) -> HttpResponse:
                 "translation": translation,
                 "draft": draft,
                 "language": translations.english_name_of(translation.language),
-                "state": translations.LanguageState(
-                    code=translation.language,
-                    name="",
-                    english_name="",
-                    translation=translation,
-                    latest=latest,
-                    state=translations.state_of(draft, translation, latest),
-                ).label
+                "state": translations.STATE_LABELS[
+                    translations.state_of(draft, translation, latest)
+                ]
                 if draft.state not in (Draft.State.PUBLISHED, Draft.State.WITHDRAWN)
                 else draft.get_state_display(),
             }
