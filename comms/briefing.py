@@ -10,9 +10,9 @@ from django.db.models import Q
 
 from comms.models import Audience, AudienceClock, PublishedUpdate
 from incidents.guidance import affected_schools_by_incident
-from incidents.models import Decision, Incident, School
+from incidents.models import Decision, Incident, Role, School
 from incidents.phases import Phase
-from incidents.selectors import scorecards_for
+from incidents.selectors import injects_for, scorecards_for
 
 # Incidents closed within this window stay on the briefing, with their scorecard.
 CLOSED_SHOWN_FOR = timedelta(days=14)
@@ -38,6 +38,8 @@ class Briefing:
     next_update_at: datetime | None
     scorecard: object | None = None
     impacts: list[str] = field(default_factory=list)
+    # An exercise's latest injects to the board liaison.
+    injects: list = field(default_factory=list)
 
 
 def briefing_incidents(district_id: int, now: datetime) -> list[Incident]:
@@ -81,6 +83,7 @@ def briefings_of(incidents: list[Incident], now: datetime) -> list[Briefing]:
         decisions[decision.incident_id].append(decision)
     closed = [i for i in incidents if i.status == Incident.Status.CLOSED]
     scorecards = scorecards_for(closed, now, schools=schools)
+    injects = injects_for(incidents, Role.BOARD_LIAISON)
     briefings = []
     for incident in incidents:
         board = clocks.get(incident.pk)
@@ -97,6 +100,7 @@ def briefings_of(incidents: list[Incident], now: datetime) -> list[Briefing]:
                 else None,
                 impacts=incident.impact_labels(),
                 scorecard=scorecards.get(incident.pk),
+                injects=injects[incident.pk],
             )
         )
     return briefings

@@ -281,7 +281,7 @@ def _waited(draft: Draft) -> str:
     if draft.legal_since is None:
         return ""
     incident = draft.incident
-    span = incident.incident_span(timezone.now() - draft.legal_since)
+    span = incident.span_between(draft.legal_since, timezone.now())
     clock = " on the exercise clock" if incident.is_exercise else ""
     return f", after {format_duration(span)} in legal review{clock}"
 

@@ -128,7 +128,7 @@ class AudienceClock(models.Model):
     def silent_for(self, now: datetime, incident: Incident) -> timedelta:
         """How long the audience has waited past its promised update, on the incident's own
         clock: an exercise at 60x real time has been silent 60 minutes per wall minute."""
-        return incident.incident_span(max(now - self.next_update_due_at, timedelta(0)))
+        return max(incident.span_between(self.next_update_due_at, now), timedelta(0))
 
 
 # The audiences whose web-channel updates the public status page shows; nothing else reaches it.
@@ -666,6 +666,7 @@ class Deadline(models.Model):
         CADENCE_OVERDUE = "cadence_overdue", "Update overdue"
         PHASE_TRUST = "phase_trust", "Phase 2 begins"
         RECOVERY_DUE = "recovery_due", "72 hours reached"
+        INJECT = "exercise_inject", "Exercise inject"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -25,7 +25,8 @@ from comms.models import (
     PublishedUpdate,
     cadence_interval,
 )
-from incidents.models import Incident, User
+from incidents.models import Incident, Role, User
+from incidents.selectors import injects_for
 
 
 @dataclass(frozen=True)
@@ -334,6 +335,7 @@ def comms_blocks(incidents: list[Incident], now: datetime) -> list[dict]:
     ):
         texts[incident_id][audience] = body
     clocks = clock_rows_by_incident(incidents, now)
+    injects = injects_for(incidents, Role.COMMUNICATIONS)
     blocks = []
     for incident in incidents:
         for draft in open_drafts[incident.pk]:
@@ -358,9 +360,10 @@ def comms_blocks(incidents: list[Incident], now: datetime) -> list[dict]:
                 ],
                 "now": now,
                 "unheard": [
-                    (language, (now - since) * max(incident.time_scale, 1))
+                    (language, incident.span_between(since, now))
                     for language, since in unheard[incident.pk].items()
                 ],
+                "injects": injects[incident.pk],
             }
         )
     return blocks

@@ -17,10 +17,12 @@ from comms.models import (
     CadencePhase,
     Deadline,
     EngineHeartbeat,
+    NoticeClock,
     Notification,
     PublishedUpdate,
     cadence_interval,
 )
+from incidents.clock import Clock, reschedule
 from incidents.duties import duties_complete_by_trigger
 from incidents.errors import Invalid, Refused
 from incidents.models import DutyTrigger, Incident, IncidentDuty, Role, User
@@ -107,6 +109,41 @@ def incident_timers_start(*, incident: Incident, duties: list[IncidentDuty]) -> 
     _schedule(incident, Deadline.Kind.PHASE_TRUST, "", incident.wall_time_at(CONTROL_ENDS))
     _schedule(incident, Deadline.Kind.RECOVERY_DUE, "", incident.wall_time_at(TRUST_ENDS))
     return promises
+
+
+def duty_schedule(*, incident: Incident, duty: IncidentDuty) -> None:
+    """The overdue alarm of a duty added to an incident after its declaration."""
+    _schedule(incident, Deadline.Kind.DUTY_DUE, str(duty.pk), duty.due_at(incident))
+
+
+def deadline_schedule(*, incident: Incident, kind: str, subject: str, due_at: datetime) -> None:
+    """A deadline of a kind another app fires (an exercise's inject)."""
+    _schedule(incident, kind, subject, due_at)
+
+
+def timers_reschedule(*, incident: Incident, before: Clock, after: Clock, now: datetime) -> int:
+    """Move every pending deadline, promised update and notice deadline of ``incident`` to
+    the same reading of its clock, which changed from ``before`` to ``after`` at ``now``.
+    Runs in the transaction that changes the clock. Answers how many moved."""
+    moved = 0
+    for deadline in Deadline.objects.select_for_update().filter(
+        incident=incident, status=Deadline.Status.PENDING
+    ):
+        due = reschedule(deadline.due_at, before=before, after=after, now=now)
+        if due != deadline.due_at:
+            Deadline.objects.filter(pk=deadline.pk).update(due_at=due)
+            moved += 1
+    for clock in AudienceClock.objects.select_for_update().filter(incident=incident):
+        due = reschedule(clock.next_update_due_at, before=before, after=after, now=now)
+        if due != clock.next_update_due_at:
+            AudienceClock.objects.filter(pk=clock.pk).update(next_update_due_at=due)
+    for notice in NoticeClock.objects.select_for_update().filter(
+        incident=incident, given_at__isnull=True
+    ):
+        due = reschedule(notice.due_at, before=before, after=after, now=now)
+        if due != notice.due_at:
+            NoticeClock.objects.filter(pk=notice.pk).update(due_at=due)
+    return moved
 
 
 def audience_checked(audience: str) -> str:

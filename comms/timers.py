@@ -105,8 +105,10 @@ def _sweep(result: SweepResult, limit: int) -> None:
     for _ in range(limit):
         with transaction.atomic():
             deadline = (
-                Deadline.objects.select_for_update(skip_locked=True)
+                Deadline.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(status=Deadline.Status.PENDING, due_at__lte=timezone.now())
+                # A paused exercise's deadlines wait; resuming moves them by the pause.
+                .filter(incident__paused_at__isnull=True)
                 .order_by("due_at", "pk")
                 .first()
             )
@@ -131,6 +133,8 @@ class Firing:
     recipients: list[User]
     subject: str
     body: str
+    # More for the timeline row (an inject's number and what it changed).
+    payload: dict = field(default_factory=dict)
 
 
 def _fire(deadline: Deadline) -> bool:
@@ -150,11 +154,12 @@ def _fire(deadline: Deadline) -> bool:
 def _late(deadline: Deadline, incident: Incident) -> tuple[str, int]:
     """How late the alarm is raised, on the incident's own clock (an exercise's runs fast),
     and in wall-clock seconds for the record."""
-    late = timezone.now() - deadline.due_at
+    now = timezone.now()
+    late = now - deadline.due_at
     if late < LATE_AFTER:
         return "", 0
     clock = " on the exercise clock" if incident.is_exercise else ""
-    span = format_duration(incident.incident_span(late))
+    span = format_duration(incident.span_between(deadline.due_at, now))
     return f" (raised {span} late{clock})", int(late.total_seconds())
 
 
@@ -178,6 +183,7 @@ def _record(deadline: Deadline, incident: Incident, firing: Firing) -> None:
             "subject": deadline.subject,
             "due_at": deadline.due_at.isoformat(),
             "late_seconds": late_seconds,
+            **firing.payload,
         },
     )
     notify(

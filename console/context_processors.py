@@ -16,6 +16,7 @@ ROLE_PAGES: list[tuple[frozenset[str], str, str]] = [
     (frozenset({Role.PRINCIPAL}), "School guidance", "incidents:guidance"),
     (frozenset({Role.TRANSLATOR}), "Translations", "comms:translations"),
     (frozenset({Role.BOARD_LIAISON, *OVERSIGHT_ROLES}), "Board briefing", "incidents:briefing"),
+    (frozenset({Role.FACILITATOR, Role.CIO}), "Exercises", "exercises:control"),
     (frozenset({Role.CIO}), "District setup", "incidents:settings"),
 ]
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from console.views import comms, schools, translations
+from console.views import comms, exercises, schools, translations
 from console.views import incidents as views
 
 # The response team's incident pages, under /incidents/ (namespace "incidents").
@@ -80,4 +80,12 @@ comms_patterns = [
     ),
     path("templates/", comms.templates_page, name="templates"),
     path("notices/<int:notice_id>/given/", comms.notice_given, name="notice-given"),
+]
+
+# The facilitator's exercise controls, under /exercises/ (namespace "exercises").
+exercise_patterns = [
+    path("", exercises.control, name="control"),
+    path("start/", exercises.start, name="start"),
+    path("scenarios/", exercises.scenario_upload, name="scenario-upload"),
+    path("<int:exercise_id>/<slug:action>/", exercises.act, name="act"),
 ]

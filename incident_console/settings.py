@@ -35,6 +35,25 @@ else:
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Serving a room: `make run HOST=0.0.0.0` lets the laptops on the meeting room's network in.
+# Their browsers name this machine by an address nobody knows in advance, so with DEBUG on
+# and the console listening beyond loopback, any host name is accepted (set ALLOWED_HOSTS to
+# narrow it). Production never does this: with DEBUG off ALLOWED_HOSTS must be listed.
+SERVE_HOST = env.str("HOST", default="127.0.0.1")
+ROOM = SERVE_HOST not in ("127.0.0.1", "localhost", "::1")
+if DEBUG and ROOM and "ALLOWED_HOSTS" not in env:
+    ALLOWED_HOSTS = ["*"]
+
+# Demo mode: the sign-in page offers the demo people as buttons, without a password or code,
+# so a room can play an exercise without reading codes aloud. `make run` turns it on; it
+# refuses to run with DEBUG off.
+DEMO_MODE = env.bool("DEMO_MODE", default=False)
+if DEMO_MODE and not DEBUG:
+    raise ImproperlyConfigured(
+        "DEMO_MODE signs anyone in as any demo person without a password: it runs only with "
+        "DEBUG on, for a demo or a tabletop exercise. Unset DEMO_MODE in production."
+    )
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -51,6 +70,7 @@ INSTALLED_APPS = [
     # The incident core, the communications app, and above both the pages and live pushes.
     "incidents",
     "comms",
+    "exercises",
     "console",
     # Before allauth, so that the console's own sign-in templates win.
     "signin",

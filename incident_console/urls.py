@@ -7,7 +7,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from console import health
-from console.urls import comms_patterns, incident_patterns
+from console.urls import comms_patterns, exercise_patterns, incident_patterns
 from console.views import comms as comms_views
 from console.views import incidents as incident_views
 from console.views import subscriptions as subscription_views
@@ -24,6 +24,7 @@ urlpatterns = [
     path("health/ready", health.health_ready, name="health-ready"),
     path("incidents/", include((incident_patterns, "incidents"))),
     path("comms/", include((comms_patterns, "comms"))),
+    path("exercises/", include((exercise_patterns, "exercises"))),
     path("status/<slug:slug>/", comms_views.status_page, name="status-page"),
     path(
         "status/<slug:slug>/incidents/<int:incident_id>/",

@@ -399,6 +399,9 @@ def academics_block(incident: Incident, now) -> dict:
 
 def academics_blocks(incidents: list[Incident], now) -> list[dict]:
     """``academics_block`` for each incident, in a fixed number of queries."""
+    from incidents.selectors import injects_for
+
+    injects = injects_for(incidents, Role.ACADEMICS)
     blocks = []
     for state in guidance_states(incidents):
         statuses = state.statuses()
@@ -410,6 +413,7 @@ def academics_blocks(incidents: list[Incident], now) -> list[dict]:
                 "statuses": statuses,
                 "on_current": sum(1 for s in statuses if s.current),
                 "questions": state.questions,
+                "injects": injects[state.incident.pk],
             }
         )
     return blocks

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from incidents import phases
+from incidents.clock import Clock
 
 
 def validate_time_zone(value: str) -> None:
@@ -116,6 +117,7 @@ class Role(models.TextChoices):
     BOARD_LIAISON = "board_liaison", "Board liaison"
     PRINCIPAL = "principal", "Principal"
     TRANSLATOR = "translator", "Translator"
+    FACILITATOR = "facilitator", "Exercise facilitator"
 
 
 # The functions the owner assigns for one incident; each is filled by someone who holds the
@@ -228,6 +230,10 @@ class Incident(models.Model):
     impacts = models.JSONField(default=list, blank=True)
     is_exercise = models.BooleanField(default=False)
     time_scale = models.PositiveIntegerField(default=1)
+    # An exercise's clock once its facilitator has paused, sped or jumped it (see
+    # ``incidents.clock``); empty while it runs as declared.
+    clock_segments = models.JSONField(default=list, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
     owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="owned_incidents")
     declared_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
@@ -255,17 +261,29 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def own_clock(self) -> Clock:
+        """The incident's own clock: the wall clock from declaration, or an exercise's."""
+        if self.clock_segments:
+            return Clock.from_json(self.clock_segments)
+        return Clock.starting(self.declared_at, self.time_scale)
+
     def wall_time_at(self, offset: timedelta) -> datetime:
         """When, on the wall clock, the incident's own clock reaches ``offset``."""
-        return self.declared_at + offset / self.time_scale
+        return self.own_clock.wall_time_at(offset)
+
+    def elapsed_at(self, moment: datetime) -> timedelta:
+        """The incident's own clock at wall-clock ``moment``."""
+        return self.own_clock.elapsed_at(moment)
+
+    def span_between(self, start: datetime, end: datetime) -> timedelta:
+        """How long the incident's own clock ran from ``start`` to ``end``."""
+        own = self.own_clock
+        return own.elapsed_at(end) - own.elapsed_at(start)
 
     def wall_span(self, span: timedelta) -> timedelta:
-        """How long ``span`` on the incident's clock lasts on the wall clock."""
+        """How long ``span`` on the incident's clock lasts on the wall clock at its speed."""
         return span / self.time_scale
-
-    def incident_span(self, wall: timedelta) -> timedelta:
-        """How long ``wall`` wall-clock time lasts on the incident's clock."""
-        return wall * self.time_scale
 
     @property
     def is_open(self) -> bool:
@@ -282,12 +300,7 @@ class Incident(models.Model):
         return ""
 
     def clock(self, now: datetime | None = None) -> phases.PhaseClock:
-        return phases.phase_clock(
-            declared_at=self.declared_at,
-            now=now or timezone.now(),
-            time_scale=self.time_scale,
-            status=self.status,
-        )
+        return phases.phase_on(self.own_clock, now=now or timezone.now(), status=self.status)
 
     def impact_labels(self) -> list[str]:
         return [self.Impact(value).label for value in self.impacts if value in self.Impact]

@@ -1,4 +1,4 @@
-"""The phase clock, as pure functions of the declaration time, the clock scale and status.
+"""The phase clock, as pure functions of the incident's own clock and status.
 
 Phase 1 "Control" runs for the first 24 incident hours, Phase 2 "Trust" until 72 hours.
 Recovery is never entered by the clock: the owner moves there on purpose, so after 72 hours
@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from incidents.clock import Clock
 
 CONTROL_ENDS = timedelta(hours=24)
 TRUST_ENDS = timedelta(hours=72)
@@ -41,27 +43,41 @@ class PhaseClock:
     next_boundary_at: datetime | None
     next_phase: Phase | None
     recovery_due: bool
+    # An exercise's facilitator has stopped its clock.
+    paused: bool = False
 
 
 def phase_clock(
     *, declared_at: datetime, now: datetime, time_scale: int = 1, status: str = "active"
 ) -> PhaseClock:
     """Where an incident stands on its phase clock at wall-clock time ``now``."""
-    elapsed = max(now - declared_at, timedelta(0)) * time_scale
+    return phase_on(Clock.starting(declared_at, time_scale), now=now, status=status)
+
+
+def phase_on(clock: Clock, *, now: datetime, status: str = "active") -> PhaseClock:
+    """Where an incident whose own clock is ``clock`` stands at wall-clock time ``now``."""
+    elapsed = clock.elapsed_at(now)
+    paused = clock.paused
     if status == "closed":
-        return PhaseClock(Phase.CLOSED, elapsed, None, None, False)
+        return PhaseClock(Phase.CLOSED, elapsed, None, None, False, paused)
     if status == "recovery":
-        return PhaseClock(Phase.RECOVERY, elapsed, None, Phase.CLOSED, False)
+        return PhaseClock(Phase.RECOVERY, elapsed, None, Phase.CLOSED, False, paused)
     if elapsed < CONTROL_ENDS:
         return PhaseClock(
-            Phase.CONTROL, elapsed, declared_at + CONTROL_ENDS / time_scale, Phase.TRUST, False
+            Phase.CONTROL,
+            elapsed,
+            clock.wall_time_at(CONTROL_ENDS),
+            Phase.TRUST,
+            False,
+            paused,
         )
     return PhaseClock(
         Phase.TRUST,
         elapsed,
-        declared_at + TRUST_ENDS / time_scale,
+        clock.wall_time_at(TRUST_ENDS),
         Phase.RECOVERY,
         elapsed >= TRUST_ENDS,
+        paused,
     )
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from incidents.clock import Clock
+
 DEFAULT_AUDIENCES = ("staff", "families", "board", "media")
 
 INCIDENT_OPENED = "incident.opened"
@@ -197,6 +199,39 @@ def compute(
             (language, (now - since) * scale) for language, since in unheard_since.items()
         ),
     )
+
+
+def on_own_clock(
+    clock: Clock, *, declared_at: datetime, events: Sequence[Event], now: datetime
+) -> tuple[list[Event], datetime]:
+    """The events and ``now`` moved onto an exercise's own clock: each moment becomes the
+    declaration plus the clock's reading then, and each promised time the reading it stood
+    for when it was promised. Computed with ``time_scale`` 1, the scorecard then leaves out
+    the time the clock was paused and counts a jump ahead as time that passed."""
+
+    def moved(moment: datetime) -> datetime:
+        return declared_at + clock.elapsed_at(moment)
+
+    def promise(value: Any, stated_at: datetime) -> Any:
+        moment = _parse_time(value)
+        if moment is None:
+            return value
+        return (declared_at + clock.promised(moment, stated_at=stated_at)).isoformat()
+
+    result = []
+    for event in events:
+        if not _is_aware(getattr(event, "at", None)):
+            continue
+        payload = dict(event.payload) if isinstance(event.payload, Mapping) else {}
+        if "promised_next_at" in payload:
+            payload["promised_next_at"] = promise(payload["promised_next_at"], event.at)
+        if isinstance(payload.get("first_promises"), Mapping):
+            payload["first_promises"] = {
+                audience: promise(value, event.at)
+                for audience, value in payload["first_promises"].items()
+            }
+        result.append(Event(at=moved(event.at), kind=event.kind, payload=payload))
+    return result, moved(now)
 
 
 def _longest(closed: timedelta | None, open_gaps: dict[str, datetime], now, scale: int):

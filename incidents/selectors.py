@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
@@ -154,12 +154,50 @@ def scorecards_for(
     ):
         events[e.incident_id].append(scorecard.Event(at=e.at, kind=e.kind, payload=e.payload))
     return {
-        incident.pk: scorecard.compute(
-            declared_at=incident.declared_at,
-            events=events[incident.pk],
-            now=incident.closed_at or now,
-            school_ids=[s.pk for s in schools[incident.pk]],
-            time_scale=incident.time_scale,
-        )
+        incident.pk: _scorecard(incident, events[incident.pk], incident.closed_at or now, schools)
         for incident in incidents
     }
+
+
+def _scorecard(incident: Incident, events: list, now: datetime, schools: dict):
+    from incidents import scorecard
+
+    school_ids = [s.pk for s in schools[incident.pk]]
+    if not incident.clock_segments:
+        return scorecard.compute(
+            declared_at=incident.declared_at,
+            events=events,
+            now=now,
+            school_ids=school_ids,
+            time_scale=incident.time_scale,
+        )
+    # A facilitator paused, sped or jumped the exercise's clock: score it on that clock.
+    moved, moved_now = scorecard.on_own_clock(
+        incident.own_clock, declared_at=incident.declared_at, events=events, now=now
+    )
+    score = scorecard.compute(
+        declared_at=incident.declared_at, events=moved, now=moved_now, school_ids=school_ids
+    )
+    return replace(score, time_scale=incident.time_scale)
+
+
+# A timeline row of an exercise's inject; its payload names the roles it went to.
+INJECT_KIND = "exercise.inject"
+INJECTS_SHOWN = 3
+
+
+def injects_for(incidents: list[Incident], role: str) -> dict[int, list[TimelineEntry]]:
+    """The latest injects that went to ``role`` (or to everyone) in each exercise incident,
+    newest first, in one query; none, and no query, for real incidents."""
+    found: dict[int, list[TimelineEntry]] = {i.pk: [] for i in incidents}
+    exercises = [i.pk for i in incidents if i.is_exercise]
+    if not exercises:
+        return found
+    for entry in TimelineEntry.objects.filter(incident_id__in=exercises, kind=INJECT_KIND).order_by(
+        "-sequence"
+    ):
+        to = entry.payload.get("to") or []
+        shown = found[entry.incident_id]
+        if ("everyone" in to or role in to) and len(shown) < INJECTS_SHOWN:
+            shown.append(entry)
+    return found

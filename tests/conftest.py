@@ -49,6 +49,7 @@ class DistrictSetup:
     board: User
     principal: User
     translator: User
+    facilitator: User
 
     def by_role(self, role: str) -> User:
         return {
@@ -60,6 +61,7 @@ class DistrictSetup:
             Role.BOARD_LIAISON: self.board,
             Role.PRINCIPAL: self.principal,
             Role.TRANSLATOR: self.translator,
+            Role.FACILITATOR: self.facilitator,
         }[role]
 
 
@@ -88,6 +90,7 @@ def make_district(prefix: str, time_zone: str) -> DistrictSetup:
         board=person(Role.BOARD_LIAISON),
         principal=person(Role.PRINCIPAL, schools=schools[:2]),
         translator=person(Role.TRANSLATOR),
+        facilitator=person(Role.FACILITATOR),
     )
 
 

@@ -37,55 +37,86 @@ def _exercise_scale(incident) -> int | None:
     return incident.time_scale
 
 
+def _on_clock(value: datetime, now: datetime, incident) -> tuple[timedelta, str, str]:
+    """For a moment on an exercise's clock: the span from ``now`` to it on that clock, the
+    moment the page ticks from at the clock's speed, and whether the page must not tick
+    (the facilitator paused the clock)."""
+    own = incident.own_clock
+    delta = own.reading(value, now=now) - own.elapsed_at(now)
+    anchor = own.ticking_anchor(value, now=now)
+    return delta, anchor.isoformat(), "true" if own.paused else ""
+
+
 @register.simple_tag
 def relative_time(value: datetime | None, now: datetime, incident=None) -> str:
     """'in 3 h 05 min' or '12 min ago', kept current in the page by console.js. With an
-    exercise ``incident`` the span is on its scaled clock and says so."""
+    exercise ``incident`` the span is on its own clock and says so."""
     if value is None:
         return ""
     scale = _exercise_scale(incident)
-    delta = (value - now) * (scale or 1)
-    text = (
-        f"in {format_duration(delta)}" if delta > timedelta(0) else f"{format_duration(delta)} ago"
-    )
     if scale is None:
+        delta = value - now
+        text = _relative_text(delta)
         return format_html(
             '<span class="relative" data-relative="{}">{}</span>', value.isoformat(), text
         )
+    delta, anchor, frozen = _on_clock(value, now, incident)
     return format_html(
-        '<span class="relative" data-relative="{}" data-scale="{}" data-suffix="{}">{}{}</span>',
-        value.isoformat(),
+        '<span class="relative" data-relative="{}" data-scale="{}" data-suffix="{}"'
+        ' data-frozen="{}">{}{}</span>',
+        anchor,
         scale,
         EXERCISE_CLOCK,
-        text,
+        frozen,
+        _relative_text(delta),
         EXERCISE_CLOCK,
     )
 
 
-def _ticking_since(since: datetime, now: datetime, scale: int, suffix: str = "") -> str:
-    elapsed = max(now - since, timedelta(0)) * scale
+def _relative_text(delta: timedelta) -> str:
+    if delta > timedelta(0):
+        return f"in {format_duration(delta)}"
+    return f"{format_duration(delta)} ago"
+
+
+def _ticking_since(since: datetime, now: datetime, incident, suffix: str = "") -> str:
+    if _exercise_scale(incident) is None:
+        elapsed, anchor, scale, frozen = max(now - since, timedelta(0)), since.isoformat(), 1, ""
+    else:
+        delta, anchor, frozen = _on_clock(since, now, incident)
+        elapsed, scale = max(-delta, timedelta(0)), incident.time_scale
     return format_html(
-        '<span class="elapsed" data-since="{}" data-scale="{}" data-suffix="{}">{}{}</span>',
-        since.isoformat(),
+        '<span class="elapsed" data-since="{}" data-scale="{}" data-suffix="{}"'
+        ' data-frozen="{}">{}{}</span>',
+        anchor,
         scale,
         suffix,
+        frozen,
         format_duration(elapsed),
         suffix,
     )
 
 
 @register.simple_tag
-def elapsed_time(since: datetime, now: datetime, scale: int = 1) -> str:
-    """Time on an incident's own clock since ``since``, ticking in the page at ``scale``."""
-    return _ticking_since(since, now, scale)
+def elapsed_time(since: datetime, now: datetime, incident=None) -> str:
+    """Time on an incident's own clock since ``since``, ticking in the page at its speed."""
+    return _ticking_since(since, now, incident)
 
 
 @register.simple_tag
 def clock_since(since: datetime, now: datetime, incident) -> str:
     """The time since ``since`` (a promise that passed, a draft sent to legal) on
     ``incident``'s clock, labelled when that is an exercise's, ticking in the page."""
-    scale = _exercise_scale(incident)
-    return _ticking_since(since, now, scale or 1, EXERCISE_CLOCK if scale else "")
+    suffix = EXERCISE_CLOCK if _exercise_scale(incident) else ""
+    return _ticking_since(since, now, incident, suffix)
+
+
+@register.simple_tag
+def ticking_from(value: datetime, now: datetime, incident) -> str:
+    """The moment a page's clock ticks from for ``value`` on ``incident``'s clock."""
+    if _exercise_scale(incident) is None:
+        return value.isoformat()
+    return _on_clock(value, now, incident)[1]
 
 
 @register.filter

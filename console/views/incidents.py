@@ -40,6 +40,7 @@ HOME_BY_ROLE: list[tuple[str, str]] = [
     (Role.BOARD_LIAISON, "incidents:briefing"),
     (Role.PRINCIPAL, "incidents:guidance"),
     (Role.TRANSLATOR, "comms:translations"),
+    (Role.FACILITATOR, "exercises:control"),
 ]
 
 

@@ -36,6 +36,7 @@ from incidents.forms import (
     form_error_text,
 )
 from incidents.models import GuidanceVersion, Incident, Question, Role, User
+from incidents.selectors import injects_for
 
 
 def _refused_form(request: HttpRequest, form: forms.Form, page) -> HttpResponse:
@@ -165,6 +166,7 @@ def _principal_page(request: HttpRequest) -> HttpResponse:
     states = guidance.guidance_states(
         guidance.incidents_for_principal(user), questions_from=my_schools
     )
+    injects = injects_for([state.incident for state in states], Role.PRINCIPAL)
     for state in states:
         incident, current = state.incident, state.current
         affected = {s.pk for s in state.schools}
@@ -180,6 +182,7 @@ def _principal_page(request: HttpRequest) -> HttpResponse:
                 "statuses": statuses,
                 "changes": state.changes_since(seen or None),
                 "questions": state.questions,
+                "injects": injects[incident.pk],
             }
         )
     return render(

@@ -26,6 +26,7 @@
   function tickClocks(now) {
     var announcer = document.getElementById("clock-announcer");
     document.querySelectorAll("[data-clock]").forEach(function (row) {
+      if (row.dataset.frozen) return;
       var badge = row.querySelector("[data-clock-state]");
       if (!badge) return;
       var due = Date.parse(row.dataset.due);
@@ -53,12 +54,15 @@
     if (paused) return;
     var now = Date.now();
     tickClocks(now);
+    // A paused exercise clock stands still: its spans keep the text the server gave them.
     document.querySelectorAll("[data-relative]").forEach(function (el) {
+      if (el.dataset.frozen) return;
       var delta = (Date.parse(el.dataset.relative) - now) * scaleOf(el);
       el.textContent = (delta > 0 ? "in " + formatDuration(delta) : formatDuration(delta) + " ago") +
         (el.dataset.suffix || "");
     });
     document.querySelectorAll("[data-since]").forEach(function (el) {
+      if (el.dataset.frozen) return;
       el.textContent = formatDuration(Math.max(0, now - Date.parse(el.dataset.since)) * scaleOf(el)) +
         (el.dataset.suffix || "");
     });
@@ -356,6 +360,19 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-print]").forEach(function (button) {
       button.addEventListener("click", function () { window.print(); });
+    });
+    // A file chosen for a scenario is read into its text box; the console takes no uploads.
+    document.querySelectorAll("[data-file-reader]").forEach(function (field) {
+      var input = field.querySelector("input[type=file]");
+      var box = document.getElementById(input.dataset.fills);
+      if (!box || !window.FileReader) return;
+      field.hidden = false;
+      input.addEventListener("change", function () {
+        if (!input.files.length) return;
+        var reader = new FileReader();
+        reader.onload = function () { box.value = reader.result; box.focus(); };
+        reader.readAsText(input.files[0]);
+      });
     });
     tick();
     window.setInterval(tick, 1000);

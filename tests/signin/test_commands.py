@@ -89,7 +89,7 @@ def test_seed_demo_gives_every_demo_user_the_demo_authenticator(db, settings):
     call_command("seed_demo", stdout=StringIO())
 
     users = User.objects.count()
-    assert Authenticator.objects.filter(type=Authenticator.Type.TOTP).count() == users == 17
+    assert Authenticator.objects.filter(type=Authenticator.Type.TOTP).count() == users == 19
     authenticator = Authenticator.objects.filter(user__username="ls-board").get()
     assert authenticator.wrap().instance.data["secret"] == DEMO_TOTP_SECRET
 

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from comms import drafts, facts
 from comms.models import ApprovedParagraph, CommsPolicy, Draft, MessageTemplate
+from exercises import services as exercises
+from exercises.models import Exercise
 from incidents import services
 from incidents.duties import district_set_up
 from incidents.models import District, Incident, Role, RoleGrant, School, System, User
@@ -79,6 +81,7 @@ DISTRICTS = [
             ),
             ("rb-principal2", "Lucy", "Nguyen", [Role.PRINCIPAL], ["Maple Elementary"]),
             ("rb-translator", "Lucía", "Morales", [Role.TRANSLATOR], []),
+            ("rb-facilitator", "Jordan", "Ellis", [Role.FACILITATOR], []),
         ],
     ),
     (
@@ -100,6 +103,7 @@ DISTRICTS = [
             ("ls-board", "Frank", "Morales", [Role.BOARD_LIAISON], []),
             ("ls-principal", "Tasha", "Greene", [Role.PRINCIPAL], ["Harbor Middle School"]),
             ("ls-translator", "Amina", "Yusuf", [Role.TRANSLATOR], []),
+            ("ls-facilitator", "Nadia", "Park", [Role.FACILITATOR], []),
         ],
     ),
 ]
@@ -165,31 +169,11 @@ class Command(BaseCommand):
             user.schools.add(*[schools[n] for n in led])
 
     def _incidents(self) -> None:
-        title = "Tabletop: student information system down on report-card day"
-        if not Incident.objects.filter(title=title).exists():
-            cio = User.objects.get(username="rb-cio")
-            incident = services.incident_open(
-                by=cio,
-                title=title,
-                kind=Incident.Kind.SIS,
-                severity=Incident.Severity.HIGH,
-                systems=System.objects.filter(district=cio.district, category="sis"),
-                all_schools=True,
-                impacts=[Incident.Impact.INSTRUCTION, Incident.Impact.OPERATIONS],
-                is_exercise=True,
-                time_scale=60,
-            )
-            for function, username in [
-                (Role.COMMUNICATIONS, "rb-comms"),
-                (Role.ACADEMICS, "rb-academics"),
-                (Role.TECHNICAL, "rb-tech"),
-            ]:
-                services.incident_role_assign(
-                    incident=incident,
-                    function=function,
-                    user=User.objects.get(username=username),
-                    by=cio,
-                )
+        # Riverbend's tabletop waits for its facilitator: the scenario is loaded with its
+        # clock stopped at 0:00, and starts when the facilitator presses Start.
+        if not Exercise.objects.filter(district__slug="riverbend").exists():
+            facilitator = User.objects.get(username="rb-facilitator")
+            exercises.exercise_start(by=facilitator, source="sis-report-card-day", ready=True)
         title = "Phones down at Harbor Middle School"
         if not Incident.objects.filter(title=title).exists():
             cio = User.objects.get(username="ls-cio")
