@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install browser lint format clean demo-code
+.PHONY: run test install browser lint format clean demo-code exercise-reset
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,17 +23,27 @@ install: $(STAMP) $(MO)
 
 # With no configuration: SQLite under var/, worker and beat inside the web process.
 # With DATABASE_URL and REDIS_URL: PostgreSQL and Redis, web, worker and beat as processes.
+# `make run HOST=0.0.0.0` serves the other laptops in the room as well (see the README).
+HOST ?= 127.0.0.1
 run: export DEBUG ?= true
+run: export DEMO_MODE ?= true
+run: export HOST := $(HOST)
 run: install
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@$(PY) manage.py room_addresses --port 8000
 	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then \
 		PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start --port 8000; \
 	else \
-		$(PY) manage.py run_console --port 8000; \
+		$(PY) manage.py run_console --host $(HOST) --port 8000; \
 	fi
+
+# Start the district's tabletop exercise again from the beginning of its scenario.
+exercise-reset: export DEBUG ?= true
+exercise-reset: install
+	@$(PY) manage.py exercise_reset $(if $(DISTRICT),--district $(DISTRICT),)
 
 # The code the demo users' authenticator shows now (they share one demo secret).
 demo-code: export DEBUG ?= true

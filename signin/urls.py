@@ -33,6 +33,8 @@ urlpatterns = [
         name="provider_start",
     ),
     path("inactive/", account_inactive, name="account_inactive"),
+    # Answers 404 unless DEMO_MODE is on.
+    path("demo/<int:user_id>/", views.demo_sign_in, name="demo_sign_in"),
     path(
         "google/login/callback/",
         views.provider_callback(google_views.oauth2_callback),

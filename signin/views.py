@@ -12,7 +12,8 @@ from allauth.account.views import LoginView, LogoutView
 from allauth.mfa.base.views import AuthenticateView
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from allauth.socialaccount.providers.base import AuthProcess
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -96,6 +97,8 @@ class SignInView(LoginView):
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
         context.setdefault("district_form", DistrictEmailForm())
+        if settings.DEMO_MODE:
+            context["demo_people"] = demo_people()
         return context
 
     def form_invalid(self, form) -> HttpResponse:
@@ -212,3 +215,44 @@ class SignOutView(LogoutView):
             )
             services.security_event_record(request=request, kind=kind, user=user)
         return response
+
+
+def demo_people() -> list[dict]:
+    """In demo mode, every person on a district's roster, to sign in as with one button."""
+    from incidents.models import Role, User
+
+    order = {role: n for n, role in enumerate(Role.values)}
+    people = []
+    for user in (
+        User.objects.filter(is_active=True, district__isnull=False)
+        .select_related("district")
+        .prefetch_related("role_grants")
+        .order_by("district__name", "pk")
+    ):
+        roles = sorted((g.role for g in user.role_grants.all()), key=order.get)
+        if roles:
+            people.append(
+                {
+                    "user": user,
+                    "district": user.district.name,
+                    "roles": ", ".join(Role(r).label for r in roles),
+                }
+            )
+    return people
+
+
+@require_POST
+def demo_sign_in(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Demo mode only: sign in as a demo person without a password or code."""
+    from django.contrib.auth import login
+    from django.shortcuts import redirect
+
+    from incidents.models import User
+
+    if not settings.DEMO_MODE:
+        raise Http404("There is no such page.")
+    user = User.objects.filter(pk=user_id, is_active=True, district__isnull=False).first()
+    if user is None:
+        raise Http404("There is no demo person with that number.")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect(_safe_next(request) or "home")

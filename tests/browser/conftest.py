@@ -242,12 +242,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_console(env: dict[str, str], output: IO[bytes] | int) -> tuple[subprocess.Popen, str]:
+def start_console(
+    env: dict[str, str], output: IO[bytes] | int, *, host: str = "127.0.0.1"
+) -> tuple[subprocess.Popen, str]:
     """`run_console` (uvicorn with the worker and beat inside) on a free port, once it answers
     its liveness probe; fails the test with what the server wrote if it never does."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "run_console", "--port", str(port)],
+        [sys.executable, "manage.py", "run_console", "--host", host, "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=output,
@@ -272,18 +274,24 @@ def stop_console(process: subprocess.Popen) -> None:
     process.wait(timeout=15)
 
 
+def shared_database_url() -> str:
+    """The test database's URL, for a server process to share it; skips on SQLite, whose test
+    database lives in this process's memory."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the real-server test shares the test database: run with DATABASE_URL set")
+    settings = connection.settings_dict
+    return (
+        f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@{settings['HOST']}:"
+        f"{settings['PORT']}/{settings['NAME']}"
+    )
+
+
 @pytest.fixture
 def asgi_server(district):
     """The console on the test database, for as long as the test runs: uvicorn with a Celery
     worker and beat in the same process (``run_console``), so pushes are rendered by a real
     worker as in production."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the real-server test shares the test database: run with DATABASE_URL set")
-    settings = connection.settings_dict
-    url = (
-        f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@{settings['HOST']}:"
-        f"{settings['PORT']}/{settings['NAME']}"
-    )
+    url = shared_database_url()
     # The server hashes with the console's real settings, not the tests' fast hasher.
     hasher = PBKDF2PasswordHasher()
     for person in (

@@ -49,6 +49,7 @@ PEOPLE = [
     ("rb-principal", CENTRAL),
     ("rb-principal2", CENTRAL),
     ("rb-translator", CENTRAL),
+    ("rb-facilitator", CENTRAL),
     ("ls-comms", EASTERN),
     ("ls-cio", EASTERN),
 ]
