@@ -23,6 +23,7 @@ from comms.models import (
     Subscriber,
 )
 from incidents.admin import ReadOnlyAdmin
+from incidents.text import spreadsheet_safe
 
 
 @admin.register(CommsPolicy)
@@ -59,14 +60,6 @@ class DispatchAdmin(ReadOnlyAdmin):
     list_display = ["update", "channel", "destination", "status", "attempts"]
 
 
-def _cell(text: str) -> str:
-    """A value a spreadsheet will not run as a formula. Phone numbers in E.164 (a plus sign
-    and digits) are safe as they are."""
-    if text[:1] in ("=", "@", "-", "\t", "\r") or (text[:1] == "+" and not text[1:].isdigit()):
-        return "'" + text
-    return text
-
-
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
     """Families subscribed on the public status page. The district can export them and
@@ -97,7 +90,7 @@ class SubscriberAdmin(admin.ModelAdmin):
                 [
                     row.district.slug,
                     row.channel,
-                    _cell(row.address),
+                    spreadsheet_safe(row.address),
                     "; ".join(s.name for s in row.schools.all()),
                     row.created_at.isoformat(),
                     row.confirmed_at.isoformat() if row.confirmed_at else "",

@@ -13,12 +13,21 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from comms import discipline, public, services, subscriptions, translations, workflow
+from comms import (
+    discipline,
+    public,
+    selectors,
+    services,
+    subscriptions,
+    translations,
+    workflow,
+)
 from comms.facts import DEFAULT_TEMPLATES, fact_sheet_current, fill, template_for
 from comms.models import (
     OPEN_DRAFT_STATES,
     PUBLIC_AUDIENCES,
     Audience,
+    CadencePhase,
     Channel,
     CommsPolicy,
     Dispatch,
@@ -383,6 +392,10 @@ def draft_publish(
     if differs and not keep_promised_time:
         raise PromiseDiffers(differs.reason)
     languages = translations.check_publishable(draft, missing_languages_reason)
+    # The warnings the text carries as it goes out, checked before this update counts as one
+    # the audience already had; the timeline keeps them for the after-action report.
+    warnings = [f.code for f in selectors.findings_for(draft, body)]
+    phase = CadencePhase.of(incident.clock().phase).value
     update = services.update_record(
         incident=incident,
         audience=draft.audience,
@@ -408,7 +421,16 @@ def draft_publish(
     override = f"; staff-first overridden: {override_reason}" if update.staff_first_override else ""
     if differs:
         override += "; its text names another next-update time than the one promised"
-    _log(draft, by, "draft.published", f"revision {draft.revision} published{override}")
+    _log(
+        draft,
+        by,
+        "draft.published",
+        f"revision {draft.revision} published{override}",
+        audience=draft.audience,
+        channel=draft.channel,
+        phase=phase,
+        warnings=warnings,
+    )
     if update.corrects_id:
         _log_correction(update, by)
     translations.publish_with(update, draft, languages, missing_languages_reason)

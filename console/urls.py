@@ -87,5 +87,8 @@ exercise_patterns = [
     path("", exercises.control, name="control"),
     path("start/", exercises.start, name="start"),
     path("scenarios/", exercises.scenario_upload, name="scenario-upload"),
+    path("<int:exercise_id>/report/", exercises.report, name="report"),
+    path("<int:exercise_id>/report.csv", exercises.report, {"fmt": "csv"}, name="report-csv"),
+    path("<int:exercise_id>/report.json", exercises.report, {"fmt": "json"}, name="report-json"),
     path("<int:exercise_id>/<slug:action>/", exercises.act, name="act"),
 ]

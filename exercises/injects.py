@@ -141,4 +141,10 @@ def _request(inject: Inject, incident: Incident, request: dict, what: str) -> st
         trigger=DutyTrigger.MANUAL,
     )
     duty_schedule(incident=incident, duty=duty)
+    timeline_append(
+        incident=incident,
+        kind="duty.added",
+        summary=f"Duty added by inject {inject.number}: {duty.title}",
+        payload={"duty": duty.pk, "title": duty.title, "due_minutes": duty.due_minutes},
+    )
     return f"A duty is due within {format_duration(within)}: {title}."

@@ -56,6 +56,12 @@ class Inject(models.Model):
     def __str__(self) -> str:
         return f"Inject {self.number}"
 
+    @property
+    def recipients(self) -> str:
+        from exercises.scenarios import recipients_label
+
+        return recipients_label(self.to)
+
 
 class DistrictScenario(models.Model):
     """A scenario a district wrote for itself, kept as the file it uploaded."""

@@ -276,3 +276,11 @@ def _line(root: yaml.Node | None, path: list) -> int:
 def dump(data: dict) -> str:
     """A scenario kept as data, written back as YAML to be read again."""
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def recipients_label(to) -> str:
+    """'Everyone', or the roles an inject goes to, by their names."""
+    if EVERYONE in to:
+        return "Everyone"
+    labels = dict(Role.choices)
+    return ", ".join(labels.get(role, role) for role in to)

@@ -231,7 +231,11 @@ def exercise_resume(*, exercise: Exercise, by: User) -> Exercise:
         by,
         lambda clock, now: clock.resumed_at(now),
         "exercise.resumed",
-        lambda clock, at: f"Exercise resumed by {by} at {format_duration(at)} on its clock",
+        lambda clock, at: (
+            f"Exercise clock started by {by}"
+            if not at
+            else f"Exercise resumed by {by} at {format_duration(at)} on its clock"
+        ),
     )
 
 
@@ -315,3 +319,18 @@ def running(district: District) -> list[Exercise]:
         .select_related("incident", "facilitator")
         .order_by("-started_at")
     )
+
+
+def report_for(exercise: Exercise, now: datetime):
+    """The after-action report of a play, from its timeline."""
+    from exercises import report
+    from incidents.models import TimelineEntry
+    from incidents.selectors import scorecard_for
+
+    incident = exercise.incident
+    entries = list(
+        TimelineEntry.objects.filter(incident=incident).select_related("actor").order_by("sequence")
+    )
+    built = report.build(incident, entries, now=now)
+    built.scorecard = scorecard_for(incident, now)
+    return built

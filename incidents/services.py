@@ -74,9 +74,8 @@ def incident_open(
     )
     incident.systems.set(systems)
     incident.schools.set(schools)
-    answers = events.incident_opened.send(
-        sender=Incident, incident=incident, duties=duties_copy(incident=incident)
-    )
+    duties = duties_copy(incident=incident)
+    answers = events.incident_opened.send(sender=Incident, incident=incident, duties=duties)
     recorded = {}
     for _, answer in answers:
         recorded.update(answer if isinstance(answer, dict) else {})
@@ -94,6 +93,10 @@ def incident_open(
             "impacts": impacts,
             "is_exercise": is_exercise,
             "time_scale": time_scale,
+            # The checklist as declared, for the after-action report.
+            "duties": [
+                {"duty": d.pk, "title": d.title, "due_minutes": d.due_minutes} for d in duties
+            ],
             **recorded,
         },
     )

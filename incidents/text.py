@@ -37,3 +37,11 @@ def checked_text(
     if len(text) > most:
         raise Invalid(f"{label} is {len(text):,} characters; the limit is {most:,}. Shorten it.")
     return text
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula: text that starts like one gets a
+    leading apostrophe. Phone numbers in E.164 (a plus sign and digits) are safe as they are."""
+    if text[:1] in ("=", "@", "-", "\t", "\r") or (text[:1] == "+" and not text[1:].isdigit()):
+        return "'" + text
+    return text

@@ -8,16 +8,17 @@ from collections import Counter
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from console.views.answers import attempt, back_to
+from exercises import report as report_figures
 from exercises import scenarios, services
 from exercises.models import Exercise
 from exercises.scenarios import ScenarioError
-from incidents.models import Incident, Role, TimelineEntry, User
+from incidents.models import RESPONSE_TEAM_ROLES, Incident, Role, TimelineEntry, User
 
 # How many of the latest steps the live view lists.
 RECENT_STEPS = 12
@@ -94,9 +95,19 @@ def _block(exercise: Exercise, now) -> dict:
         .select_related("actor")
         .order_by("-sequence")[:RECENT_STEPS]
     )
+    # What people did once the play began: the declaration's own steps are not theirs.
+    started = next((e.sequence for e in steps if e.kind == "exercise.started"), None)
+    if started is None:
+        started = (
+            TimelineEntry.objects.filter(incident=incident, kind="exercise.started")
+            .values_list("sequence", flat=True)
+            .first()
+        ) or 0
     done = Counter(
         team.get(actor, "Facilitator")
-        for actor in TimelineEntry.objects.filter(incident=incident, actor__isnull=False)
+        for actor in TimelineEntry.objects.filter(
+            incident=incident, actor__isnull=False, sequence__gt=started
+        )
         .exclude(kind__startswith="exercise.")
         .values_list("actor_id", flat=True)
     )
@@ -224,3 +235,35 @@ def _refused_upload(request, form: ScenarioForm, problems: list[str]) -> HttpRes
         {"problems": problems, "scenario_form": form},
         status=422,
     )
+
+
+def _reader(request: HttpRequest) -> User:
+    """The facilitator, the CIO and the response team read a play's report."""
+    user = request.user
+    if not (services.may_facilitate(user) or user.has_role(*RESPONSE_TEAM_ROLES)):
+        raise PermissionDenied("The exercise reports are for the facilitator and the team.")
+    return user
+
+
+@login_required
+@require_GET
+def report(request: HttpRequest, exercise_id: int, fmt: str = "html") -> HttpResponse:
+    """The after-action report: a printable page, or its figures as CSV or JSON."""
+    user = _reader(request)
+    exercise = _exercise(user, exercise_id)
+    built = services.report_for(exercise, timezone.now())
+    name = f"exercise-{exercise.pk}-report"
+    if fmt == "json":
+        response = JsonResponse(report_figures.figures(built), json_dumps_params={"indent": 2})
+    elif fmt == "csv":
+        response = HttpResponse(
+            report_figures.as_csv(built), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        return render(
+            request,
+            "exercises/report.html",
+            {"report": built, "exercise": exercise, "incident": exercise.incident},
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response

@@ -29,6 +29,7 @@ from incidents import duties, selectors, services
 from incidents.access import incident_for, require_district_role, require_role
 from incidents.forms import DutyFormSet, IncidentOpenForm, RoleAssignForm
 from incidents.models import RESPONSE_TEAM_ROLES, IncidentDuty, Role
+from incidents.text import spreadsheet_safe
 
 # Where each role lands after signing in, in order of precedence for people with several.
 HOME_BY_ROLE: list[tuple[str, str]] = [
@@ -360,6 +361,9 @@ def timeline_export(request: HttpRequest, incident_id: int, fmt: str) -> HttpRes
         writer = csv.DictWriter(response, fieldnames=AUDIT_FIELDS)
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "payload": json.dumps(row["payload"])})
+            cells = {**row, "payload": json.dumps(row["payload"])}
+            writer.writerow(
+                {k: spreadsheet_safe(v) if isinstance(v, str) else v for k, v in cells.items()}
+            )
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response

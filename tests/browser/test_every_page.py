@@ -33,7 +33,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from tests.browser.axe import axe_violations, format_violations
 from tests.browser.conftest import ROOT, start_console, stop_console, watch_csp
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.embedded_path]
 
 DEMO_PASSWORD = "console-demo"
 # Every demo role of Riverbend, a principal of one school (rb-principal2), and a person of the

@@ -126,9 +126,22 @@ def test_a_room_plays_a_scenario(browser: Browser, room_server: str, district: D
     expect(comms.get_by_text("Inject 3 from Channel 7 newsroom")).to_be_visible(timeout=10_000)
     assert comms.evaluate("window.notReloaded") is True
 
+    # Jumping to inject 4, at 1:00, passes the staff's first promised update unanswered:
+    # the silence reaches the communications lead's page.
+    facilitator.get_by_role("button", name="Jump to inject 4").click()
+    expect(comms.locator("#silence-banner")).to_contain_text("silent to staff", timeout=10_000)
+
     facilitator.get_by_role("button", name="Reset to the beginning").click()
     expect(facilitator.get_by_text("Ready: the clock starts when you press Start")).to_be_visible()
     expect(facilitator.get_by_role("heading", name="Ended exercises")).to_be_visible()
     assert _read(lambda: Exercise.objects.filter(ended_at__isnull=True).count()) == 1
+
+    # The report of the play that ended names the silence it committed, and nothing else.
+    facilitator.get_by_role("link", name="After-action report").click()
+    patterns = facilitator.locator(".pattern")
+    expect(patterns).to_have_count(6)
+    expect(patterns.filter(has_text="Happened")).to_have_count(1)
+    expect(patterns.filter(has_text="Happened")).to_contain_text("Silence longer than the cadence")
+    expect(patterns.filter(has_text="Did not happen")).to_have_count(5)
     for tab in (facilitator, comms, academics):
         tab.context.close()
