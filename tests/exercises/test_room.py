@@ -89,3 +89,20 @@ def test_the_reset_command_plays_the_scenario_again(riverbend, django_capture_on
 def test_the_reset_command_without_an_exercise_says_what_to_do(db):
     with pytest.raises(CommandError, match="No exercise is running"):
         call_command("exercise_reset")
+
+
+def test_a_scenario_file_is_added_from_the_command_line(riverbend, tmp_path, capsys):
+    from exercises.models import DistrictScenario
+    from exercises.scenarios import SHIPPED
+
+    source = (SHIPPED / "network-phones-down.yaml").read_text()
+    good = tmp_path / "ours.yaml"
+    good.write_text(source.replace("Exercise: network", "Our drill: network"))
+    call_command("exercise_scenario_add", str(good), "--district", "riverbend")
+    assert DistrictScenario.objects.get().title.startswith("Our drill")
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(source.replace("severity: 1", "severity: high"))
+    with pytest.raises(CommandError, match="line 9: severity: 'high' is not one of"):
+        call_command("exercise_scenario_add", str(bad), "--district", "riverbend")
+    assert DistrictScenario.objects.count() == 1
