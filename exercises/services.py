@@ -59,6 +59,8 @@ def scenarios_for(district: District) -> list[tuple[str, scenarios.Scenario]]:
 def scenario_add(*, district: District, by: User, text: str | bytes, name: str) -> DistrictScenario:
     """Keep a district's own scenario file, once it is valid. Raises ScenarioError."""
     _require(by)
+    if by.district_id != district.pk:
+        raise Refused("Scenarios are added to your own district.")
     scenario = scenarios.parse(text, name=name)
     if isinstance(text, bytes):
         text = text.decode("utf-8")

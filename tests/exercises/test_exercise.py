@@ -217,3 +217,13 @@ def test_an_unknown_scenario_or_speed_is_refused_with_what_to_fix(riverbend):
     with pytest.raises(Invalid, match="between 1 and 3600"):
         services.exercise_start(by=riverbend.facilitator, source="network-phones-down", speed=0)
     assert not Exercise.objects.exists()
+
+
+def test_a_scenario_is_added_only_to_ones_own_district(riverbend, lakeshore):
+    from exercises.scenarios import SHIPPED
+
+    text = (SHIPPED / "network-phones-down.yaml").read_text()
+    with pytest.raises(Refused):
+        services.scenario_add(
+            district=lakeshore.district, by=riverbend.facilitator, text=text, name="x"
+        )
