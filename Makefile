@@ -23,8 +23,9 @@ install: $(STAMP) $(MO)
 
 # With no configuration: SQLite under var/, worker and beat inside the web process.
 # With DATABASE_URL and REDIS_URL: PostgreSQL and Redis, web, worker and beat as processes.
-# `make run HOST=0.0.0.0` serves the other laptops in the room as well (see the README).
-HOST ?= 127.0.0.1
+# `make run HOST=0.0.0.0` serves the other laptops in the room as well (see the README). Only
+# the command line sets it: some shells keep the machine's name in an environment HOST.
+HOST = 127.0.0.1
 run: export DEBUG ?= true
 run: export DEMO_MODE ?= true
 run: export HOST := $(HOST)
