@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from comms import timers
 from comms.facts import fact_sheet_current
@@ -27,6 +28,9 @@ from incidents.models import (
 )
 from incidents.phases import format_duration
 from incidents.timeline import timeline_append
+
+# The timeline's summary column holds this much; a timer's "raised late" note may follow.
+SUMMARY_LENGTH = 440
 
 
 def register() -> None:
@@ -52,7 +56,8 @@ def recipients(inject: Inject, incident: Incident) -> list[User]:
 
 def _inject_arrives(deadline: Deadline, incident: Incident) -> timers.Firing | None:
     inject = (
-        Inject.objects.select_for_update()
+        # Only the inject's row: an exercise ending at the same moment holds the exercise's.
+        Inject.objects.select_for_update(of=("self",))
         .select_related("exercise__facilitator")
         .filter(pk=int(deadline.subject))
         .first()
@@ -65,7 +70,8 @@ def _inject_arrives(deadline: Deadline, incident: Incident) -> timers.Firing | N
     sender = f" from {inject.sender}" if inject.sender else ""
     return timers.Firing(
         kind="exercise.inject",
-        summary=f"Inject {inject.number}{sender}: {inject.text}",
+        # The timeline keeps a line of it; the inbox keeps it whole.
+        summary=Truncator(f"Inject {inject.number}{sender}: {inject.text}").chars(SUMMARY_LENGTH),
         recipients=recipients(inject, incident),
         subject=f"Exercise inject {inject.number}{sender}",
         body=inject.text + ("\n\n" + "\n".join(made) if made else ""),

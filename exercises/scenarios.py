@@ -250,6 +250,10 @@ def _say(error: jsonschema.ValidationError) -> str:
     if error.validator in ("enum", "const"):
         choices = error.schema.get("enum") or [error.schema.get("const")]
         return f"{error.instance!r} is not one of: {', '.join(map(str, choices))}."
+    if error.validator == "maxLength":
+        return f"is longer than {error.validator_value:,} characters; shorten it."
+    if error.validator == "minLength":
+        return "is empty; write it, or leave the field out where it is optional."
     if error.validator == "oneOf":
         if "scope" in error.path:
             return 'write "all schools" or a list of school names.'

@@ -227,3 +227,29 @@ def test_a_scenario_is_added_only_to_ones_own_district(riverbend, lakeshore):
         services.scenario_add(
             district=lakeshore.district, by=riverbend.facilitator, text=text, name="x"
         )
+
+
+def test_a_long_inject_is_kept_whole_in_the_inbox_and_as_a_line_on_the_timeline(
+    riverbend, clock, django_capture_on_commit_callbacks
+):
+    from exercises.models import DistrictScenario
+    from exercises.scenarios import SHIPPED
+
+    long = "A parent writes at length. " * 60
+    text = (SHIPPED / "network-phones-down.yaml").read_text()
+    text = text.replace('title: "Exercise: network', 'title: "Long: network').replace(
+        "      Every school lost its network", f"      {long.strip()} Every school lost its network"
+    )
+    row = services.scenario_add(
+        district=riverbend.district, by=riverbend.facilitator, text=text, name="x"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        play = services.exercise_start(by=riverbend.facilitator, source=f"district:{row.pk}")
+    clock.move_to(START + 5 * SECOND)
+    _sweep(django_capture_on_commit_callbacks)
+
+    [entry] = _inject_rows(play.incident)
+    assert len(entry.summary) <= 500 and entry.summary.endswith("…")
+    note = Notification.objects.filter(incident=play.incident, channel="in_app").first()
+    assert long.strip() in note.body
+    assert DistrictScenario.objects.count() == 1

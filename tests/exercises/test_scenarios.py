@@ -98,3 +98,11 @@ def test_a_file_that_is_not_text_is_refused():
 def test_a_number_too_long_to_read_is_refused():
     with pytest.raises(scenarios.ScenarioError, match="cannot be read"):
         scenarios.parse("9" * 10_001)
+
+
+def test_a_text_too_long_is_named_without_repeating_it():
+    with pytest.raises(scenarios.ScenarioError) as refused:
+        scenarios.parse(GOOD.replace("Parents call about late buses.", "x" * 2001))
+    assert refused.value.problems == [
+        "line 8: injects[0].text: is longer than 2,000 characters; shorten it."
+    ]
