@@ -75,10 +75,13 @@ def _exercise(user: User, exercise_id: int) -> Exercise:
     return found
 
 
-def _who(entry: TimelineEntry, roles: dict[int, str]) -> str:
-    if entry.actor_id is None:
-        return "The exercise" if entry.kind.startswith("exercise.") else "The console"
-    return roles.get(entry.actor_id, "Facilitator")
+def _who(actor_id: int | None, kind: str, team: dict[int, str], facilitator_id: int) -> str:
+    """Who took a step, by their part in the play."""
+    if actor_id is None:
+        return "The exercise" if kind.startswith("exercise.") else "The console"
+    if actor_id in team:
+        return team[actor_id]
+    return "Facilitator" if actor_id == facilitator_id else "Principals and others"
 
 
 def _block(exercise: Exercise, now) -> dict:
@@ -89,27 +92,28 @@ def _block(exercise: Exercise, now) -> dict:
     team = {incident.owner_id: Role.CIO.label}
     for role in incident.role_set.all():
         team.setdefault(role.user_id, Role(role.function).label)
+
+    def who(actor_id, kind):
+        return _who(actor_id, kind, team, exercise.facilitator_id)
+
     steps = list(
         TimelineEntry.objects.filter(incident=incident)
         .exclude(kind="exercise.inject")
-        .select_related("actor")
         .order_by("-sequence")[:RECENT_STEPS]
     )
     # What people did once the play began: the declaration's own steps are not theirs.
-    started = next((e.sequence for e in steps if e.kind == "exercise.started"), None)
-    if started is None:
-        started = (
-            TimelineEntry.objects.filter(incident=incident, kind="exercise.started")
-            .values_list("sequence", flat=True)
-            .first()
-        ) or 0
+    started = (
+        TimelineEntry.objects.filter(incident=incident, kind="exercise.started")
+        .values_list("sequence", flat=True)
+        .first()
+    ) or 0
     done = Counter(
-        team.get(actor, "Facilitator")
-        for actor in TimelineEntry.objects.filter(
+        who(actor_id, kind)
+        for actor_id, kind in TimelineEntry.objects.filter(
             incident=incident, actor__isnull=False, sequence__gt=started
         )
         .exclude(kind__startswith="exercise.")
-        .values_list("actor_id", flat=True)
+        .values_list("actor_id", "kind")
     )
     upcoming = next((i for i in injects if i.fired_at is None), None)
     return {
@@ -119,7 +123,7 @@ def _block(exercise: Exercise, now) -> dict:
         "ready": clock.paused and clock.elapsed.total_seconds() == 0,
         "injects": injects,
         "upcoming": upcoming,
-        "steps": [(entry, _who(entry, team)) for entry in steps],
+        "steps": [(entry, who(entry.actor_id, entry.kind)) for entry in steps],
         "done": sorted(done.items()),
         "now": now,
     }

@@ -148,3 +148,22 @@ def test_the_same_title_twice_is_refused(facilitator):
     assert answer.status_code == 422
     assert "already has a scenario called" in answer.content.decode()
     assert DistrictScenario.objects.count() == 1
+
+
+def test_what_each_role_has_done_counts_from_the_start(riverbend, facilitator, play):
+    from comms import drafts
+    from incidents import guidance
+
+    assert "Nobody has acted yet." in facilitator.get("/exercises/").content.decode()
+
+    drafts.draft_create(
+        incident=play.incident, by=riverbend.comms, audience="staff", channel="email"
+    )
+    guidance.question_ask(
+        incident=play.incident, school=riverbend.schools[0], by=riverbend.principal, text="Why?"
+    )
+    page = facilitator.get("/exercises/").content.decode()
+
+    assert "Communications lead: 1 step<" in page
+    assert "Principals and others: 1 step<" in page
+    assert "<li>CIO:" not in page
