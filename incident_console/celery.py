@@ -11,6 +11,7 @@ import os
 from celery import Celery
 from celery.signals import beat_init
 from celery.worker.consumer import Consumer
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "incident_console.settings")
 
@@ -25,8 +26,6 @@ class PromptReconnectConsumer(Consumer):
     """
 
     def ensure_connected(self, conn):
-        from django.conf import settings
-
         conn.ensure_connection = functools.partial(
             conn.ensure_connection,
             interval_start=0,
@@ -69,8 +68,8 @@ app.conf.beat_schedule = {
     },
     "requeue-notifications": {
         "task": "comms.tasks.requeue_notifications",
-        "schedule": 15.0,
-        "options": {"expires": 30},
+        "schedule": settings.REQUEUE_EVERY_SECONDS,
+        "options": {"expires": 2 * settings.REQUEUE_EVERY_SECONDS},
     },
     "purge-unconfirmed-subscribers": {
         "task": "comms.tasks.purge_unconfirmed_subscribers",

@@ -354,6 +354,8 @@ NOTIFICATION_STALE_CLAIM_SECONDS = env.int("NOTIFICATION_STALE_CLAIM_SECONDS", d
 # A message still waiting this long after it was queued lost its hand-off to the broker (a
 # crash between commit and enqueue) and is queued again; the claim keeps it from going twice.
 OUTBOX_MISSED_HANDOFF_SECONDS = env.int("OUTBOX_MISSED_HANDOFF_SECONDS", default=30)
+# How often beat looks for such messages (and for stale claims); the fault tests shorten it.
+REQUEUE_EVERY_SECONDS = env.float("REQUEUE_EVERY_SECONDS", default=15.0)
 
 # --- Email --------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")

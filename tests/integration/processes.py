@@ -83,6 +83,9 @@ class Stack(supervisor.Stack):
             database_url,
             DEBUG="true",
             NOTIFICATION_STALE_CLAIM_SECONDS=str(STALE_CLAIM_SECONDS),
+            # A hand-off lost with Redis is queued again within seconds, not half a minute.
+            OUTBOX_MISSED_HANDOFF_SECONDS="5",
+            REQUEUE_EVERY_SECONDS="2",
         )
         self.killed: set[int] = set()
         self.restarts: list[str] = []
