@@ -7,6 +7,7 @@ clock, to whom, and what it changes. Errors point at the line of the file that i
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -157,9 +158,11 @@ def parse(text: str | bytes, *, name: str = "the scenario") -> Scenario:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
             raise ScenarioError([f"{name} is not UTF-8 text."]) from None
+    loader = yaml.SafeLoader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # One read: the node tree gives the lines for errors, and the data is built from it.
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -169,6 +172,8 @@ def parse(text: str | bytes, *, name: str = "the scenario") -> Scenario:
     except ValueError:
         # A number too long for Python to read, say.
         raise ScenarioError([f"{name} holds a value that cannot be read."]) from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise ScenarioError([f"{name} must be a mapping with title, kind, severity, …"])
     validator = jsonschema.Draft202012Validator(SCHEMA)
@@ -219,8 +224,10 @@ def parse(text: str | bytes, *, name: str = "the scenario") -> Scenario:
     )
 
 
+@functools.cache
 def shipped() -> dict[str, Scenario]:
-    """The scenarios that come with the console, by file name without its extension."""
+    """The scenarios that come with the console, by file name without its extension. They
+    ship with the code, so they are read once per process."""
     return {
         path.stem: parse(path.read_text(encoding="utf-8"), name=path.name)
         for path in sorted(SHIPPED.glob("*.yaml"))
