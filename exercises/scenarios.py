@@ -158,9 +158,10 @@ def parse(text: str | bytes, *, name: str = "the scenario") -> Scenario:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
             raise ScenarioError([f"{name} is not UTF-8 text."]) from None
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
         # One read: the node tree gives the lines for errors, and the data is built from it.
+        loader = yaml.SafeLoader(text)
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as error:
@@ -173,7 +174,8 @@ def parse(text: str | bytes, *, name: str = "the scenario") -> Scenario:
         # A number too long for Python to read, say.
         raise ScenarioError([f"{name} holds a value that cannot be read."]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, dict):
         raise ScenarioError([f"{name} must be a mapping with title, kind, severity, …"])
     validator = jsonschema.Draft202012Validator(SCHEMA)

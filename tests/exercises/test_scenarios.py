@@ -106,3 +106,8 @@ def test_a_text_too_long_is_named_without_repeating_it():
     assert refused.value.problems == [
         "line 8: injects[0].text: is longer than 2,000 characters; shorten it."
     ]
+
+
+def test_a_control_character_is_refused_with_where_it_is():
+    with pytest.raises(scenarios.ScenarioError, match="is not YAML or JSON"):
+        scenarios.parse("\x1f")
