@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import F, QuerySet
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from comms import discipline
@@ -50,14 +50,22 @@ def clock_rows(incident: Incident, now: datetime) -> list[ClockRow]:
 
 
 def clock_rows_by_incident(incidents: list[Incident], now: datetime) -> dict[int, list[ClockRow]]:
-    """``clock_rows`` for many incidents in two queries, whatever their number."""
+    """``clock_rows`` for many incidents in one query, whatever their number: each clock
+    comes with its district's default interval for its audience in every phase."""
     if not incidents:
         return {}
-    defaults: dict[int, dict[tuple[str, str], int]] = {}
-    for row in CadenceDefault.objects.filter(district_id__in={i.district_id for i in incidents}):
-        defaults.setdefault(row.district_id, {})[row.audience, row.phase] = row.interval_minutes
+    district_default = {
+        f"default_{phase}": Subquery(
+            CadenceDefault.objects.filter(
+                district_id=OuterRef("incident__district_id"),
+                audience=OuterRef("audience"),
+                phase=phase,
+            ).values("interval_minutes")[:1]
+        )
+        for phase in CadencePhase.values
+    }
     clocks: dict[int, dict[str, AudienceClock]] = {i.pk: {} for i in incidents}
-    for clock in AudienceClock.objects.filter(incident__in=incidents):
+    for clock in AudienceClock.objects.filter(incident__in=incidents).annotate(**district_default):
         clocks[clock.incident_id][clock.audience] = clock
     by_incident = {}
     for incident in incidents:
@@ -81,7 +89,7 @@ def clock_rows_by_incident(incidents: list[Incident], now: datetime) -> dict[int
                         audience,
                         phase,
                         override=clock.interval_override_minutes,
-                        district=defaults.get(incident.district_id),
+                        district={(audience, phase): getattr(clock, f"default_{phase}")},
                     ),
                     overridden=clock.interval_override_minutes is not None,
                     override_reason=clock.override_reason,
@@ -140,6 +148,11 @@ def inbox_for(user: User) -> QuerySet[Notification]:
 
 
 def unread_count(user: User) -> int:
+    """The person's unread in-console messages, as loaded with them for this request if
+    they were (``console.people``)."""
+    kept = getattr(user, "_unread_cache", None)
+    if kept is not None:
+        return kept
     return inbox_for(user).filter(read_at__isnull=True).count()
 
 

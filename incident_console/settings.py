@@ -176,9 +176,11 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Sign-in: district identity providers, break-glass passwords with TOTP --------------
+# Django's and allauth's, each loading the signed-in person with their district, roles and
+# unread count in one query (console.people).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "console.people.PersonBackend",
+    "console.people.PersonAllauthBackend",
 ]
 # Only people on a district's roster sign in; nobody signs up (signin.adapters).
 ACCOUNT_ADAPTER = "signin.adapters.AccountAdapter"

@@ -254,5 +254,5 @@ def demo_sign_in(request: HttpRequest, user_id: int) -> HttpResponse:
     user = User.objects.filter(pk=user_id, is_active=True, district__isnull=False).first()
     if user is None:
         raise Http404("There is no demo person with that number.")
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     return redirect(_safe_next(request) or "home")

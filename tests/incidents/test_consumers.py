@@ -371,10 +371,10 @@ def test_a_socket_idle_longer_than_the_layer_block_still_receives(riverbend):
     assert push["type"] == "push" and push["sequence"] == 1
 
 
-@pytest.mark.parametrize(("path", "expected"), [("incident", 5), ("district", 4)])
+@pytest.mark.parametrize(("path", "expected"), [("incident", 4), ("district", 3)])
 def test_a_connect_makes_one_database_call_of_few_queries(riverbend, calls, path, expected):
     """A socket without an admission pass (a page's first connect) costs one database call:
-    the session, the person, their roles, then the incident and whether they draft for it,
+    the session, the person with their roles, then the incident and whether they draft for it,
     or on a dashboard the district's open incidents. With a pass it is less
     (test_admission)."""
     incident = IncidentFactory(owner=riverbend.cio)
