@@ -154,8 +154,10 @@ else:
 # Each web process holds at most WEB_THREADS + 2 database connections: its page threads, the
 # websockets' sign-in lookups, and Django's own sync-to-async thread.
 WEB_THREADS = env.int("WEB_THREADS", default=4)
-# Requests a process takes beyond its threads before it answers 503 with Retry-After.
-WEB_QUEUE = env.int("WEB_QUEUE", default=32)
+# Requests a process takes beyond its threads before it answers 503 with Retry-After: at
+# about 8 ms a page, 64 is half a second of work, enough to ride out a stall of the machine
+# under the worst day's load (100 pages a second) without refusing anyone.
+WEB_QUEUE = env.int("WEB_QUEUE", default=64)
 # Public pages (the families' status page, feeds, JSON) a web process answers per second from
 # its kept copy; a larger crowd waits its turn, so it never takes the processor from the
 # response team. 0: unpaced.

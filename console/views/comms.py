@@ -67,7 +67,7 @@ from incidents.access import incident_for, require_dashboard
 from incidents.errors import PromiseDiffers
 from incidents.forms import form_error_text
 from incidents.models import District, Role, School, User
-from incidents.selectors import open_incidents_for_district
+from incidents.selectors import injects_for, open_incidents_for_district
 
 
 @login_required
@@ -106,11 +106,13 @@ def _legal_page(request: HttpRequest, *, status: int = 200) -> HttpResponse:
     district_id = request.user.district_id
     now = timezone.now()
     incidents = open_incidents_for_district(district_id)
+    injects = injects_for(incidents, Role.LEGAL)
     return render(
         request,
         "comms/legal.html",
         {
             "rows": [(incident, incident.clock(now)) for incident in incidents],
+            "injects": [(i, injects[i.pk]) for i in incidents if injects[i.pk]],
             "queue": selectors.legal_queue(district_id),
             "notices": selectors.notices_open(district_id),
             "log": selectors.disclosure_log(district_id),

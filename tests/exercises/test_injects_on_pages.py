@@ -30,6 +30,7 @@ def arrived(riverbend, clock, django_capture_on_commit_callbacks):
         ("academics", "/incidents/academics/"),
         ("board_liaison", "/incidents/briefing/"),
         ("principal", "/incidents/guidance/"),
+        ("legal", "/comms/legal/"),
     ],
 )
 def test_each_role_sees_the_injects_sent_to_it(riverbend, arrived, role, path):
