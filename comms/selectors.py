@@ -150,9 +150,9 @@ def inbox_for(user: User) -> QuerySet[Notification]:
 def unread_count(user: User) -> int:
     """The person's unread in-console messages, as loaded with them for this request if
     they were (``console.people``)."""
-    kept = getattr(user, "_unread_cache", None)
-    if kept is not None:
-        return kept
+    loaded = getattr(user, "unread_in_app", None)
+    if loaded is not None:
+        return loaded
     return inbox_for(user).filter(read_at__isnull=True).count()
 
 

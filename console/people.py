@@ -46,13 +46,12 @@ def people() -> QuerySet[User]:
 
 
 def person(user_id) -> User | None:
-    """The person ``user_id``, loaded as ``people`` does, with their roles and unread count
-    kept on them for the request."""
+    """The person ``user_id``, loaded as ``people`` does, with their roles kept on them for
+    the request."""
     user = people().filter(pk=user_id).first()
     if user is None:
         return None
     user._roles_cache = frozenset(code for code in (user.role_codes or "").split(",") if code)
-    user._unread_cache = user.unread_in_app
     return user
 
 

@@ -41,7 +41,7 @@ def test_one_query_loads_the_person_their_district_roles_and_unread_count(riverb
         loaded = person(riverbend.cio.pk)
         district = loaded.district.name
         roles = loaded.roles
-        unread = loaded._unread_cache
+        unread = loaded.unread_in_app
 
     assert len(queries) == 1
     assert district == riverbend.district.name
@@ -55,7 +55,7 @@ def test_a_person_with_no_roles_and_no_messages_has_none(riverbend):
     loaded = person(riverbend.translator.pk)
 
     assert loaded.roles == frozenset()
-    assert loaded._unread_cache == 0
+    assert loaded.unread_in_app == 0
 
 
 def test_no_such_person_is_none(db):
