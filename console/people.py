@@ -25,8 +25,8 @@ def _column(model, field: str) -> str:
 def people() -> QuerySet[User]:
     """People with their district, ``role_codes`` and ``unread_in_app`` in one query.
 
-    The two counts are subqueries written in SQL: built with the ORM's aggregates they cost
-    a millisecond of Python to compile on every request, more than the query itself."""
+    The roles and the count are subqueries written in SQL: built with the ORM's aggregates
+    they cost a millisecond of Python to compile on every request, more than the query."""
     # Every name is from the models' metadata, quoted; the one value is a parameter.
     quote = connection.ops.quote_name
     joined = "group_concat(%s, ',')" if connection.vendor == "sqlite" else "string_agg(%s, ',')"
