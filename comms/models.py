@@ -89,6 +89,14 @@ class ClockState(models.TextChoices):
     STOPPED = "stopped", "Stopped"
 
 
+def lapsed_by(now: datetime) -> models.Q:
+    """Audience clocks whose promised update time has passed by ``now`` on their incident's
+    clock (``Incident.stands_at``): for a paused exercise, before it stopped."""
+    return models.Q(incident__paused_at__isnull=True, next_update_due_at__lte=now) | models.Q(
+        next_update_due_at__lte=models.F("incident__paused_at")
+    )
+
+
 class AudienceClock(models.Model):
     """The update promise to one audience of one incident.
 
@@ -119,6 +127,7 @@ class AudienceClock(models.Model):
     def state(self, now: datetime, incident: Incident) -> str:
         if incident.status == Incident.Status.CLOSED:
             return ClockState.STOPPED
+        now = incident.stands_at(now)
         if now >= self.next_update_due_at:
             return ClockState.OVERDUE
         if now >= self.due_soon_at(incident):

@@ -24,6 +24,7 @@ from comms.models import (
     Notification,
     PublishedUpdate,
     cadence_interval,
+    lapsed_by,
 )
 from incidents.models import Incident, Role, User
 from incidents.selectors import injects_for
@@ -111,10 +112,7 @@ class Silence:
 def silences_for_district(district_id: int, now: datetime) -> list[Silence]:
     """Every audience of an open incident in the district whose promised update is late."""
     clocks = (
-        AudienceClock.objects.filter(
-            incident__district_id=district_id,
-            next_update_due_at__lte=now,
-        )
+        AudienceClock.objects.filter(lapsed_by(now), incident__district_id=district_id)
         .exclude(incident__status=Incident.Status.CLOSED)
         .select_related("incident")
         .order_by("next_update_due_at")
@@ -236,7 +234,7 @@ def lapsed_audiences(incident: Incident, now: datetime) -> set[str]:
     if not incident.is_open:
         return set()
     return set(
-        AudienceClock.objects.filter(incident=incident, next_update_due_at__lte=now).values_list(
+        AudienceClock.objects.filter(lapsed_by(now), incident=incident).values_list(
             "audience", flat=True
         )
     )
