@@ -93,8 +93,10 @@ class Clock:
 
     def reading(self, moment: datetime, *, now: datetime) -> timedelta:
         """The reading ``moment`` stands for: where the clock was then, or for a moment still
-        to come (computed from the current segment), where it will be."""
-        if moment <= now:
+        to come (computed from the current segment), where it will be. While paused, every
+        moment after the pause began is still to come (``wall_time_at``)."""
+        stands = min(now, self.current.wall) if self.paused else now
+        if moment <= stands:
             return self.elapsed_at(moment)
         return self.current.extrapolated(moment)
 

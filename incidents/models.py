@@ -396,7 +396,12 @@ class IncidentDuty(models.Model):
     def state(self, now: datetime, incident: Incident | None = None) -> str:
         if self.done_at:
             return self.State.DONE
-        return self.State.OVERDUE if now >= self.due_at(incident) else self.State.DUE
+        incident = incident or self.incident
+        return (
+            self.State.OVERDUE
+            if incident.stands_at(now) >= self.due_at(incident)
+            else self.State.DUE
+        )
 
 
 class AppendOnlyError(Exception):

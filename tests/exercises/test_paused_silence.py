@@ -57,3 +57,16 @@ def test_a_promise_missed_before_the_pause_is_still_silence(riverbend, waiting, 
     assert selectors.lapsed_audiences(incident, now) == {"staff"}
     # Silent for the 30 s the clock ran past the promise, at its speed; not the two hours.
     assert silences[0].silent_for == timedelta(seconds=30) * incident.time_scale
+
+
+def test_a_clock_waiting_to_start_has_no_overdue_duty_and_its_promises_still_to_come(
+    riverbend, waiting
+):
+    client = Client()
+    client.force_login(riverbend.cio)
+
+    page = client.get(f"/incidents/{waiting.incident.pk}/").content.decode()
+
+    assert "Overdue" not in page
+    # The staff's first update is an hour away on the clock, however long the room waited.
+    assert "in 1 h 00 min on the exercise clock" in page
