@@ -91,12 +91,16 @@ class Clock:
             moment = min(moment, self.segments[index + 1].wall)
         return moment
 
+    def stands_at(self, now: datetime) -> datetime:
+        """The wall moment the clock stands at: ``now``, or while paused the moment it
+        stopped. Every moment after that is still to come (``wall_time_at``), so nothing
+        falls due while the clock stands still."""
+        return min(now, self.current.wall) if self.paused else now
+
     def reading(self, moment: datetime, *, now: datetime) -> timedelta:
         """The reading ``moment`` stands for: where the clock was then, or for a moment still
-        to come (computed from the current segment), where it will be. While paused, every
-        moment after the pause began is still to come (``wall_time_at``)."""
-        stands = min(now, self.current.wall) if self.paused else now
-        if moment <= stands:
+        to come (computed from the current segment), where it will be."""
+        if moment <= self.stands_at(now):
             return self.elapsed_at(moment)
         return self.current.extrapolated(moment)
 

@@ -282,10 +282,10 @@ class Incident(models.Model):
         return own.elapsed_at(end) - own.elapsed_at(start)
 
     def stands_at(self, now: datetime) -> datetime:
-        """The wall moment the incident's clock stands at: ``now``, or for a paused exercise
-        the moment it stopped. A promise falls due when this passes it, so none does while
-        an exercise waits, however long the room takes."""
-        return min(now, self.paused_at) if self.paused_at else now
+        """The wall moment the incident's clock stands at (``Clock.stands_at``). A promise
+        falls due when this passes it, so none does while an exercise waits, however long
+        the room takes."""
+        return self.own_clock.stands_at(now)
 
     def wall_span(self, span: timedelta) -> timedelta:
         """How long ``span`` on the incident's clock lasts on the wall clock at its speed."""
