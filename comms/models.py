@@ -89,14 +89,6 @@ class ClockState(models.TextChoices):
     STOPPED = "stopped", "Stopped"
 
 
-def lapsed_by(now: datetime) -> models.Q:
-    """Audience clocks whose promised update time has passed by ``now`` on their incident's
-    clock (``Incident.stands_at``): for a paused exercise, before it stopped."""
-    return models.Q(incident__paused_at__isnull=True, next_update_due_at__lte=now) | models.Q(
-        next_update_due_at__lte=models.F("incident__paused_at")
-    )
-
-
 class AudienceClock(models.Model):
     """The update promise to one audience of one incident.
 

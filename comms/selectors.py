@@ -24,9 +24,8 @@ from comms.models import (
     Notification,
     PublishedUpdate,
     cadence_interval,
-    lapsed_by,
 )
-from incidents.models import Incident, Role, User
+from incidents.models import Incident, Role, User, due_by
 from incidents.selectors import injects_for
 
 
@@ -112,7 +111,9 @@ class Silence:
 def silences_for_district(district_id: int, now: datetime) -> list[Silence]:
     """Every audience of an open incident in the district whose promised update is late."""
     clocks = (
-        AudienceClock.objects.filter(lapsed_by(now), incident__district_id=district_id)
+        AudienceClock.objects.filter(
+            due_by(now, "next_update_due_at"), incident__district_id=district_id
+        )
         .exclude(incident__status=Incident.Status.CLOSED)
         .select_related("incident")
         .order_by("next_update_due_at")
@@ -234,9 +235,9 @@ def lapsed_audiences(incident: Incident, now: datetime) -> set[str]:
     if not incident.is_open:
         return set()
     return set(
-        AudienceClock.objects.filter(lapsed_by(now), incident=incident).values_list(
-            "audience", flat=True
-        )
+        AudienceClock.objects.filter(
+            due_by(now, "next_update_due_at"), incident=incident
+        ).values_list("audience", flat=True)
     )
 
 

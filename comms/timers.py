@@ -28,7 +28,7 @@ from comms.models import Audience, AudienceClock, Deadline
 from comms.outbox import notify
 from comms.services import engine_heartbeat_record
 from incidents import events
-from incidents.models import Incident, IncidentDuty, IncidentRole, Role, User
+from incidents.models import Incident, IncidentDuty, IncidentRole, Role, User, due_by
 from incidents.phases import format_duration
 from incidents.timeline import timeline_append
 
@@ -106,9 +106,9 @@ def _sweep(result: SweepResult, limit: int) -> None:
         with transaction.atomic():
             deadline = (
                 Deadline.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(status=Deadline.Status.PENDING, due_at__lte=timezone.now())
-                # A paused exercise's deadlines wait; resuming moves them by the pause.
-                .filter(incident__paused_at__isnull=True)
+                # A paused exercise's deadlines after the pause wait; resuming moves them by
+                # the pause. One the clock reached (a jump while paused) is due.
+                .filter(due_by(timezone.now(), "due_at"), status=Deadline.Status.PENDING)
                 .order_by("due_at", "pk")
                 .first()
             )

@@ -366,6 +366,14 @@ class DutyTemplate(models.Model):
         return self.title
 
 
+def due_by(now: datetime, field: str) -> models.Q:
+    """Rows whose ``field`` moment has passed by ``now`` on their incident's own clock
+    (``Incident.stands_at``): for a paused exercise, by the moment it stopped."""
+    return models.Q(**{"incident__paused_at__isnull": True, f"{field}__lte": now}) | models.Q(
+        **{f"{field}__lte": models.F("incident__paused_at")}
+    )
+
+
 class IncidentDuty(models.Model):
     """A duty of one incident, with its own copy of the district's wording and timing."""
 

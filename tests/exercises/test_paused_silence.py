@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from comms import selectors
+from comms import selectors, timers
 from comms.models import ClockState
 from exercises import services
 from tests.conftest import CLOCK_START as START
@@ -70,3 +70,18 @@ def test_a_clock_waiting_to_start_has_no_overdue_duty_and_its_promises_still_to_
     assert "Overdue" not in page
     # The staff's first update is an hour away on the clock, however long the room waited.
     assert "in 1 h 00 min on the exercise clock" in page
+
+
+def test_a_jump_while_paused_brings_the_inject_at_once(
+    riverbend, waiting, django_capture_on_commit_callbacks
+):
+    services.exercise_jump(exercise=waiting, by=riverbend.facilitator)
+    waiting.refresh_from_db()
+    assert waiting.incident.paused_at is not None
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fired = timers.sweep().fired
+
+    assert len(fired) == 1
+    assert waiting.injects.get(number=1).fired_at is not None
+    assert waiting.injects.get(number=2).fired_at is None
